@@ -1,0 +1,114 @@
+package pinlab.cli;
+
+import com.dynatrace.hash4j.hashing.HashStream64;
+import com.dynatrace.hash4j.hashing.Hashing;
+import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+import java.io.PrintWriter;
+import java.util.Locale;
+import pinlab.engine.Explorer;
+import pinlab.engine.Limits;
+import pinlab.engine.SearchResult;
+import pinlab.policy.Policy;
+import pinlab.scenario.Parser;
+import pinlab.scenario.Scenario;
+import pinlab.scenario.ScenarioException;
+import pinlab.scenario.ScenarioModel;
+
+/**
+ * {@code pinlab bench}: explores a generated scenario and reports states/s and transitions/s, next to a baseline
+ * measured in the same run (hashing states of the same size into the same kind of visited map), so figures can
+ * be compared across machines as ratios.
+ */
+final class Benchmark {
+    private Benchmark() {}
+
+    /** Returns a scenario with {@code threads} threads of {@code ops} operations each on shared pages. */
+    static String generate(int threads, int ops) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("name bench-").append(threads).append('x').append(ops).append('\n');
+        sb.append("title \"generated benchmark\"\nprocess P\n");
+        sb.append("holder device d\n");
+        sb.append("setup {\n  P: mmap buf 2 rw private\n  P: buf[0] = 1\n}\n");
+        for (int t = 0; t < threads; t++) {
+            sb.append("thread T").append(t).append(" @ P {\n");
+            for (int k = 0; k < ops; k++) {
+                int cell = (t + k) % 4;
+                String op;
+                if (t == 0 && k == 1) {
+                    op = "fork C";
+                } else if (t == 1 && k == 0) {
+                    op = "pin d buf 0 1 write longterm";
+                } else if (t == 1 && k == ops - 1) {
+                    op = "release d dirty";
+                } else if (k % 2 == 0) {
+                    op = "buf[" + cell + "] = " + (t * ops + k + 1) % 200;
+                } else {
+                    op = "r" + k + " = buf[" + cell + "]";
+                }
+                sb.append("  ").append(op).append('\n');
+            }
+            sb.append("}\n");
+        }
+        if (threads > 1) {
+            sb.append("thread DEV @ device {\n  dma d[0] = 9\n  dma d[1] = 8\n}\n");
+        }
+        sb.append("exists (P:buf[0] = 9)\n");
+        return sb.toString();
+    }
+
+    static int run(PrintWriter out, Policy policy, int threads, int ops, int repeat) {
+        Scenario sc;
+        try {
+            sc = Parser.parse("bench", generate(threads, ops));
+        } catch (ScenarioException e) {
+            throw new IllegalStateException(e.render(), e);
+        }
+        ScenarioModel model = new ScenarioModel(sc, policy);
+        out.printf(Locale.ROOT, "pinlab bench: %d threads x %d ops under %s (1 warm-up + %d measured runs)%n",
+                threads, ops, policy.name(), repeat);
+        out.flush();
+        new Explorer(model, Limits.NONE).run();
+        double bestStates = 0;
+        double bestTrans = 0;
+        SearchResult last = null;
+        for (int i = 0; i < repeat; i++) {
+            SearchResult r = new Explorer(model, Limits.NONE).run();
+            double secs = r.nanos() / 1e9;
+            bestStates = Math.max(bestStates, r.states() / secs);
+            bestTrans = Math.max(bestTrans, r.transitions() / secs);
+            out.printf(Locale.ROOT, "  run %d: %,d states, %,d transitions in %.2f s%n", i + 1, r.states(),
+                    r.transitions(), secs);
+            out.flush();
+            last = r;
+        }
+        int len = model.initial().length;
+        double base = baseline(last == null ? 1_000_000 : last.states(), len);
+        out.printf(Locale.ROOT, "states/s      %,.0f%n", bestStates);
+        out.printf(Locale.ROOT, "transitions/s %,.0f%n", bestTrans);
+        out.printf(Locale.ROOT, "baseline: xxh3 fingerprint + visited-map insert of %d-int states: %,.0f/s%n", len,
+                base);
+        out.printf(Locale.ROOT, "ratio states/s / baseline = %.3f%n", bestStates / base);
+        out.flush();
+        return Main.OK;
+    }
+
+    /** Inserts {@code n} distinct states' fingerprints into a visited map and returns inserts per second. */
+    private static double baseline(long n, int len) {
+        HashStream64 h = Hashing.xxh3_64().hashStream();
+        int[] state = new int[len];
+        double best = 0;
+        for (int round = 0; round < 3; round++) {
+            Long2IntOpenHashMap seen = new Long2IntOpenHashMap();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                state[i % len] = i;
+                h.reset();
+                h.putInts(state);
+                seen.put(h.getAsLong(), i);
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            best = Math.max(best, seen.size() / secs);
+        }
+        return best;
+    }
+}

@@ -1,0 +1,300 @@
+package pinlab.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import pinlab.Pinlab;
+import pinlab.engine.Limits;
+import pinlab.policy.Policies;
+import pinlab.policy.Policy;
+import pinlab.report.CheckResult;
+import pinlab.report.JsonReport;
+import pinlab.report.PolicyReport;
+import pinlab.report.TextReport;
+import pinlab.scenario.Corpus;
+import pinlab.scenario.Parser;
+import pinlab.scenario.Scenario;
+import pinlab.scenario.ScenarioException;
+import pinlab.scenario.ScenarioModel;
+
+/** The pinlab command line. */
+@Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
+        description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
+        subcommands = {Main.Check.class, Main.PoliciesCmd.class, Main.Bench.class},
+        footer = {"", "Exit codes:", "  0  every result matches its expectation",
+            "  1  a result does not match its expectation, or a violation nobody expected",
+            "  2  bad usage or a bad scenario (file:line:col: error CODE)",
+            "  3  incomplete: a limit stopped the exploration (never read as safe)"})
+public final class Main implements Callable<Integer> {
+    /** Exit code: every result matches. */
+    public static final int OK = 0;
+    /** Exit code: a mismatch or an unexpected violation. */
+    public static final int MISMATCH = 1;
+    /** Exit code: bad usage or a bad scenario. */
+    public static final int BAD_INPUT = 2;
+    /** Exit code: an exploration did not finish. */
+    public static final int INCOMPLETE = 3;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return BAD_INPUT;
+    }
+
+    /** Runs the command line and returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.getCommandSpec().exitCodeOnInvalidInput(BAD_INPUT);
+        cl.getSubcommands().values().forEach(c -> c.getCommandSpec().exitCodeOnInvalidInput(BAD_INPUT));
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            err.println("pinlab: internal error: " + ex);
+            for (StackTraceElement e : ex.getStackTrace()) {
+                err.println("    at " + e);
+            }
+            return 70;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** Entry point. */
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, false, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(run(args, out, err));
+    }
+
+    /** Output formats. */
+    enum Format { text, json }
+
+    /** Which traces to print. */
+    enum Traces { witness, all }
+
+    /** {@code pinlab check}. */
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Explore every interleaving of scenarios under policies and compare with their expect lines.")
+    static final class Check implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(arity = "0..*", paramLabel = "FILE",
+                description = "Scenario files or folders of *.pin files (default: the bundled corpus).")
+        List<Path> files = new ArrayList<>();
+
+        @Option(names = "--policy", paramLabel = "NAME",
+                description = "Check under this policy (repeatable). Default: the policies the scenario's"
+                        + " expect lines name, or linux-6.18 if it names none.")
+        List<String> policies = new ArrayList<>();
+
+        @Option(names = "--all-policies", description = "Check under every policy.")
+        boolean allPolicies;
+
+        @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
+        Format format = Format.text;
+
+        @Option(names = "--traces", description = "witness (the condition's and violations' traces) or all"
+                + " (also one per outcome). Default: ${DEFAULT-VALUE}.")
+        Traces traces = Traces.witness;
+
+        @Option(names = "--max-states", description = "Stop after this many distinct states (0 = no limit).")
+        long maxStates;
+
+        @Option(names = "--max-seconds", description = "Stop after this many seconds per check (0 = no limit).")
+        double maxSeconds;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the report to FILE.")
+        Path output;
+
+        @Option(names = {"-q", "--quiet"}, description = "Text format: print only the summary table.")
+        boolean quiet;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            List<Policy> chosen = new ArrayList<>();
+            for (String n : policies) {
+                Policy p = Policies.byName(n);
+                if (p == null) {
+                    err.println("pinlab: unknown policy '" + n + "'; see: pinlab policies");
+                    return BAD_INPUT;
+                }
+                chosen.add(p);
+            }
+            if (allPolicies && !chosen.isEmpty()) {
+                err.println("pinlab: use --policy or --all-policies, not both");
+                return BAD_INPUT;
+            }
+            List<Corpus.Entry> inputs = new ArrayList<>();
+            boolean badInput = false;
+            if (files.isEmpty()) {
+                inputs.addAll(Corpus.bundled());
+                if (inputs.isEmpty()) {
+                    err.println("pinlab: no bundled corpus found in this build");
+                    return BAD_INPUT;
+                }
+            }
+            for (Path f : files) {
+                if (Files.isDirectory(f)) {
+                    try (Stream<Path> s = Files.list(f)) {
+                        for (Path p : s.filter(x -> x.toString().endsWith(Corpus.EXTENSION)).sorted().toList()) {
+                            inputs.add(new Corpus.Entry(p.toString(), Files.readString(p, StandardCharsets.UTF_8)));
+                        }
+                    }
+                } else if (Files.isRegularFile(f)) {
+                    inputs.add(new Corpus.Entry(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
+                } else {
+                    err.println(f + ":1:1: error PL000: no such file");
+                    badInput = true;
+                }
+            }
+            List<CheckResult> results = new ArrayList<>();
+            Limits limits = new Limits(maxStates, maxSeconds);
+            for (Corpus.Entry in : inputs) {
+                Scenario sc;
+                try {
+                    sc = Parser.parse(in.file(), in.text());
+                } catch (ScenarioException e) {
+                    err.println(e.render());
+                    badInput = true;
+                    continue;
+                }
+                List<Policy> pols = chosen;
+                if (allPolicies) {
+                    pols = Policies.all();
+                } else if (pols.isEmpty()) {
+                    pols = new ArrayList<>();
+                    for (Policy p : Policies.all()) {
+                        if (sc.expectationFor(p.name()) != null) {
+                            pols.add(p);
+                        }
+                    }
+                    if (pols.isEmpty()) {
+                        pols.add(Policies.host());
+                    }
+                }
+                for (Policy p : pols) {
+                    try {
+                        results.add(Pinlab.check(sc, p, limits, traces == Traces.all));
+                    } catch (ScenarioModel.SetupBlocked e) {
+                        err.println(in.file() + ":" + e.line() + ":1: error PL031: " + e.getMessage());
+                        badInput = true;
+                        break;
+                    }
+                }
+            }
+            String report;
+            if (format == Format.json) {
+                report = JsonReport.render(results);
+            } else {
+                StringBuilder sb = new StringBuilder();
+                if (!quiet) {
+                    for (CheckResult r : results) {
+                        sb.append(TextReport.render(r)).append('\n');
+                    }
+                }
+                if (results.size() > 1 || quiet) {
+                    sb.append(TextReport.summary(results));
+                }
+                report = sb.toString();
+            }
+            if (output != null) {
+                Files.writeString(output, report, StandardCharsets.UTF_8);
+            } else {
+                out.print(report);
+            }
+            out.flush();
+            return exitCode(results, badInput);
+        }
+    }
+
+    /** Returns the exit code for a set of results. */
+    static int exitCode(List<CheckResult> results, boolean badInput) {
+        if (badInput) {
+            return BAD_INPUT;
+        }
+        boolean mismatch = false;
+        boolean incomplete = false;
+        for (CheckResult r : results) {
+            switch (r.verdict()) {
+                case "MISMATCH", "VIOLATION" -> mismatch = true;
+                case "INCOMPLETE" -> incomplete = true;
+                default -> { }
+            }
+        }
+        if (mismatch) {
+            return MISMATCH;
+        }
+        return incomplete ? INCOMPLETE : OK;
+    }
+
+    /** {@code pinlab policies}. */
+    @Command(name = "policies", mixinStandardHelpOptions = true,
+            description = "List the policies, their rules and the sources of those rules.")
+    static final class PoliciesCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
+        Format format = Format.text;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(format == Format.json ? PolicyReport.json() : PolicyReport.text());
+            out.flush();
+            return OK;
+        }
+    }
+
+    /** {@code pinlab bench}. */
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Measure exploration speed (states/s, transitions/s) on a generated scenario, against a"
+                    + " baseline measured in the same run.")
+    static final class Bench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--threads", description = "Threads in the generated scenario (default: ${DEFAULT-VALUE}).")
+        int threads = 4;
+
+        @Option(names = "--ops", description = "Operations per thread (default: ${DEFAULT-VALUE}).")
+        int ops = 5;
+
+        @Option(names = "--policy", description = "Policy (default: ${DEFAULT-VALUE}).")
+        String policy = "linux-6.18";
+
+        @Option(names = "--repeat", description = "Measured runs after one warm-up (default: ${DEFAULT-VALUE}).")
+        int repeat = 3;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            Policy p = Policies.byName(policy);
+            if (p == null || threads < 1 || threads > 8 || ops < 1 || ops > 12 || repeat < 1) {
+                spec.commandLine().getErr().println("pinlab bench: bad policy or size (threads 1..8, ops 1..12)");
+                return BAD_INPUT;
+            }
+            return Benchmark.run(out, p, threads, ops, repeat);
+        }
+    }
+}

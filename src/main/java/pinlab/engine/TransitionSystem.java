@@ -1,0 +1,39 @@
+package pinlab.engine;
+
+/**
+ * What the engine explores: states as canonical {@code int[]} encodings, and numbered threads that each take
+ * one deterministic step at a time. The engine knows nothing about kernels.
+ */
+public interface TransitionSystem {
+    /** Returns the initial state. */
+    int[] initial();
+
+    /** Returns the number of threads. */
+    int threads();
+
+    /** Returns the successor of {@code state} when thread {@code t} steps, or null if it cannot step now. */
+    int[] step(int[] state, int t);
+
+    /** Returns whether every thread has finished in {@code state}. */
+    boolean finished(int[] state);
+
+    /** Returns a bitmask of the violations that hold in {@code state}; 0 if none. */
+    int violations(int[] state);
+
+    /** Returns the name of violation bit {@code bit}. */
+    String violationName(int bit);
+
+    /** Returns the outcome of a final state: its key (the values of the observed terms) and the condition. */
+    Outcome outcome(int[] state);
+
+    /** Returns the 64-bit fingerprint of a state. */
+    long fingerprint(int[] state);
+
+    /**
+     * The outcome of one final state.
+     *
+     * @param key the observed values, e.g. {@code P:buf[0]=7; P:buf[1]=2}
+     * @param satisfied whether the final condition's expression holds
+     */
+    record Outcome(String key, boolean satisfied) {}
+}

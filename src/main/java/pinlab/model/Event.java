@@ -1,0 +1,74 @@
+package pinlab.model;
+
+import java.util.Locale;
+
+/**
+ * Named events a state remembers once they happened. Some are kernel-visible happenings a scenario's condition
+ * may test; the invariant ones are violations of the model's own bookkeeping and end the path they occur on.
+ */
+public enum Event {
+    /** A process touched an address it has no access to (SIGSEGV). */
+    SEGV(0, false, "a process accessed an address it cannot access (SIGSEGV)"),
+    /** A device or pipe accessed a folio after it was freed. */
+    UAF(1, true, "use after free: a reference, PTE or DMA touched a freed folio"),
+    /** A device did DMA through references its holder had already released. */
+    DMA_AFTER_RELEASE(2, true, "DMA through references that were already released"),
+    /** A device wrote through a reference taken without FOLL_WRITE. */
+    RO_DMA_WRITE(3, false, "a device wrote through a read-only (no FOLL_WRITE) reference"),
+    /** Recomputed refcount differs from the stored one. */
+    INV_REFCOUNT(4, true, "invariant: refcount != PTE maps + references + pins + page-cache slots"),
+    /** Stored mapcount differs from the number of PTEs that map the folio. */
+    INV_MAPCOUNT(5, true, "invariant: mapcount != number of PTEs mapping the folio"),
+    /** A folio with references left is reachable from nothing. */
+    LEAK(6, true, "leak: a folio keeps references but nothing names it");
+
+    private final int index;
+    private final boolean violation;
+    private final String description;
+
+    Event(int index, boolean violation, String description) {
+        this.index = index;
+        this.violation = violation;
+        this.description = description;
+    }
+
+    /** Returns the bit of this event in the events word. */
+    public int bit() {
+        return 1 << index;
+    }
+
+    /** Returns whether this event is a violation rather than an observation. */
+    public boolean isViolation() {
+        return violation;
+    }
+
+    /** Returns a one-line description. */
+    public String description() {
+        return description;
+    }
+
+    /** Returns the name used in scenarios and reports, e.g. {@code dma-after-release}. */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** Returns the event whose bit is {@code 1 << index}, or null. */
+    public static Event byIndex(int index) {
+        for (Event e : values()) {
+            if (e.index == index) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Returns the event with scenario name {@code id}, or null. */
+    public static Event byId(String id) {
+        for (Event e : values()) {
+            if (e.id().equals(id)) {
+                return e;
+            }
+        }
+        return null;
+    }
+}

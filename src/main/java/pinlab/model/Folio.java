@@ -1,0 +1,69 @@
+package pinlab.model;
+
+/** Folio flags, and the per-folio constants the model uses. */
+public final class Folio {
+    /** PageAnon: the folio belongs to anonymous memory. */
+    public static final int ANON = 1;
+    /** PG_anon_exclusive: the anonymous page is mapped by exactly one process and may be pinned. */
+    public static final int ANON_EXCLUSIVE = 2;
+    /** PG_dirty. */
+    public static final int DIRTY = 4;
+    /** PG_locked. */
+    public static final int LOCKED = 8;
+    /** The folio was freed (refcount reached zero) but something still names it. */
+    public static final int FREED = 16;
+    /** PG_swapcache (reserved). */
+    public static final int SWAPCACHE = 32;
+    /** PageKsm (reserved). */
+    public static final int KSM = 64;
+    /** PG_writeback (reserved). */
+    public static final int WRITEBACK = 128;
+    /** The folio is in a page cache (shmem or file); the mapping word says where. */
+    public static final int PAGECACHE = 256;
+
+    /** GUP_PIN_COUNTING_BIAS: what one FOLL_PIN adds to the refcount of a small folio. */
+    public static final int PIN_BIAS = 1024;
+    /** Cells per page: enough to say "the DMA filled one half while a thread wrote the other". */
+    public static final int CELLS = 2;
+    /** Bits per cell value in the content word. */
+    static final int CELL_BITS = 8;
+    /** Largest value a cell can hold. */
+    public static final int MAX_VALUE = (1 << CELL_BITS) - 1;
+
+    private Folio() {}
+
+    /** Returns cell {@code c} of a content word. */
+    public static int cell(int content, int c) {
+        return (content >>> (c * CELL_BITS)) & MAX_VALUE;
+    }
+
+    /** Returns a content word with cell {@code c} set to {@code value}. */
+    public static int withCell(int content, int c, int value) {
+        int shift = c * CELL_BITS;
+        return (content & ~(MAX_VALUE << shift)) | (value << shift);
+    }
+
+    /** Returns the names of the set flags, for traces. */
+    public static String flagNames(int flags) {
+        StringBuilder sb = new StringBuilder();
+        append(sb, flags, ANON, "anon");
+        append(sb, flags, ANON_EXCLUSIVE, "excl");
+        append(sb, flags, DIRTY, "dirty");
+        append(sb, flags, LOCKED, "locked");
+        append(sb, flags, SWAPCACHE, "swapcache");
+        append(sb, flags, KSM, "ksm");
+        append(sb, flags, WRITEBACK, "writeback");
+        append(sb, flags, PAGECACHE, "pagecache");
+        append(sb, flags, FREED, "FREED");
+        return sb.toString();
+    }
+
+    private static void append(StringBuilder sb, int flags, int bit, String name) {
+        if ((flags & bit) != 0) {
+            if (sb.length() > 0) {
+                sb.append(',');
+            }
+            sb.append(name);
+        }
+    }
+}

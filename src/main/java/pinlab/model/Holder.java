@@ -1,0 +1,62 @@
+package pinlab.model;
+
+/**
+ * A holder word: the holder's status, the GUP flags its references were taken with, and the error of a
+ * failed GUP.
+ */
+public final class Holder {
+    /** No reference taken yet. */
+    public static final int EMPTY = 0;
+    /** References are held. */
+    public static final int HELD = 1;
+    /** References were released (put or unpinned). */
+    public static final int RELEASED = 2;
+    /** The GUP that would have taken them failed. */
+    public static final int FAILED = 3;
+
+    /** Reference flag: taken with FOLL_PIN (otherwise FOLL_GET). */
+    public static final int PIN = 1;
+    /** Reference flag: FOLL_WRITE. */
+    public static final int WRITE = 2;
+    /** Reference flag: FOLL_LONGTERM. */
+    public static final int LONGTERM = 4;
+    /** Reference flag: FOLL_FORCE. */
+    public static final int FORCE = 8;
+
+    private Holder() {}
+
+    /** Returns the status of a holder word. */
+    public static int status(int word) {
+        return word & 3;
+    }
+
+    /** Returns the reference flags of a holder word. */
+    public static int flags(int word) {
+        return (word >>> 2) & 15;
+    }
+
+    /** Returns the errno of a failed holder word. */
+    public static int errno(int word) {
+        return word >>> 8;
+    }
+
+    /** Returns a holder word. */
+    public static int make(int status, int flags, int errno) {
+        return status | (flags << 2) | (errno << 8);
+    }
+
+    /** Returns the names of reference flags, as the kernel spells them. */
+    public static String flagNames(int flags) {
+        StringBuilder sb = new StringBuilder((flags & PIN) != 0 ? "FOLL_PIN" : "FOLL_GET");
+        if ((flags & WRITE) != 0) {
+            sb.append("|FOLL_WRITE");
+        }
+        if ((flags & LONGTERM) != 0) {
+            sb.append("|FOLL_LONGTERM");
+        }
+        if ((flags & FORCE) != 0) {
+            sb.append("|FOLL_FORCE");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,148 @@
+package pinlab.model;
+
+import java.util.Arrays;
+
+/**
+ * Where each field of a state lives in its {@code int[]} encoding.
+ *
+ * <p>The shape is fixed by the scenario: the threads and their registers, the processes (every process a
+ * scenario can create has a slot, created or not), the VMA names and their sizes in pages, the shared-memory
+ * objects, and the reference holders. Only the folio table at the end grows and shrinks. Because processes,
+ * VMAs and holders are named statically, only folios need renumbering to make the encoding canonical.
+ *
+ * <pre>
+ * [0]                events bitset
+ * [1]                signals bitset
+ * per thread:        pc, registers...
+ * per process:       process word, then per VMA name: VMA word, then one PTE per page
+ * per shared object: object word, then one page-cache slot (page ref) per page
+ * per holder:        holder word, then one page ref per slot
+ * folio table:       count, then FOLIO_WORDS per folio
+ * </pre>
+ */
+public final class Layout {
+    /** Words per folio: refcount, mapcount, pincount, flags, content, mapping. */
+    public static final int FOLIO_WORDS = 6;
+
+    static final int F_REF = 0;
+    static final int F_MAP = 1;
+    static final int F_PIN = 2;
+    static final int F_FLAGS = 3;
+    static final int F_CONTENT = 4;
+    static final int F_MAPPING = 5;
+
+    final int[] threadBase;
+    final int[] regCount;
+    final int[] procBase;
+    final int[] vmaPages;
+    final int[] vmaOffset;
+    final int procStride;
+    final int[] spaceBase;
+    final int[] spacePages;
+    final int[] holderBase;
+    final int[] holderSlots;
+    final int folioBase;
+
+    /**
+     * Creates a layout.
+     *
+     * @param regsPerThread number of registers of each thread
+     * @param processes number of process slots
+     * @param vmaPagesPerName size in pages of each VMA name
+     * @param spacePagesPerObject size in pages of each shared-memory object
+     * @param slotsPerHolder number of page slots of each holder
+     */
+    public Layout(int[] regsPerThread, int processes, int[] vmaPagesPerName, int[] spacePagesPerObject,
+            int[] slotsPerHolder) {
+        int at = 2;
+        regCount = regsPerThread.clone();
+        threadBase = new int[regCount.length];
+        for (int t = 0; t < regCount.length; t++) {
+            threadBase[t] = at;
+            at += 1 + regCount[t];
+        }
+        vmaPages = vmaPagesPerName.clone();
+        vmaOffset = new int[vmaPages.length];
+        int stride = 1;
+        for (int v = 0; v < vmaPages.length; v++) {
+            vmaOffset[v] = stride;
+            stride += 1 + vmaPages[v];
+        }
+        procStride = stride;
+        procBase = new int[processes];
+        for (int p = 0; p < processes; p++) {
+            procBase[p] = at;
+            at += procStride;
+        }
+        spacePages = spacePagesPerObject.clone();
+        spaceBase = new int[spacePages.length];
+        for (int s = 0; s < spacePages.length; s++) {
+            spaceBase[s] = at;
+            at += 1 + spacePages[s];
+        }
+        holderSlots = slotsPerHolder.clone();
+        holderBase = new int[holderSlots.length];
+        for (int h = 0; h < holderSlots.length; h++) {
+            holderBase[h] = at;
+            at += 1 + holderSlots[h];
+        }
+        folioBase = at;
+    }
+
+    /** Returns the number of threads. */
+    public int threads() {
+        return threadBase.length;
+    }
+
+    /** Returns the number of process slots. */
+    public int processes() {
+        return procBase.length;
+    }
+
+    /** Returns the number of VMA names. */
+    public int vmas() {
+        return vmaPages.length;
+    }
+
+    /** Returns the size in pages of VMA name {@code v}. */
+    public int vmaPages(int v) {
+        return vmaPages[v];
+    }
+
+    /** Returns the number of shared-memory objects. */
+    public int spaces() {
+        return spacePages.length;
+    }
+
+    /** Returns the size in pages of shared-memory object {@code s}. */
+    public int spacePages(int s) {
+        return spacePages[s];
+    }
+
+    /** Returns the number of holders. */
+    public int holders() {
+        return holderSlots.length;
+    }
+
+    /** Returns the number of page slots of holder {@code h}. */
+    public int holderSlots(int h) {
+        return holderSlots[h];
+    }
+
+    /** Returns the number of registers of thread {@code t}. */
+    public int registers(int t) {
+        return regCount[t];
+    }
+
+    /** Returns the size of a state with no folios. */
+    int fixedWords() {
+        return folioBase + 1;
+    }
+
+    @Override
+    public String toString() {
+        return "Layout[threads=" + Arrays.toString(regCount) + ", processes=" + procBase.length
+                + ", vmas=" + Arrays.toString(vmaPages) + ", spaces=" + Arrays.toString(spacePages)
+                + ", holders=" + Arrays.toString(holderSlots) + "]";
+    }
+}

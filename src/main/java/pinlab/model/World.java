@@ -1,0 +1,418 @@
+package pinlab.model;
+
+import java.util.Arrays;
+
+/**
+ * A mutable working copy of one state, with named accessors for every field. Operations run on a World; the
+ * engine stores only the canonical {@code int[]} that {@link #freeze()} returns.
+ *
+ * <p>Folios are numbered in allocation order while a World is worked on. {@link #freeze()} renumbers them in
+ * the order they are first reached (processes, then shared objects, then holders), drops folios nothing
+ * reaches, and records broken invariants as events, so that states that differ only in allocation order are
+ * one state. A World made {@link #forTrace} never renumbers nor drops, so folio names stay stable along a
+ * trace.
+ */
+public final class World {
+    private final Layout lay;
+    private int[] a;
+    private int nf;
+    private final boolean stableIds;
+
+    private World(Layout lay, int[] a, boolean stableIds) {
+        this.lay = lay;
+        this.a = a;
+        this.nf = a[lay.folioBase];
+        this.stableIds = stableIds;
+    }
+
+    /** Returns an empty world: no process created, nothing mapped, no folio. */
+    public static World empty(Layout lay) {
+        return new World(lay, new int[lay.fixedWords() + 8 * Layout.FOLIO_WORDS], false);
+    }
+
+    /** Returns a working copy of a frozen state. */
+    public static World of(Layout lay, int[] state) {
+        int[] copy = Arrays.copyOf(state, state.length + 2 * Layout.FOLIO_WORDS);
+        return new World(lay, copy, false);
+    }
+
+    /** Returns a read-only view of a frozen state, without copying: callers must not change it. */
+    public static World view(Layout lay, int[] state) {
+        return new World(lay, state, false);
+    }
+
+    /** Returns a working copy for trace replay: folio numbers stay as allocated. */
+    public static World forTrace(Layout lay, int[] state) {
+        return new World(lay, Arrays.copyOf(state, state.length + 2 * Layout.FOLIO_WORDS), true);
+    }
+
+    /** Returns an independent copy of this world. */
+    public World copy() {
+        return new World(lay, Arrays.copyOf(a, a.length), stableIds);
+    }
+
+    /** Returns the layout. */
+    public Layout layout() {
+        return lay;
+    }
+
+    // ---- events and signals -------------------------------------------------------------------------
+
+    /** Returns the events bitset. */
+    public int events() {
+        return a[0];
+    }
+
+    /** Records that {@code e} happened. */
+    public void raise(Event e) {
+        a[0] |= e.bit();
+    }
+
+    /** Returns whether {@code e} happened. */
+    public boolean happened(Event e) {
+        return (a[0] & e.bit()) != 0;
+    }
+
+    /** Returns whether user signal {@code s} was raised. */
+    public boolean signalled(int s) {
+        return (a[1] & (1 << s)) != 0;
+    }
+
+    /** Raises user signal {@code s}. */
+    public void signal(int s) {
+        a[1] |= 1 << s;
+    }
+
+    // ---- threads ------------------------------------------------------------------------------------
+
+    /** Returns the program counter of thread {@code t}. */
+    public int pc(int t) {
+        return a[lay.threadBase[t]];
+    }
+
+    /** Sets the program counter of thread {@code t}. */
+    public void setPc(int t, int pc) {
+        a[lay.threadBase[t]] = pc;
+    }
+
+    /** Returns register {@code r} of thread {@code t}. */
+    public int reg(int t, int r) {
+        return a[lay.threadBase[t] + 1 + r];
+    }
+
+    /** Sets register {@code r} of thread {@code t}. */
+    public void setReg(int t, int r, int value) {
+        a[lay.threadBase[t] + 1 + r] = value;
+    }
+
+    // ---- processes and VMAs -------------------------------------------------------------------------
+
+    /** Process word bit: the process exists (was created and has not exited). */
+    public static final int PROC_ALIVE = 1;
+    /** Process word bit: the process was created at some point. */
+    public static final int PROC_CREATED = 2;
+    /** Process word bit: MMF_HAS_PINNED, set on the first FOLL_PIN of this mm. */
+    public static final int PROC_HAS_PINNED = 4;
+
+    /** Returns the process word of {@code p}. */
+    public int proc(int p) {
+        return a[lay.procBase[p]];
+    }
+
+    /** Sets the process word of {@code p}. */
+    public void setProc(int p, int word) {
+        a[lay.procBase[p]] = word;
+    }
+
+    /** Returns whether process {@code p} is alive. */
+    public boolean alive(int p) {
+        return (proc(p) & PROC_ALIVE) != 0;
+    }
+
+    /** Returns the VMA word of VMA name {@code v} in process {@code p}. */
+    public int vma(int p, int v) {
+        return a[lay.procBase[p] + lay.vmaOffset[v]];
+    }
+
+    /** Sets the VMA word of VMA name {@code v} in process {@code p}. */
+    public void setVma(int p, int v, int word) {
+        a[lay.procBase[p] + lay.vmaOffset[v]] = word;
+    }
+
+    /** Returns the PTE of page {@code i} of VMA {@code v} in process {@code p}. */
+    public int pte(int p, int v, int i) {
+        return a[lay.procBase[p] + lay.vmaOffset[v] + 1 + i];
+    }
+
+    /** Sets the PTE of page {@code i} of VMA {@code v} in process {@code p}. */
+    public void setPte(int p, int v, int i, int pte) {
+        a[lay.procBase[p] + lay.vmaOffset[v] + 1 + i] = pte;
+    }
+
+    // ---- shared-memory objects (shmem page caches) ----------------------------------------------------
+
+    /** Returns the object word of shared object {@code s}: nonzero while it exists. */
+    public int space(int s) {
+        return a[lay.spaceBase[s]];
+    }
+
+    /** Sets the object word of shared object {@code s}. */
+    public void setSpace(int s, int word) {
+        a[lay.spaceBase[s]] = word;
+    }
+
+    /** Returns the page-cache slot (a page reference) of page {@code i} of object {@code s}. */
+    public int cacheSlot(int s, int i) {
+        return a[lay.spaceBase[s] + 1 + i];
+    }
+
+    /** Sets the page-cache slot of page {@code i} of object {@code s}. */
+    public void setCacheSlot(int s, int i, int ref) {
+        a[lay.spaceBase[s] + 1 + i] = ref;
+    }
+
+    // ---- holders -----------------------------------------------------------------------------------
+
+    /** Returns the holder word of holder {@code h}. */
+    public int holder(int h) {
+        return a[lay.holderBase[h]];
+    }
+
+    /** Sets the holder word of holder {@code h}. */
+    public void setHolder(int h, int word) {
+        a[lay.holderBase[h]] = word;
+    }
+
+    /** Returns the page reference in slot {@code i} of holder {@code h}. */
+    public int slot(int h, int i) {
+        return a[lay.holderBase[h] + 1 + i];
+    }
+
+    /** Sets the page reference in slot {@code i} of holder {@code h}. */
+    public void setSlot(int h, int i, int ref) {
+        a[lay.holderBase[h] + 1 + i] = ref;
+    }
+
+    // ---- folios ------------------------------------------------------------------------------------
+
+    /** Returns the number of folios in the table (freed ones included until they are dropped). */
+    public int folios() {
+        return nf;
+    }
+
+    private int fb(int f) {
+        return lay.folioBase + 1 + f * Layout.FOLIO_WORDS;
+    }
+
+    /** Allocates a folio with refcount 1 and returns its number. */
+    public int alloc(int flags, int content) {
+        int need = fb(nf + 1);
+        if (need > a.length) {
+            a = Arrays.copyOf(a, Math.max(need, a.length * 2));
+        }
+        int f = nf++;
+        a[lay.folioBase] = nf;
+        int b = fb(f);
+        a[b + Layout.F_REF] = 1;
+        a[b + Layout.F_MAP] = 0;
+        a[b + Layout.F_PIN] = 0;
+        a[b + Layout.F_FLAGS] = flags;
+        a[b + Layout.F_CONTENT] = content;
+        a[b + Layout.F_MAPPING] = 0;
+        return f;
+    }
+
+    /** Returns the refcount of folio {@code f}. */
+    public int refcount(int f) {
+        return a[fb(f) + Layout.F_REF];
+    }
+
+    /** Adds {@code delta} to the refcount of folio {@code f}; at zero the folio is freed. */
+    public void addRef(int f, int delta) {
+        int b = fb(f);
+        a[b + Layout.F_REF] += delta;
+        if (a[b + Layout.F_REF] <= 0) {
+            a[b + Layout.F_FLAGS] |= Folio.FREED;
+        }
+    }
+
+    /** Returns the mapcount of folio {@code f}. */
+    public int mapcount(int f) {
+        return a[fb(f) + Layout.F_MAP];
+    }
+
+    /** Adds {@code delta} to the mapcount of folio {@code f}. */
+    public void addMap(int f, int delta) {
+        a[fb(f) + Layout.F_MAP] += delta;
+    }
+
+    /** Returns the exact pin count of folio {@code f} (large folios only; zero for small ones). */
+    public int pincount(int f) {
+        return a[fb(f) + Layout.F_PIN];
+    }
+
+    /** Returns the flags of folio {@code f}. */
+    public int flags(int f) {
+        return a[fb(f) + Layout.F_FLAGS];
+    }
+
+    /** Returns whether folio {@code f} has all of {@code bits}. */
+    public boolean test(int f, int bits) {
+        return (flags(f) & bits) == bits;
+    }
+
+    /** Sets {@code bits} on folio {@code f}. */
+    public void setFlags(int f, int bits) {
+        a[fb(f) + Layout.F_FLAGS] |= bits;
+    }
+
+    /** Clears {@code bits} on folio {@code f}. */
+    public void clearFlags(int f, int bits) {
+        a[fb(f) + Layout.F_FLAGS] &= ~bits;
+    }
+
+    /** Returns the content word of folio {@code f}. */
+    public int content(int f) {
+        return a[fb(f) + Layout.F_CONTENT];
+    }
+
+    /** Sets the content word of folio {@code f}. */
+    public void setContent(int f, int content) {
+        a[fb(f) + Layout.F_CONTENT] = content;
+    }
+
+    /** Returns the mapping word of folio {@code f}: 0, or (object + 1) and page index for page-cache folios. */
+    public int mapping(int f) {
+        return a[fb(f) + Layout.F_MAPPING];
+    }
+
+    /** Sets the mapping word of folio {@code f}. */
+    public void setMapping(int f, int word) {
+        a[fb(f) + Layout.F_MAPPING] = word;
+    }
+
+    // ---- freezing ----------------------------------------------------------------------------------
+
+    /**
+     * Checks the invariants, then returns the canonical encoding of this world: folios renumbered in the
+     * order they are first reached, unreached folios dropped.
+     */
+    public int[] freeze() {
+        checkInvariants();
+        if (stableIds) {
+            return Arrays.copyOf(a, fb(nf));
+        }
+        int[] order = new int[nf];
+        Arrays.fill(order, -1);
+        int next = 0;
+        int fixed = lay.folioBase;
+        int[] out = new int[fb(nf)];
+        System.arraycopy(a, 0, out, 0, fixed);
+        // Walk every field that can name a folio, in layout order, renumbering on first reach.
+        for (int p = 0; p < lay.procBase.length; p++) {
+            for (int v = 0; v < lay.vmaPages.length; v++) {
+                int at = lay.procBase[p] + lay.vmaOffset[v] + 1;
+                for (int i = 0; i < lay.vmaPages[v]; i++) {
+                    int pte = a[at + i];
+                    int ref = Pte.ref(pte);
+                    if (Pte.isFolio(ref)) {
+                        int f = Pte.folio(ref);
+                        if (order[f] < 0) {
+                            order[f] = next++;
+                        }
+                        out[at + i] = Pte.withRef(pte, Pte.ofFolio(order[f]));
+                    }
+                }
+            }
+        }
+        next = renumberRefs(lay.spaceBase, lay.spacePages, order, next, out);
+        next = renumberRefs(lay.holderBase, lay.holderSlots, order, next, out);
+        out[fixed] = next;
+        for (int f = 0; f < nf; f++) {
+            if (order[f] >= 0) {
+                System.arraycopy(a, fb(f), out, fixed + 1 + order[f] * Layout.FOLIO_WORDS, Layout.FOLIO_WORDS);
+            }
+        }
+        return Arrays.copyOf(out, fixed + 1 + next * Layout.FOLIO_WORDS);
+    }
+
+    private int renumberRefs(int[] bases, int[] sizes, int[] order, int next, int[] out) {
+        for (int s = 0; s < bases.length; s++) {
+            for (int i = 0; i < sizes[s]; i++) {
+                int at = bases[s] + 1 + i;
+                int ref = a[at];
+                if (Pte.isFolio(ref)) {
+                    int f = Pte.folio(ref);
+                    if (order[f] < 0) {
+                        order[f] = next++;
+                    }
+                    out[at] = Pte.ofFolio(order[f]);
+                }
+            }
+        }
+        return next;
+    }
+
+    /**
+     * Recomputes every folio's refcount and mapcount from the PTEs, holder references and page-cache slots
+     * that name it, compares them with the stored counters, and raises the matching invariant events. This is
+     * the model re-checking its own bookkeeping on every state.
+     */
+    private void checkInvariants() {
+        if (nf == 0) {
+            return;
+        }
+        int[] refs = new int[nf];
+        int[] maps = new int[nf];
+        boolean[] reached = new boolean[nf];
+        for (int p = 0; p < lay.procBase.length; p++) {
+            for (int v = 0; v < lay.vmaPages.length; v++) {
+                for (int i = 0; i < lay.vmaPages[v]; i++) {
+                    int ref = Pte.ref(pte(p, v, i));
+                    if (Pte.isFolio(ref)) {
+                        int f = Pte.folio(ref);
+                        refs[f]++;
+                        maps[f]++;
+                        reached[f] = true;
+                    }
+                }
+            }
+        }
+        for (int s = 0; s < lay.spaceBase.length; s++) {
+            for (int i = 0; i < lay.spacePages[s]; i++) {
+                int ref = cacheSlot(s, i);
+                if (Pte.isFolio(ref)) {
+                    refs[Pte.folio(ref)]++;
+                    reached[Pte.folio(ref)] = true;
+                }
+            }
+        }
+        for (int h = 0; h < lay.holderBase.length; h++) {
+            int word = holder(h);
+            int per = (Holder.flags(word) & Holder.PIN) != 0 ? Folio.PIN_BIAS : 1;
+            for (int i = 0; i < lay.holderSlots[h]; i++) {
+                int ref = slot(h, i);
+                if (Pte.isFolio(ref)) {
+                    refs[Pte.folio(ref)] += per;
+                    reached[Pte.folio(ref)] = true;
+                }
+            }
+        }
+        for (int f = 0; f < nf; f++) {
+            boolean freed = test(f, Folio.FREED);
+            if (reached[f]) {
+                if (freed) {
+                    raise(Event.UAF);
+                }
+                if (refs[f] != refcount(f)) {
+                    raise(Event.INV_REFCOUNT);
+                }
+                if (maps[f] != mapcount(f)) {
+                    raise(Event.INV_MAPCOUNT);
+                }
+            } else if (!freed) {
+                raise(Event.LEAK);
+            }
+        }
+    }
+}

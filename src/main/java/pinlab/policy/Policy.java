@@ -1,0 +1,110 @@
+package pinlab.policy;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A kernel version or a proposal: a named set of rules, built as a delta of the policy it extends.
+ *
+ * @param name the policy's name, e.g. {@code linux-5.9}
+ * @param parent the policy it extends, or null for the root
+ * @param description one line on what the policy stands for
+ * @param rules the rules it enables
+ */
+public record Policy(String name, Policy parent, String description, Set<Rule> rules) {
+
+    /** Creates a policy; the rule set is copied and checked: one rule per choice group. */
+    public Policy {
+        Objects.requireNonNull(name);
+        rules = Collections.unmodifiableSet(EnumSet.copyOf(rules));
+        for (Rule.Group g : Rule.Group.values()) {
+            if (g == Rule.Group.BASE || g == Rule.Group.TOGGLE) {
+                continue;
+            }
+            long n = rules.stream().filter(r -> r.group() == g).count();
+            if (n != 1) {
+                throw new IllegalArgumentException(name + ": needs exactly one rule of group " + g + ", has " + n);
+            }
+        }
+        for (Rule r : Rule.values()) {
+            if (r.group() == Rule.Group.BASE && !rules.contains(r)) {
+                throw new IllegalArgumentException(name + ": base rule " + r.id() + " cannot be switched off");
+            }
+        }
+    }
+
+    /** Returns whether the policy enables {@code rule}. */
+    public boolean has(Rule rule) {
+        return rules.contains(rule);
+    }
+
+    /** Returns a policy named {@code newName} that extends this one with {@code on} enabled and {@code off} disabled. */
+    public Policy extend(String newName, String newDescription, List<Rule> on, List<Rule> off) {
+        EnumSet<Rule> next = EnumSet.copyOf(rules);
+        for (Rule r : on) {
+            if (r.group() != Rule.Group.TOGGLE) {
+                next.removeIf(x -> x.group() == r.group());
+            }
+            next.add(r);
+        }
+        off.forEach(next::remove);
+        return new Policy(newName, this, newDescription, next);
+    }
+
+    /** Returns a copy of this policy with one rule switched: a toggle flipped, or a choice replaced. */
+    public Policy with(Rule rule, boolean enabled) {
+        EnumSet<Rule> next = EnumSet.copyOf(rules);
+        if (enabled) {
+            if (rule.group() != Rule.Group.TOGGLE) {
+                next.removeIf(x -> x.group() == rule.group());
+            }
+            next.add(rule);
+        } else {
+            next.remove(rule);
+        }
+        return new Policy(name + (enabled ? "+" : "-") + rule.id(), this, description, next);
+    }
+
+    /** Returns the rules this policy switches on relative to its parent. */
+    public List<Rule> added() {
+        List<Rule> out = new ArrayList<>();
+        for (Rule r : rules) {
+            if (r.group() != Rule.Group.BASE && (parent == null || !parent.has(r))) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /** Returns the rules this policy switches off relative to its parent. */
+    public List<Rule> removed() {
+        List<Rule> out = new ArrayList<>();
+        if (parent != null) {
+            for (Rule r : parent.rules) {
+                if (!rules.contains(r)) {
+                    out.add(r);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Policy p && p.name.equals(name) && p.rules.equals(rules);
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode() * 31 + rules.hashCode();
+    }
+}

@@ -1,0 +1,125 @@
+package pinlab.report;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * JSON report. The schema (docs/json-schema.md) is stable: keys are only ever added, never renamed or removed
+ * within a {@code schema} version.
+ */
+public final class JsonReport {
+    /** The schema version written in every report. */
+    public static final int SCHEMA = 1;
+
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private JsonReport() {}
+
+    /** Renders results as one JSON document. */
+    public static String render(List<CheckResult> results) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("schema", SCHEMA);
+        root.put("tool", "pinlab");
+        ArrayNode arr = root.putArray("results");
+        for (CheckResult r : results) {
+            arr.add(result(r));
+        }
+        try {
+            return MAPPER.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ObjectNode result(CheckResult r) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("scenario", r.scenario());
+        o.put("file", r.file());
+        o.put("title", r.title());
+        ArrayNode src = o.putArray("sources");
+        r.sources().forEach(src::add);
+        o.put("policy", r.policy());
+        o.put("condition", r.condition());
+        o.put("quantifier", r.quantifier());
+        o.put("observation", r.observation().toLowerCase(java.util.Locale.ROOT));
+        o.put("positive", r.positive());
+        o.put("negative", r.negative());
+        ArrayNode outs = o.putArray("outcomes");
+        for (CheckResult.OutcomeRow row : r.outcomes()) {
+            ObjectNode x = outs.addObject();
+            x.put("outcome", row.outcome());
+            x.put("count", row.count());
+            x.put("satisfies", row.satisfies());
+            if (row.trace() != null) {
+                x.set("trace", trace(row.trace()));
+            }
+        }
+        ArrayNode viol = o.putArray("violations");
+        for (CheckResult.ViolationRow v : r.violations()) {
+            ObjectNode x = viol.addObject();
+            x.put("kind", v.kind());
+            x.put("description", v.description());
+            x.put("expected", v.expected());
+            x.set("trace", trace(v.trace()));
+        }
+        if (r.expected() == null) {
+            o.putNull("expected");
+            o.putNull("matches");
+        } else {
+            ObjectNode e = o.putObject("expected");
+            e.put("observation", r.expected().observation().toLowerCase(java.util.Locale.ROOT));
+            ArrayNode ev = e.putArray("violations");
+            r.expected().violations().forEach(ev::add);
+            e.put("line", r.expected().line());
+            o.put("matches", r.matches());
+        }
+        o.put("verdict", r.verdict());
+        o.put("complete", r.complete());
+        if (r.stopReason() == null) {
+            o.putNull("stopReason");
+        } else {
+            o.put("stopReason", r.stopReason());
+        }
+        o.put("states", r.states());
+        o.put("transitions", r.transitions());
+        o.put("finalStates", r.finalStates());
+        o.put("depth", r.depth());
+        o.put("millis", r.millis());
+        o.put("collisionProbability", r.collisionProbability());
+        if (r.witness() == null) {
+            o.putNull("trace");
+        } else {
+            o.set("trace", trace(r.witness()));
+        }
+        return o;
+    }
+
+    private static ObjectNode trace(Trace t) {
+        ObjectNode o = MAPPER.createObjectNode();
+        ArrayNode th = o.putArray("threads");
+        t.threads().forEach(th::add);
+        ArrayNode init = o.putArray("initial");
+        t.initial().forEach(init::add);
+        ArrayNode steps = o.putArray("steps");
+        for (Trace.Step s : t.steps()) {
+            ObjectNode x = steps.addObject();
+            x.put("thread", t.threads().get(s.thread()));
+            x.put("op", s.op());
+            x.put("line", s.line());
+            ArrayNode rules = x.putArray("rules");
+            s.rules().forEach(rules::add);
+            ArrayNode notes = x.putArray("notes");
+            s.notes().forEach(notes::add);
+            ArrayNode ch = x.putArray("changes");
+            s.changes().forEach(ch::add);
+        }
+        ArrayNode last = o.putArray("final");
+        t.last().forEach(last::add);
+        return o;
+    }
+}

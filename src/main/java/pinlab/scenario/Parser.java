@@ -1,0 +1,1007 @@
+package pinlab.scenario;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import pinlab.model.Event;
+import pinlab.model.Folio;
+import pinlab.model.Holder;
+import pinlab.model.Vma;
+import pinlab.op.Kernel;
+import pinlab.op.Op;
+import pinlab.policy.Policies;
+import pinlab.scenario.Condition.Expr;
+import pinlab.scenario.Lexer.Kind;
+import pinlab.scenario.Lexer.Token;
+import pinlab.scenario.Scenario.HolderKind;
+
+/** Reads the scenario format (docs/scenario-format.md) into a resolved {@link Scenario}. */
+public final class Parser {
+    private final String file;
+    private final String src;
+    private final List<Token> toks;
+    private int pos;
+
+    private String name;
+    private String title = "";
+    private final List<String> sources = new ArrayList<>();
+    private final List<String> processes = new ArrayList<>();
+    private final Map<String, Token> processFirstUse = new HashMap<>();
+    private final Map<String, Integer> forkedBy = new HashMap<>();
+    private int declaredProcesses;
+    private final Map<String, Integer> vmaIndex = new LinkedHashMap<>();
+    private final List<Integer> vmaPages = new ArrayList<>();
+    private final List<Integer> spacePages = new ArrayList<>();
+    private final Map<String, Integer> holderIndex = new LinkedHashMap<>();
+    private final List<HolderKind> holderKinds = new ArrayList<>();
+    private final List<Integer> holderSlots = new ArrayList<>();
+    private final Map<Integer, Token> holderGup = new HashMap<>();
+    private final List<Token> holderCellUses = new ArrayList<>();
+    private final List<int[]> holderCellChecks = new ArrayList<>();
+    private final List<String> signals = new ArrayList<>();
+    private final List<Scenario.SetupStep> setup = new ArrayList<>();
+    private final List<Scenario.ThreadDecl> threads = new ArrayList<>();
+    private Condition condition;
+    private final List<Term> locations = new ArrayList<>();
+    private final List<Scenario.Expectation> expectations = new ArrayList<>();
+    private boolean setupSeen;
+
+    private Parser(String file, String src) throws ScenarioException {
+        this.file = file;
+        this.src = src;
+        this.toks = Lexer.lex(file, src);
+    }
+
+    /** Parses a scenario file. */
+    public static Scenario parse(Path path) throws ScenarioException {
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ScenarioException(path.toString(), 1, 1, "PL000", "cannot read the file: " + e.getMessage(),
+                    "check the path and its permissions");
+        }
+        return parse(path.toString(), text);
+    }
+
+    /** Parses scenario text; {@code file} names it in messages. */
+    public static Scenario parse(String file, String text) throws ScenarioException {
+        return new Parser(file, text).scenario();
+    }
+
+    // ---- token helpers -----------------------------------------------------------------------------
+
+    private Token peek() {
+        return toks.get(pos);
+    }
+
+    private Token peek(int k) {
+        return toks.get(Math.min(pos + k, toks.size() - 1));
+    }
+
+    private Token next() {
+        Token t = toks.get(pos);
+        if (t.kind() != Kind.EOF) {
+            pos++;
+        }
+        return t;
+    }
+
+    private ScenarioException err(Token t, String code, String msg, String hint) {
+        return new ScenarioException(file, t.line(), t.col(), code, msg, hint);
+    }
+
+    private Token expect(String sym) throws ScenarioException {
+        Token t = next();
+        if (!t.is(sym)) {
+            throw err(t, "PL003", "expected '" + sym + "' but found " + describe(t), null);
+        }
+        return t;
+    }
+
+    private static String describe(Token t) {
+        return switch (t.kind()) {
+            case NEWLINE -> "end of line";
+            case EOF -> "end of file";
+            case STRING -> "string \"" + t.text() + "\"";
+            default -> "'" + t.text() + "'";
+        };
+    }
+
+    private Token ident(String what) throws ScenarioException {
+        Token t = next();
+        if (t.kind() != Kind.IDENT) {
+            throw err(t, "PL003", "expected " + what + " but found " + describe(t), null);
+        }
+        return t;
+    }
+
+    private int number(String what, int min, int max) throws ScenarioException {
+        Token t = next();
+        if (t.kind() != Kind.NUMBER) {
+            throw err(t, "PL003", "expected " + what + " (a number) but found " + describe(t), null);
+        }
+        long v;
+        try {
+            v = Long.parseLong(t.text());
+        } catch (NumberFormatException e) {
+            v = Long.MAX_VALUE;
+        }
+        if (v < min || v > max) {
+            throw err(t, "PL017", what + " " + t.text() + " is out of range " + min + ".." + max, null);
+        }
+        return (int) v;
+    }
+
+    private void endOfStatement() throws ScenarioException {
+        Token t = peek();
+        if (t.is(";")) {
+            next();
+            return;
+        }
+        if (t.kind() == Kind.NEWLINE || t.kind() == Kind.EOF || t.is("}")) {
+            return;
+        }
+        throw err(t, "PL003", "expected end of statement but found " + describe(t),
+                "one statement per line, or separate them with ';'");
+    }
+
+    private void skipNewlines() {
+        while (peek().kind() == Kind.NEWLINE || peek().is(";")) {
+            next();
+        }
+    }
+
+    // ---- top level ---------------------------------------------------------------------------------
+
+    private Scenario scenario() throws ScenarioException {
+        skipNewlines();
+        while (peek().kind() != Kind.EOF) {
+            Token t = peek();
+            if (t.kind() != Kind.IDENT && !t.is("~")) {
+                throw err(t, "PL004", "expected a section keyword but found " + describe(t),
+                        "sections: name, title, source, process, holder, setup, thread, exists, ~exists, forall,"
+                                + " locations, expect");
+            }
+            switch (t.text()) {
+                case "name" -> {
+                    next();
+                    Token v = next();
+                    if (v.kind() != Kind.IDENT && v.kind() != Kind.STRING) {
+                        throw err(v, "PL003", "expected the scenario's name", null);
+                    }
+                    name = v.text();
+                }
+                case "title" -> {
+                    next();
+                    title = string("the title");
+                }
+                case "source" -> {
+                    next();
+                    sources.add(string("the source"));
+                }
+                case "process" -> {
+                    next();
+                    do {
+                        Token p = ident("a process name");
+                        if (processes.contains(p.text())) {
+                            throw err(p, "PL010", "process '" + p.text() + "' is declared twice", null);
+                        }
+                        if (!threads.isEmpty() || setupSeen) {
+                            throw err(p, "PL004", "declare processes before setup and threads", null);
+                        }
+                        processes.add(p.text());
+                        declaredProcesses++;
+                    } while (peek().kind() == Kind.IDENT || (peek().is(",") && next() != null));
+                }
+                case "holder" -> {
+                    next();
+                    holderDecl();
+                }
+                case "setup" -> {
+                    next();
+                    setupBlock();
+                }
+                case "thread" -> {
+                    next();
+                    threadBlock();
+                }
+                case "exists", "forall", "~" -> conditionDecl();
+                case "locations" -> {
+                    next();
+                    locationsDecl();
+                }
+                case "expect" -> {
+                    next();
+                    expectDecl(t);
+                }
+                default -> throw err(t, "PL004", "unknown section '" + t.text() + "'",
+                        "sections: name, title, source, process, holder, setup, thread, exists, ~exists, forall,"
+                                + " locations, expect");
+            }
+            endOfStatement();
+            skipNewlines();
+        }
+        Token end = peek();
+        if (name == null) {
+            throw err(toks.get(0), "PL005", "the scenario has no name", "start the file with: name my-scenario");
+        }
+        if (threads.isEmpty()) {
+            throw err(end, "PL027", "the scenario has no thread", "add: thread T0 @ P { ... }");
+        }
+        if (condition == null) {
+            throw err(end, "PL021", "the scenario has no final condition",
+                    "add: exists (P:buf[0]=1), ~exists (...) or forall (...)");
+        }
+        for (int p = declaredProcesses; p < processes.size(); p++) {
+            if (!forkedBy.containsKey(processes.get(p))) {
+                Token use = processFirstUse.get(processes.get(p));
+                throw err(use, "PL011", "unknown process '" + processes.get(p) + "'",
+                        "declare it with 'process " + processes.get(p) + "' or create it with 'fork "
+                                + processes.get(p) + "'");
+            }
+        }
+        for (int k = 0; k < holderCellChecks.size(); k++) {
+            int[] c = holderCellChecks.get(k);
+            int slots = holderSlots.get(c[0]);
+            if (slots == 0) {
+                throw err(holderCellUses.get(k), "PL023", "holder '" + holderName(c[0])
+                        + "' never takes a reference", "add a GUP op (pin, get, vmsplice, uring_register, dio_read)"
+                        + " for it");
+            }
+            if (c[1] >= slots * Folio.CELLS) {
+                throw err(holderCellUses.get(k), "PL015", "cell " + c[1] + " is beyond holder '"
+                        + holderName(c[0]) + "' (" + slots + " page(s), " + slots * Folio.CELLS + " cells)", null);
+            }
+        }
+        List<Scenario.VmaDecl> vmas = new ArrayList<>();
+        vmaIndex.forEach((n, i) -> vmas.add(new Scenario.VmaDecl(n, vmaPages.get(i))));
+        List<Scenario.HolderDecl> holders = new ArrayList<>();
+        holderIndex.forEach((n, i) -> holders.add(new Scenario.HolderDecl(n, holderKinds.get(i),
+                Math.max(1, holderSlots.get(i)))));
+        return new Scenario(name, title, List.copyOf(sources), file, src, List.copyOf(processes), declaredProcesses,
+                vmas, List.copyOf(spacePages), holders, List.copyOf(signals), List.copyOf(setup), List.copyOf(threads),
+                condition, List.copyOf(locations), List.copyOf(expectations));
+    }
+
+    private String string(String what) throws ScenarioException {
+        Token t = next();
+        if (t.kind() != Kind.STRING) {
+            throw err(t, "PL003", "expected " + what + " as a quoted string", null);
+        }
+        return t.text();
+    }
+
+    private String holderName(int h) {
+        for (Map.Entry<String, Integer> e : holderIndex.entrySet()) {
+            if (e.getValue() == h) {
+                return e.getKey();
+            }
+        }
+        return "?";
+    }
+
+    private void holderDecl() throws ScenarioException {
+        Token k = ident("a holder kind (device, pipe, ring, dio)");
+        HolderKind kind = switch (k.text()) {
+            case "device" -> HolderKind.DEVICE;
+            case "pipe" -> HolderKind.PIPE;
+            case "ring" -> HolderKind.RING;
+            case "dio" -> HolderKind.DIO;
+            default -> throw err(k, "PL006", "unknown holder kind '" + k.text() + "'",
+                    "kinds: device (RDMA NIC, GPU), pipe (vmsplice), ring (io_uring), dio (an O_DIRECT request)");
+        };
+        do {
+            Token n = ident("a holder name");
+            checkFreshName(n);
+            holderIndex.put(n.text(), holderKinds.size());
+            holderKinds.add(kind);
+            holderSlots.add(0);
+        } while (peek().kind() == Kind.IDENT || (peek().is(",") && next() != null));
+    }
+
+    private void checkFreshName(Token n) throws ScenarioException {
+        if (holderIndex.containsKey(n.text()) || vmaIndex.containsKey(n.text())) {
+            throw err(n, "PL010", "'" + n.text() + "' is already a " + (vmaIndex.containsKey(n.text())
+                    ? "mapping" : "holder") + " name", "mappings and holders share one namespace");
+        }
+    }
+
+    private int processRef(Token t) {
+        int p = processes.indexOf(t.text());
+        if (p < 0) {
+            processes.add(t.text());
+            processFirstUse.put(t.text(), t);
+            p = processes.size() - 1;
+        }
+        return p;
+    }
+
+    private void setupBlock() throws ScenarioException {
+        setupSeen = true;
+        expect("{");
+        skipNewlines();
+        Map<String, Integer> regs = new LinkedHashMap<>();
+        while (!peek().is("}")) {
+            if (peek().kind() == Kind.EOF) {
+                throw err(peek(), "PL028", "setup block is not closed", "add '}'");
+            }
+            Token p = ident("a process name (setup lines read 'P: op')");
+            int proc = processes.indexOf(p.text());
+            if (proc < 0 || proc >= declaredProcesses) {
+                throw err(p, "PL011", "unknown process '" + p.text() + "' in setup",
+                        "setup runs in processes declared with 'process'");
+            }
+            expect(":");
+            Op op = op(proc, regs, true);
+            if (op instanceof Op.Fork) {
+                throw err(p, "PL022", "fork in setup is not supported", "put the fork in a thread");
+            }
+            setup.add(new Scenario.SetupStep(proc, op));
+            endOfStatement();
+            skipNewlines();
+        }
+        expect("}");
+    }
+
+    private void threadBlock() throws ScenarioException {
+        Token n = ident("a thread name");
+        if (threadIndexOf(n.text()) >= 0) {
+            throw err(n, "PL010", "thread '" + n.text() + "' is declared twice", null);
+        }
+        expect("@");
+        Token where = ident("a process name or 'device'");
+        int proc = where.text().equals("device") ? -1 : processRef(where);
+        expect("{");
+        skipNewlines();
+        Map<String, Integer> regs = new LinkedHashMap<>();
+        List<Op> ops = new ArrayList<>();
+        while (!peek().is("}")) {
+            if (peek().kind() == Kind.EOF) {
+                throw err(peek(), "PL028", "thread block is not closed", "add '}'");
+            }
+            ops.add(op(proc, regs, false));
+            endOfStatement();
+            skipNewlines();
+        }
+        expect("}");
+        threads.add(new Scenario.ThreadDecl(n.text(), proc, List.copyOf(ops), List.copyOf(regs.keySet()), n.line()));
+    }
+
+    private int threadIndexOf(String n) {
+        for (int i = 0; i < threads.size(); i++) {
+            if (threads.get(i).name().equals(n)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    // ---- operations --------------------------------------------------------------------------------
+
+    private String lineText(Token start) {
+        int end = pos;
+        while (end < toks.size() && toks.get(end).kind() != Kind.NEWLINE && !toks.get(end).is(";")
+                && !toks.get(end).is("}")) {
+            end++;
+        }
+        String[] lines = src.split("\n", -1);
+        String l = lines[start.line() - 1];
+        String rest = l.substring(Math.min(l.length(), start.col() - 1));
+        int cut = rest.indexOf('#');
+        if (cut >= 0) {
+            rest = rest.substring(0, cut);
+        }
+        int semi = rest.indexOf(';');
+        if (semi >= 0) {
+            rest = rest.substring(0, semi);
+        }
+        int brace = rest.indexOf('}');
+        if (brace >= 0) {
+            rest = rest.substring(0, brace);
+        }
+        return rest.strip();
+    }
+
+    private Op op(int proc, Map<String, Integer> regs, boolean inSetup) throws ScenarioException {
+        Token first = peek();
+        String text = lineText(first);
+        int line = first.line();
+        if (first.kind() != Kind.IDENT) {
+            throw err(first, "PL025", "expected an operation but found " + describe(first), null);
+        }
+        // store: NAME[cell] = value
+        if (peek(1).is("[")) {
+            Token v = next();
+            int vma = vmaRef(v);
+            int cell = cellIndex(vma);
+            expect("=");
+            int value = number("a value", 0, Folio.MAX_VALUE);
+            needMm(proc, v, "a store");
+            return new Op.Store(line, text, vma, cell, value);
+        }
+        int reg = -1;
+        if (peek(1).is("=")) {
+            Token r = next();
+            next();
+            if (inSetup) {
+                throw err(r, "PL022", "setup has no registers", "move the load into a thread");
+            }
+            if (vmaIndex.containsKey(r.text()) || holderIndex.containsKey(r.text())) {
+                throw err(r, "PL010", "'" + r.text() + "' is a mapping or holder, not a register", null);
+            }
+            reg = regs.computeIfAbsent(r.text(), k -> regs.size());
+            if (peek(1).is("[")) {
+                Token v = next();
+                int vma = vmaRef(v);
+                int cell = cellIndex(vma);
+                needMm(proc, v, "a load");
+                return new Op.Load(line, text, reg, vma, cell);
+            }
+        }
+        Token w = ident("an operation");
+        String word = w.text();
+        switch (word) {
+            case "mmap" -> {
+                Token v = ident("a mapping name");
+                int pages = number("the size in pages", 1, 8);
+                int prot = prot();
+                Token kind = ident("private or shared");
+                boolean shared = switch (kind.text()) {
+                    case "private" -> false;
+                    case "shared" -> true;
+                    default -> throw err(kind, "PL003", "expected private or shared", null);
+                };
+                Integer existing = vmaIndex.get(v.text());
+                if (existing == null) {
+                    checkFreshName(v);
+                    existing = vmaPages.size();
+                    vmaIndex.put(v.text(), existing);
+                    vmaPages.add(pages);
+                } else if (vmaPages.get(existing) != pages) {
+                    throw err(v, "PL026", "mapping '" + v.text() + "' was mmapped with " + vmaPages.get(existing)
+                            + " page(s) before", "use one size per mapping name");
+                }
+                int space = -1;
+                if (shared) {
+                    space = spacePages.size();
+                    spacePages.add(pages);
+                }
+                needMm(proc, w, "mmap");
+                noReg(reg, w);
+                return new Op.Mmap(line, text, existing, prot, shared, space);
+            }
+            case "munmap" -> {
+                Token v = ident("a mapping name");
+                needMm(proc, w, word);
+                noReg(reg, w);
+                return new Op.Munmap(line, text, vmaRef(v));
+            }
+            case "mprotect" -> {
+                Token v = ident("a mapping name");
+                int prot = prot();
+                needMm(proc, w, word);
+                noReg(reg, w);
+                return new Op.Mprotect(line, text, vmaRef(v), prot);
+            }
+            case "madvise" -> {
+                Token v = ident("a mapping name");
+                Token adv = ident("dontfork or dofork");
+                boolean dontfork = switch (adv.text()) {
+                    case "dontfork" -> true;
+                    case "dofork" -> false;
+                    default -> throw err(adv, "PL003", "expected dontfork or dofork", null);
+                };
+                needMm(proc, w, word);
+                noReg(reg, w);
+                return new Op.Madvise(line, text, vmaRef(v), dontfork);
+            }
+            case "exit" -> {
+                needMm(proc, w, word);
+                noReg(reg, w);
+                return new Op.Exit(line, text);
+            }
+            case "fork" -> {
+                Token c = ident("the child's process name");
+                needMm(proc, w, word);
+                noReg(reg, w);
+                int child = processes.indexOf(c.text());
+                if (child >= 0 && child < declaredProcesses) {
+                    throw err(c, "PL024", "'" + c.text() + "' is a declared process; fork creates a new one",
+                            "name the child something else");
+                }
+                if (forkedBy.containsKey(c.text())) {
+                    throw err(c, "PL024", "process '" + c.text() + "' is already created by another fork", null);
+                }
+                child = processRef(c);
+                if (child == proc) {
+                    throw err(c, "PL024", "a process cannot fork itself into existence", null);
+                }
+                forkedBy.put(c.text(), proc);
+                return new Op.Fork(line, text, child);
+            }
+            case "pin", "get", "vmsplice", "uring_register", "dio_read", "dio_write" -> {
+                return gupOp(w, proc, reg, line, text);
+            }
+            case "dma", "read_fixed", "pipe" -> {
+                Token h = ident("a holder name");
+                int holder = holderRef(h);
+                HolderKind kind = holderKinds.get(holder);
+                switch (word) {
+                    case "dma" -> needKind(h, kind, HolderKind.DEVICE, HolderKind.DIO);
+                    case "read_fixed" -> needKind(h, kind, HolderKind.RING);
+                    default -> needKind(h, kind, HolderKind.PIPE);
+                }
+                expect("[");
+                int cell = number("a cell index", 0, 63);
+                expect("]");
+                holderCellUses.add(h);
+                holderCellChecks.add(new int[] {holder, cell});
+                if (reg >= 0) {
+                    if (word.equals("read_fixed")) {
+                        throw err(w, "PL003", "read_fixed writes the buffer; it has no result", null);
+                    }
+                    return new Op.DmaRead(line, text, reg, holder, cell);
+                }
+                if (word.equals("pipe")) {
+                    throw err(w, "PL003", "a pipe is read into a register: r0 = pipe " + h.text() + "[" + cell + "]",
+                            null);
+                }
+                expect("=");
+                int value = number("a value", 0, Folio.MAX_VALUE);
+                return new Op.DmaWrite(line, text, holder, cell, value);
+            }
+            case "release", "dio_complete", "uring_unregister" -> {
+                Token h = ident("a holder name");
+                int holder = holderRef(h);
+                HolderKind kind = holderKinds.get(holder);
+                boolean dirty;
+                switch (word) {
+                    case "release" -> {
+                        needKind(h, kind, HolderKind.DEVICE, HolderKind.PIPE);
+                        dirty = peek().is("dirty");
+                        if (dirty) {
+                            next();
+                        }
+                    }
+                    case "dio_complete" -> {
+                        needKind(h, kind, HolderKind.DIO);
+                        dirty = true;
+                    }
+                    default -> {
+                        needKind(h, kind, HolderKind.RING);
+                        dirty = false;
+                    }
+                }
+                noReg(reg, w);
+                return new Op.Release(line, text, holder, dirty);
+            }
+            case "wait" -> {
+                Token h = ident("a holder name");
+                noReg(reg, w);
+                return new Op.Wait(line, text, holderRef(h));
+            }
+            case "signal", "await" -> {
+                Token s = ident("a signal name");
+                int sig = signals.indexOf(s.text());
+                if (sig < 0) {
+                    if (signals.size() >= 30) {
+                        throw err(s, "PL030", "too many signals (30 at most)", null);
+                    }
+                    signals.add(s.text());
+                    sig = signals.size() - 1;
+                }
+                noReg(reg, w);
+                return word.equals("signal") ? new Op.Signal(line, text, sig) : new Op.Await(line, text, sig);
+            }
+            default -> throw err(w, "PL025", "unknown operation '" + word + "'",
+                    "operations: mmap munmap mprotect madvise exit fork pin get vmsplice uring_register dio_read"
+                            + " dio_write dma read_fixed pipe release dio_complete uring_unregister wait signal await,"
+                            + " NAME[i] = v (store), r = NAME[i] (load)");
+        }
+    }
+
+    private Op gupOp(Token w, int proc, int reg, int line, String text) throws ScenarioException {
+        String word = w.text();
+        needMm(proc, w, word);
+        Token h = ident("a holder name");
+        int holder = holderRef(h);
+        HolderKind kind = holderKinds.get(holder);
+        Op.Via via;
+        int flags = 0;
+        switch (word) {
+            case "pin" -> {
+                via = Op.Via.PIN;
+                needKind(h, kind, HolderKind.DEVICE);
+            }
+            case "get" -> {
+                via = Op.Via.GET;
+                needKind(h, kind, HolderKind.DEVICE);
+            }
+            case "vmsplice" -> {
+                via = Op.Via.VMSPLICE;
+                needKind(h, kind, HolderKind.PIPE);
+            }
+            case "uring_register" -> {
+                via = Op.Via.URING;
+                needKind(h, kind, HolderKind.RING);
+            }
+            case "dio_read" -> {
+                via = Op.Via.DIO;
+                flags = Holder.WRITE;
+                needKind(h, kind, HolderKind.DIO);
+            }
+            default -> {
+                via = Op.Via.DIO;
+                needKind(h, kind, HolderKind.DIO);
+            }
+        }
+        if (holderGup.containsKey(holder)) {
+            Token prev = holderGup.get(holder);
+            throw err(h, "PL023", "holder '" + h.text() + "' already takes references at line " + prev.line(),
+                    "declare one holder per GUP call");
+        }
+        holderGup.put(holder, h);
+        Token v = ident("a mapping name");
+        int vma = vmaRef(v);
+        int pages = vmaPages.get(vma);
+        int first = 0;
+        int count = pages;
+        if (peek().kind() == Kind.NUMBER) {
+            first = number("the first page", 0, pages - 1);
+            count = 1;
+            if (peek().kind() == Kind.NUMBER) {
+                count = number("the page count", 1, pages - first);
+            }
+        }
+        while (peek().kind() == Kind.IDENT) {
+            Token f = next();
+            boolean flagOk = word.equals("pin") || word.equals("get");
+            int bit = switch (f.text()) {
+                case "write" -> Holder.WRITE;
+                case "longterm" -> Holder.LONGTERM;
+                case "force" -> Holder.FORCE;
+                default -> throw err(f, "PL007", "unknown GUP flag '" + f.text() + "'", "flags: write longterm force");
+            };
+            if (!flagOk) {
+                throw err(f, "PL007", word + " takes no flags: the kernel path chooses them", null);
+            }
+            if (bit == Holder.LONGTERM && word.equals("get")) {
+                throw err(f, "PL007", "FOLL_LONGTERM needs FOLL_PIN: use pin", "\"FOLL_PIN is a prerequisite to"
+                        + " FOLL_LONGTERM\" (Documentation/core-api/pin_user_pages.rst)");
+            }
+            flags |= bit;
+        }
+        holderSlots.set(holder, Math.max(holderSlots.get(holder), count));
+        return new Op.Gup(line, text, reg, holder, vma, first, count, via, flags);
+    }
+
+    private void needKind(Token h, HolderKind kind, HolderKind... ok) throws ScenarioException {
+        for (HolderKind k : ok) {
+            if (k == kind) {
+                return;
+            }
+        }
+        throw err(h, "PL014", "holder '" + h.text() + "' is a " + kind.name().toLowerCase(Locale.ROOT)
+                + ", not a " + ok[0].name().toLowerCase(Locale.ROOT), "declare it with: holder "
+                + ok[0].name().toLowerCase(Locale.ROOT) + " " + h.text());
+    }
+
+    private void needMm(int proc, Token at, String what) throws ScenarioException {
+        if (proc < 0) {
+            throw err(at, "PL022", what + " needs a process: device threads only do DMA, completion and waits",
+                    "run it in a thread declared '@ PROCESS'");
+        }
+    }
+
+    private void noReg(int reg, Token at) throws ScenarioException {
+        if (reg >= 0) {
+            throw err(at, "PL003", "'" + at.text() + "' has no result to assign", null);
+        }
+    }
+
+    private int prot() throws ScenarioException {
+        Token p = ident("a protection (rw, r, none)");
+        return switch (p.text()) {
+            case "rw" -> Vma.READ | Vma.WRITE;
+            case "r" -> Vma.READ;
+            case "none" -> 0;
+            default -> throw err(p, "PL008", "unknown protection '" + p.text() + "'", "use rw, r or none");
+        };
+    }
+
+    private int vmaRef(Token v) throws ScenarioException {
+        Integer i = vmaIndex.get(v.text());
+        if (i == null) {
+            throw err(v, "PL012", "unknown mapping '" + v.text() + "'", "mmap it earlier in the file (setup or"
+                    + " this thread)");
+        }
+        return i;
+    }
+
+    private int holderRef(Token h) throws ScenarioException {
+        Integer i = holderIndex.get(h.text());
+        if (i == null) {
+            throw err(h, "PL013", "unknown holder '" + h.text() + "'", "declare it: holder device|pipe|ring|dio "
+                    + h.text());
+        }
+        return i;
+    }
+
+    private int cellIndex(int vma) throws ScenarioException {
+        expect("[");
+        Token t = peek();
+        int cells = vmaPages.get(vma) * Folio.CELLS;
+        int c = number("a cell index", 0, Integer.MAX_VALUE);
+        if (c >= cells) {
+            throw err(t, "PL015", "cell " + c + " is beyond the mapping (" + vmaPages.get(vma) + " page(s), "
+                    + cells + " cells: " + Folio.CELLS + " per page)", null);
+        }
+        expect("]");
+        return c;
+    }
+
+    // ---- condition ---------------------------------------------------------------------------------
+
+    private void conditionDecl() throws ScenarioException {
+        Token q = next();
+        if (condition != null) {
+            throw err(q, "PL010", "a scenario has one final condition", null);
+        }
+        Condition.Quantifier quant;
+        if (q.is("~")) {
+            Token e = next();
+            if (!e.is("exists")) {
+                throw err(e, "PL003", "expected 'exists' after '~'", null);
+            }
+            quant = Condition.Quantifier.NOT_EXISTS;
+        } else {
+            quant = q.text().equals("exists") ? Condition.Quantifier.EXISTS : Condition.Quantifier.FORALL;
+        }
+        String label = null;
+        if (peek().kind() == Kind.STRING) {
+            label = next().text();
+        }
+        skipNewlines();
+        Expr e = orExpr();
+        condition = new Condition(quant, label, e, q.line());
+    }
+
+    private void skipNl() {
+        while (peek().kind() == Kind.NEWLINE) {
+            next();
+        }
+    }
+
+    private Expr orExpr() throws ScenarioException {
+        Expr left = andExpr();
+        skipNlIfContinues("\\/");
+        while (peek().is("\\/")) {
+            next();
+            skipNl();
+            left = new Expr.Or(left, andExpr());
+            skipNlIfContinues("\\/");
+        }
+        return left;
+    }
+
+    private Expr andExpr() throws ScenarioException {
+        Expr left = unary();
+        skipNlIfContinues("/\\");
+        while (peek().is("/\\")) {
+            next();
+            skipNl();
+            left = new Expr.And(left, unary());
+            skipNlIfContinues("/\\");
+        }
+        return left;
+    }
+
+    /** Lets a long condition continue on the next line when that line starts with the operator. */
+    private void skipNlIfContinues(String op) {
+        int k = pos;
+        while (toks.get(k).kind() == Kind.NEWLINE) {
+            k++;
+        }
+        if (toks.get(k).is(op) || toks.get(k).is(op.equals("/\\") ? "\\/" : "/\\")) {
+            pos = k;
+        }
+    }
+
+    private Expr unary() throws ScenarioException {
+        Token t = peek();
+        if (t.is("~") || t.is("not")) {
+            next();
+            return new Expr.Not(unary());
+        }
+        if (t.is("(")) {
+            next();
+            skipNl();
+            Expr e = orExpr();
+            skipNl();
+            expect(")");
+            return e;
+        }
+        if (t.is("true") || t.is("false")) {
+            next();
+            return new Expr.Bool(t.text().equals("true"));
+        }
+        if (t.is("event")) {
+            next();
+            expect("(");
+            Token id = ident("an event name");
+            Event ev = Event.byId(id.text());
+            if (ev == null) {
+                throw err(id, "PL019", "unknown event '" + id.text() + "'", "events: " + eventIds());
+            }
+            expect(")");
+            return new Expr.Happened(ev);
+        }
+        if (t.is("same")) {
+            next();
+            expect("(");
+            Term a = term();
+            expect(",");
+            Term b = term();
+            expect(")");
+            if (!(a instanceof Term.Cell || a instanceof Term.HolderCell)
+                    || !(b instanceof Term.Cell || b instanceof Term.HolderCell)) {
+                throw err(t, "PL020", "same() compares two cells: same(P:buf[0], C:buf[0])", null);
+            }
+            return new Expr.Same(a, b);
+        }
+        Term left = term();
+        Token op = next();
+        if (!op.is("=") && !op.is("!=")) {
+            throw err(op, "PL003", "expected '=' or '!=' but found " + describe(op), null);
+        }
+        Term right = term();
+        return new Expr.Eq(left, right, op.is("!="));
+    }
+
+    private static String eventIds() {
+        StringBuilder sb = new StringBuilder();
+        for (Event e : Event.values()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(e.id());
+        }
+        return sb.toString();
+    }
+
+    private Term term() throws ScenarioException {
+        Token t = next();
+        if (t.kind() == Kind.NUMBER) {
+            return new Term.Const(t.text(), number(t));
+        }
+        if (t.is("-")) {
+            Token e = ident("an errno name such as EFAULT");
+            int v = switch (e.text()) {
+                case "EFAULT" -> Kernel.EFAULT;
+                case "ENOSYS" -> Kernel.ENOSYS;
+                default -> throw err(e, "PL017", "unknown errno '" + e.text() + "'", "known: EFAULT, ENOSYS");
+            };
+            return new Term.Const("-" + e.text(), -v);
+        }
+        if (t.kind() != Kind.IDENT) {
+            throw err(t, "PL003", "expected a term (T:r0, P:buf[0], holder[0], a number) but found " + describe(t),
+                    null);
+        }
+        if (t.is("none")) {
+            return new Term.Const("none", Kernel.NONE);
+        }
+        if (peek().is("[")) {
+            int h = holderRef(t);
+            next();
+            int cell = number("a cell index", 0, 63);
+            expect("]");
+            holderCellUses.add(t);
+            holderCellChecks.add(new int[] {h, cell});
+            return new Term.HolderCell(t.text() + "[" + cell + "]", h, cell);
+        }
+        expect(":");
+        Token what = ident("a register or mapping name");
+        if (peek().is("[")) {
+            int p = processes.indexOf(t.text());
+            if (p < 0) {
+                throw err(t, "PL011", "unknown process '" + t.text() + "'", null);
+            }
+            int vma = vmaRef(what);
+            int cell = cellIndex(vma);
+            return new Term.Cell(t.text() + ":" + what.text() + "[" + cell + "]", p, vma, cell);
+        }
+        int th = threadIndexOf(t.text());
+        if (th < 0) {
+            throw err(t, "PL020", "unknown thread '" + t.text() + "'", "registers are written T:r0 with T a thread"
+                    + " declared above the condition");
+        }
+        int r = threads.get(th).registers().indexOf(what.text());
+        if (r < 0) {
+            throw err(what, "PL020", "thread " + t.text() + " has no register '" + what.text() + "'", null);
+        }
+        return new Term.Reg(t.text() + ":" + what.text(), th, r);
+    }
+
+    private int number(Token t) throws ScenarioException {
+        try {
+            return Integer.parseInt(t.text());
+        } catch (NumberFormatException e) {
+            throw err(t, "PL017", "number " + t.text() + " is out of range", null);
+        }
+    }
+
+    private void locationsDecl() throws ScenarioException {
+        expect("[");
+        while (!peek().is("]")) {
+            Token at = peek();
+            Term term = term();
+            if (term instanceof Term.Const) {
+                throw err(at, "PL003", "locations lists cells and registers, not constants", null);
+            }
+            locations.add(term);
+            if (peek().is(";") || peek().is(",")) {
+                next();
+            } else if (!peek().is("]")) {
+                throw err(peek(), "PL003", "expected ';' or ']' but found " + describe(peek()), null);
+            }
+        }
+        expect("]");
+    }
+
+    private void expectDecl(Token kw) throws ScenarioException {
+        List<String> pols = new ArrayList<>();
+        do {
+            Token p = ident("a policy name");
+            if (Policies.byName(p.text()) == null) {
+                throw err(p, "PL018", "unknown policy '" + p.text() + "'", "see: pinlab policies");
+            }
+            for (Scenario.Expectation e : expectations) {
+                if (e.policies().contains(p.text())) {
+                    throw err(p, "PL029", "policy '" + p.text() + "' already has an expectation at line " + e.line(),
+                            null);
+                }
+            }
+            if (pols.contains(p.text())) {
+                throw err(p, "PL029", "policy '" + p.text() + "' is listed twice", null);
+            }
+            pols.add(p.text());
+        } while (peek().is(",") && next() != null);
+        expect(":");
+        Token o = ident("Never, Sometimes or Always");
+        Observation obs = switch (o.text()) {
+            case "Never" -> Observation.NEVER;
+            case "Sometimes" -> Observation.SOMETIMES;
+            case "Always" -> Observation.ALWAYS;
+            default -> throw err(o, "PL009", "unknown result '" + o.text() + "'", "use Never, Sometimes or Always");
+        };
+        List<String> viol = new ArrayList<>();
+        if (peek().is("with")) {
+            next();
+            do {
+                Token v = ident("a violation name");
+                Event e = Event.byId(v.text());
+                if (!v.text().equals("stall") && (e == null || !e.isViolation())) {
+                    throw err(v, "PL019", "unknown violation '" + v.text() + "'", "violations: stall, "
+                            + violationIds());
+                }
+                viol.add(v.text());
+            } while (peek().is(",") && next() != null);
+        }
+        expectations.add(new Scenario.Expectation(List.copyOf(pols), obs, List.copyOf(viol), kw.line()));
+    }
+
+    private static String violationIds() {
+        StringBuilder sb = new StringBuilder();
+        for (Event e : Event.values()) {
+            if (e.isViolation()) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(e.id());
+            }
+        }
+        return sb.toString();
+    }
+}
