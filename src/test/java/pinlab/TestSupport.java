@@ -1,0 +1,32 @@
+package pinlab;
+
+import pinlab.engine.Limits;
+import pinlab.policy.Policies;
+import pinlab.policy.Policy;
+import pinlab.report.CheckResult;
+import pinlab.scenario.Parser;
+import pinlab.scenario.Scenario;
+import pinlab.scenario.ScenarioException;
+
+/** Helpers shared by tests: parse inline scenario text and check it. */
+public final class TestSupport {
+    private TestSupport() {}
+
+    /** Parses inline scenario text, failing the test with the rendered error if it is bad. */
+    public static Scenario parse(String text) {
+        try {
+            return Parser.parse("inline.pin", text);
+        } catch (ScenarioException e) {
+            throw new AssertionError(e.render(), e);
+        }
+    }
+
+    /** Checks inline scenario text under the named policy. */
+    public static CheckResult check(String text, String policy) {
+        Policy p = Policies.byName(policy);
+        if (p == null) {
+            throw new AssertionError("no policy " + policy);
+        }
+        return Pinlab.check(parse(text), p, Limits.NONE, true);
+    }
+}

@@ -1,0 +1,149 @@
+package pinlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pinlab.policy.Policies;
+
+/** The command line: exit codes, formats and messages, as a user meets them. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private Path write(String name, String text) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text, StandardCharsets.UTF_8);
+        return p;
+    }
+
+    private static final String GOOD = """
+            name cli
+            process P
+            setup {
+              P: mmap buf 1 rw private
+            }
+            thread T @ P {
+              buf[0] = 1
+            }
+            forall (P:buf[0] = 1)
+            expect linux-6.18: %s
+            """;
+
+    @Test
+    void check_matchingExpectation_exits0() throws Exception {
+        Run r = run("check", write("a.pin", GOOD.formatted("Always")).toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("[OK]"), r.out());
+        assertTrue(r.out().contains("Observation cli Always 1 0"), r.out());
+    }
+
+    @Test
+    void check_mismatch_exits1() throws Exception {
+        Run r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
+        assertEquals(1, r.code());
+        assertTrue(r.out().contains("MISMATCH"), r.out());
+    }
+
+    @Test
+    void check_badScenario_exits2_withFileLineColAndCode() throws Exception {
+        Path p = write("bad.pin", GOOD.formatted("Always").replace("buf[0] = 1\n}", "bof[0] = 1\n}"));
+        Run r = run("check", p.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(p + ":7:3: error PL012: unknown mapping 'bof'"), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+    }
+
+    @Test
+    void check_missingFile_exits2() {
+        Run r = run("check", dir.resolve("nope.pin").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("PL000"), r.err());
+    }
+
+    @Test
+    void check_unknownPolicy_exits2() throws Exception {
+        assertEquals(2, run("check", write("a.pin", GOOD.formatted("Always")).toString(), "--policy", "linux-9").code());
+    }
+
+    @Test
+    void check_badOption_exits2() {
+        assertEquals(2, run("check", "--frobnicate").code());
+    }
+
+    @Test
+    void check_stateLimit_exits3_andSaysIncomplete() throws Exception {
+        Run r = run("check", "--max-states", "1", write("a.pin", GOOD.formatted("Always")).toString());
+        assertEquals(3, r.code());
+        assertTrue(r.out().contains("INCOMPLETE"), r.out());
+    }
+
+    @Test
+    void check_json_hasTheDocumentedKeys() throws Exception {
+        Run r = run("check", "--format", "json", "--traces", "all", write("a.pin", GOOD.formatted("Always"))
+                .toString());
+        assertEquals(0, r.code());
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertEquals(1, root.get("schema").asInt());
+        JsonNode res = root.get("results").get(0);
+        for (String key : new String[] {"scenario", "policy", "observation", "outcomes", "violations", "expected",
+            "matches", "complete", "states", "transitions", "trace", "verdict"}) {
+            assertTrue(res.has(key), "missing key " + key);
+        }
+        assertEquals("always", res.get("observation").asText());
+        assertTrue(res.get("matches").asBoolean());
+        assertTrue(res.get("trace").isNull(), "a forall that always holds has no counterexample");
+        JsonNode step = res.get("outcomes").get(0).get("trace").get("steps").get(0);
+        assertEquals("T (P)", step.get("thread").asText());
+        assertEquals("buf[0] = 1", step.get("op").asText());
+    }
+
+    @Test
+    void check_noFiles_checksTheBundledCorpus() {
+        Run r = run("check", "-q");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("odirect-fork-thread-write"), r.out());
+    }
+
+    @Test
+    void policies_json_listsEveryPolicyWithSourcedRules() throws Exception {
+        Run r = run("policies", "--format", "json");
+        assertEquals(0, r.code());
+        JsonNode pols = new ObjectMapper().readTree(r.out()).get("policies");
+        assertEquals(Policies.all().size(), pols.size());
+        for (JsonNode p : pols) {
+            assertFalse(p.get("name").asText().isEmpty());
+            assertTrue(p.has("extends"));
+            for (JsonNode rule : p.get("rules")) {
+                assertFalse(rule.get("id").asText().isEmpty());
+                assertFalse(rule.get("summary").asText().isEmpty());
+                assertFalse(rule.get("source").asText().isEmpty());
+            }
+        }
+        assertEquals("linux-5.8", pols.get(2).get("extends").asText());
+    }
+
+    @Test
+    void help_documentsExitCodes() {
+        Run r = run("--help");
+        assertTrue(r.out().contains("3  incomplete"), r.out());
+    }
+}
