@@ -278,7 +278,7 @@ public final class Main implements Callable<Integer> {
         int threads = 4;
 
         @Option(names = "--ops", description = "Operations per thread (default: ${DEFAULT-VALUE}).")
-        int ops = 5;
+        int ops = 4;
 
         @Option(names = "--policy", description = "Policy (default: ${DEFAULT-VALUE}).")
         String policy = "linux-6.18";
