@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import pinlab.engine.Explorer;
 import pinlab.engine.Limits;
+import pinlab.engine.Progress;
 import pinlab.engine.SearchResult;
 import pinlab.model.Event;
 import pinlab.policy.Policy;
@@ -27,8 +28,14 @@ public final class Pinlab {
      * @param allTraces whether to rebuild the shortest trace to every outcome, not just the witness
      */
     public static CheckResult check(Scenario scenario, Policy policy, Limits limits, boolean allTraces) {
+        return check(scenario, policy, limits, allTraces, Progress.NONE);
+    }
+
+    /** Like {@link #check(Scenario, Policy, Limits, boolean)}, reporting progress of long searches. */
+    public static CheckResult check(Scenario scenario, Policy policy, Limits limits, boolean allTraces,
+            Progress progress) {
         ScenarioModel model = new ScenarioModel(scenario, policy);
-        SearchResult r = new Explorer(model, limits).run();
+        SearchResult r = new Explorer(model, limits, progress).run();
         Scenario.Expectation exp = scenario.expectationFor(policy.name());
         Set<String> expectedViolations = exp == null ? Set.of() : new HashSet<>(exp.violations());
 
@@ -62,37 +69,8 @@ public final class Pinlab {
         }
         Trace witnessTrace = witness == null ? null : model.replay(witness.getValue().schedule());
         return new CheckResult(scenario.name(), scenario.file(), scenario.title(), scenario.sources(), policy.name(),
-                conditionText(scenario), q.word(), obs.word(), r.positive(), r.negative(), List.copyOf(outcomes),
+                scenario.condition().text(), q.word(), obs.word(), r.positive(), r.negative(), List.copyOf(outcomes),
                 List.copyOf(violations), witnessTrace, expected, matches, r.complete(), r.stopReason(), r.states(),
                 r.transitions(), r.finalStates(), r.maxDepth(), r.nanos() / 1_000_000, r.collisionProbability());
-    }
-
-    /** Returns the final condition as written in the scenario. */
-    static String conditionText(Scenario sc) {
-        String[] lines = sc.text().split("\n", -1);
-        StringBuilder sb = new StringBuilder();
-        int depth = 0;
-        boolean opened = false;
-        for (int i = sc.condition().line() - 1; i < lines.length; i++) {
-            String l = lines[i];
-            int hash = l.indexOf('#');
-            if (hash >= 0) {
-                l = l.substring(0, hash);
-            }
-            for (int k = 0; k < l.length(); k++) {
-                char c = l.charAt(k);
-                if (c == '(') {
-                    depth++;
-                    opened = true;
-                } else if (c == ')') {
-                    depth--;
-                }
-            }
-            sb.append(sb.length() == 0 ? "" : " ").append(l.strip());
-            if (opened && depth <= 0) {
-                break;
-            }
-        }
-        return sb.toString();
     }
 }

@@ -194,7 +194,11 @@ public final class Main implements Callable<Integer> {
                 }
                 for (Policy p : pols) {
                     try {
-                        results.add(Pinlab.check(sc, p, limits, traces == Traces.all));
+                        String what = sc.name() + " under " + p.name();
+                        results.add(Pinlab.check(sc, p, limits, traces == Traces.all,
+                                (states, trans, depth, queue, secs) -> err.printf(java.util.Locale.ROOT,
+                                        "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s%n",
+                                        what, states, trans, depth, queue, secs)));
                     } catch (ScenarioModel.SetupBlocked e) {
                         err.println(in.file() + ":" + e.line() + ":1: error PL031: " + e.getMessage());
                         badInput = true;

@@ -18,13 +18,22 @@ import java.util.TreeMap;
  * those parent pointers.
  */
 public final class Explorer {
+    private static final long PROGRESS_NANOS = 10_000_000_000L;
+
     private final TransitionSystem ts;
     private final Limits limits;
+    private final Progress progress;
 
     /** Creates an explorer of {@code ts} bounded by {@code limits}. */
     public Explorer(TransitionSystem ts, Limits limits) {
+        this(ts, limits, Progress.NONE);
+    }
+
+    /** Creates an explorer of {@code ts} bounded by {@code limits}, reporting to {@code progress}. */
+    public Explorer(TransitionSystem ts, Limits limits, Progress progress) {
         this.ts = ts;
         this.limits = limits;
+        this.progress = progress;
     }
 
     /** Explores every reachable state. */
@@ -60,6 +69,8 @@ public final class Explorer {
         }
         int threads = ts.threads();
         long expanded = 0;
+        long nextReport = t0 + PROGRESS_NANOS;
+        try {
         search:
         while (!frontier.isEmpty()) {
             List<int[]> next = new ArrayList<>();
@@ -68,9 +79,16 @@ public final class Explorer {
             for (int k = 0; k < frontier.size(); k++) {
                 int[] s = frontier.get(k);
                 int id = frontierIds.getInt(k);
-                if ((++expanded & 255) == 0 && System.nanoTime() > deadline) {
-                    stop = "time limit of " + limits.maxSeconds() + " s reached";
-                    break search;
+                if ((++expanded & 255) == 0) {
+                    long now = System.nanoTime();
+                    if (now > deadline) {
+                        stop = "time limit of " + limits.maxSeconds() + " s reached";
+                        break search;
+                    }
+                    if (now > nextReport) {
+                        progress.update(parent.size(), transitions, depth, next.size(), (now - t0) / 1e9);
+                        nextReport = now + PROGRESS_NANOS;
+                    }
                 }
                 boolean any = false;
                 for (int t = 0; t < threads; t++) {
@@ -129,6 +147,11 @@ public final class Explorer {
             if (!frontier.isEmpty()) {
                 depth++;
             }
+        }
+        } catch (OutOfMemoryError e) {
+            // Drop the frontier so the result can still be built; the run is incomplete, never safe.
+            frontier = List.of();
+            stop = "out of memory after " + parent.size() + " states (raise -Xmx or set --max-states)";
         }
         Map<String, SearchResult.OutcomeStats> outcomes = new TreeMap<>();
         for (Map.Entry<String, long[]> e : counts.entrySet()) {

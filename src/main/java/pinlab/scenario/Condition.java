@@ -7,8 +7,9 @@ package pinlab.scenario;
  * @param label an optional description of what the condition means
  * @param expr the expression
  * @param line the line it starts on
+ * @param text the condition as written, on one line
  */
-public record Condition(Quantifier quantifier, String label, Expr expr, int line) {
+public record Condition(Quantifier quantifier, String label, Expr expr, int line, String text) {
 
     /** The quantifiers of herd7's final conditions. */
     public enum Quantifier {

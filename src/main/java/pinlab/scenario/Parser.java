@@ -73,7 +73,8 @@ public final class Parser {
 
     /** Parses scenario text; {@code file} names it in messages. */
     public static Scenario parse(String file, String text) throws ScenarioException {
-        return new Parser(file, text).scenario();
+        String src = text.startsWith("\uFEFF") ? text.substring(1) : text;
+        return new Parser(file, src).scenario();
     }
 
     // ---- token helpers -----------------------------------------------------------------------------
@@ -229,15 +230,14 @@ public final class Parser {
             endOfStatement();
             skipNewlines();
         }
-        Token end = peek();
         if (name == null) {
             throw err(toks.get(0), "PL005", "the scenario has no name", "start the file with: name my-scenario");
         }
         if (threads.isEmpty()) {
-            throw err(end, "PL027", "the scenario has no thread", "add: thread T0 @ P { ... }");
+            throw err(toks.get(0), "PL027", "the scenario has no thread", "add: thread T0 @ P { ... }");
         }
         if (condition == null) {
-            throw err(end, "PL021", "the scenario has no final condition",
+            throw err(toks.get(0), "PL021", "the scenario has no final condition",
                     "add: exists (P:buf[0]=1), ~exists (...) or forall (...)");
         }
         for (int p = declaredProcesses; p < processes.size(); p++) {
@@ -326,23 +326,28 @@ public final class Parser {
 
     private void setupBlock() throws ScenarioException {
         setupSeen = true;
-        expect("{");
+        Token open = expect("{");
         skipNewlines();
         Map<String, Integer> regs = new LinkedHashMap<>();
         while (!peek().is("}")) {
             if (peek().kind() == Kind.EOF) {
-                throw err(peek(), "PL028", "setup block is not closed", "add '}'");
+                throw err(open, "PL028", "setup block is not closed", "add '}' after its last line");
             }
             Token p = ident("a process name (setup lines read 'P: op')");
+            if (!peek().is(":")) {
+                throw err(p, "PL003", "setup lines read 'P: op', with the process that runs the op",
+                        "write: P: " + lineText(p));
+            }
             int proc = processes.indexOf(p.text());
             if (proc < 0 || proc >= declaredProcesses) {
                 throw err(p, "PL011", "unknown process '" + p.text() + "' in setup",
                         "setup runs in processes declared with 'process'");
             }
             expect(":");
+            Token opTok = peek();
             Op op = op(proc, regs, true);
             if (op instanceof Op.Fork) {
-                throw err(p, "PL022", "fork in setup is not supported", "put the fork in a thread");
+                throw err(opTok, "PL022", "fork in setup is not supported", "put the fork in a thread");
             }
             setup.add(new Scenario.SetupStep(proc, op));
             endOfStatement();
@@ -359,13 +364,13 @@ public final class Parser {
         expect("@");
         Token where = ident("a process name or 'device'");
         int proc = where.text().equals("device") ? -1 : processRef(where);
-        expect("{");
+        Token open = expect("{");
         skipNewlines();
         Map<String, Integer> regs = new LinkedHashMap<>();
         List<Op> ops = new ArrayList<>();
         while (!peek().is("}")) {
             if (peek().kind() == Kind.EOF) {
-                throw err(peek(), "PL028", "thread block is not closed", "add '}'");
+                throw err(open, "PL028", "thread " + n.text() + " is not closed", "add '}' after its last line");
             }
             ops.add(op(proc, regs, false));
             endOfStatement();
@@ -540,9 +545,10 @@ public final class Parser {
                     default -> needKind(h, kind, HolderKind.PIPE);
                 }
                 expect("[");
+                Token cellTok = peek();
                 int cell = number("a cell index", 0, 63);
                 expect("]");
-                holderCellUses.add(h);
+                holderCellUses.add(cellTok);
                 holderCellChecks.add(new int[] {holder, cell});
                 if (reg >= 0) {
                     if (word.equals("read_fixed")) {
@@ -689,9 +695,18 @@ public final class Parser {
                 return;
             }
         }
+        StringBuilder kinds = new StringBuilder();
+        for (int i = 0; i < ok.length; i++) {
+            kinds.append(i == 0 ? "" : " or ").append(ok[i].name().toLowerCase(Locale.ROOT));
+        }
+        String hint = switch (kind) {
+            case RING -> "a ring is used with uring_register, read_fixed and uring_unregister";
+            case DIO -> "a dio request is used with dio_read/dio_write, dma, dio_complete and wait";
+            case PIPE -> "a pipe is used with vmsplice, pipe (read) and release";
+            case DEVICE -> "a device is used with pin/get, dma and release";
+        };
         throw err(h, "PL014", "holder '" + h.text() + "' is a " + kind.name().toLowerCase(Locale.ROOT)
-                + ", not a " + ok[0].name().toLowerCase(Locale.ROOT), "declare it with: holder "
-                + ok[0].name().toLowerCase(Locale.ROOT) + " " + h.text());
+                + "; this operation takes a " + kinds + " holder", hint);
     }
 
     private void needMm(int proc, Token at, String what) throws ScenarioException {
@@ -770,8 +785,37 @@ public final class Parser {
             label = next().text();
         }
         skipNewlines();
+        int from = pos;
         Expr e = orExpr();
-        condition = new Condition(quant, label, e, q.line());
+        StringBuilder text = new StringBuilder(quant.word());
+        if (label != null) {
+            text.append(" \"").append(label).append('"');
+        }
+        text.append(' ').append(tokensText(from, pos));
+        condition = new Condition(quant, label, e, q.line(), text.toString());
+    }
+
+    /** Returns tokens {@code [from, to)} as one line of text, spaced as people write conditions. */
+    private String tokensText(int from, int to) {
+        StringBuilder sb = new StringBuilder();
+        String prev = "";
+        for (int k = from; k < to; k++) {
+            Token t = toks.get(k);
+            if (t.kind() == Kind.NEWLINE) {
+                continue;
+            }
+            String x = t.kind() == Kind.STRING ? "\"" + t.text() + "\"" : t.text();
+            boolean tight = prev.isEmpty() || prev.equals("(") || prev.equals("[") || prev.equals(":")
+                    || prev.equals("~") || prev.equals("-")
+                    || x.equals(")") || x.equals("]") || x.equals("[") || x.equals(":") || x.equals(",")
+                    || (x.equals("(") && (prev.equals("event") || prev.equals("same")));
+            if (!tight) {
+                sb.append(' ');
+            }
+            sb.append(x);
+            prev = x;
+        }
+        return sb.toString();
     }
 
     private void skipNl() {
@@ -826,7 +870,11 @@ public final class Parser {
             skipNl();
             Expr e = orExpr();
             skipNl();
-            expect(")");
+            Token close = next();
+            if (!close.is(")")) {
+                throw err(close, "PL003", "expected ')' to close the '(' at " + t.line() + ":" + t.col()
+                        + " but found " + describe(close), null);
+            }
             return e;
         }
         if (t.is("true") || t.is("false")) {
@@ -898,9 +946,10 @@ public final class Parser {
         if (peek().is("[")) {
             int h = holderRef(t);
             next();
+            Token cellTok = peek();
             int cell = number("a cell index", 0, 63);
             expect("]");
-            holderCellUses.add(t);
+            holderCellUses.add(cellTok);
             holderCellChecks.add(new int[] {h, cell});
             return new Term.HolderCell(t.text() + "[" + cell + "]", h, cell);
         }

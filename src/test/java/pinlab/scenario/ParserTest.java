@@ -1,0 +1,85 @@
+package pinlab.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static pinlab.TestSupport.parse;
+
+import org.junit.jupiter.api.Test;
+
+/** What the parser resolves, and where it points when it refuses. */
+class ParserTest {
+    private static final String BODY = """
+            name p
+            process P
+            setup {
+              P: mmap buf 1 rw private
+            }
+            thread T @ P {
+              buf[0] = 1
+            }
+            """;
+
+    @Test
+    void conditionText_withoutParentheses_stopsAtTheCondition() {
+        Scenario sc = parse(BODY + "exists \"issue #12: (x)\" P:buf[0] = 1 /\\ ~(P:buf[1] = -EFAULT)\n"
+                + "locations [P:buf[1]]\nexpect linux-6.18: Always\n");
+        assertEquals("exists \"issue #12: (x)\" P:buf[0] = 1 /\\ ~(P:buf[1] = -EFAULT)", sc.condition().text());
+        assertEquals(1, sc.locations().size());
+    }
+
+    @Test
+    void conditionText_acrossLines_isJoined() {
+        Scenario sc = parse(BODY + "forall (P:buf[0] = 1\n  /\\ same(P:buf[0], P:buf[1]))\n");
+        assertEquals("forall (P:buf[0] = 1 /\\ same(P:buf[0], P:buf[1]))", sc.condition().text());
+    }
+
+    @Test
+    void forkInSetup_pointsAtFork() {
+        ScenarioException e = assertThrows(ScenarioException.class, () -> Parser.parse("f.pin",
+                "name a\nprocess P\nsetup {\n  P: mmap buf 1 rw private\n  P: fork C\n}\n"));
+        assertEquals("PL022", e.code());
+        assertEquals(5, e.line());
+        assertEquals(6, e.col());
+    }
+
+    @Test
+    void unclosedThread_pointsAtItsBrace() {
+        ScenarioException e = assertThrows(ScenarioException.class, () -> Parser.parse("f.pin",
+                "name a\nprocess P\nthread T @ P {\n  exit\n"));
+        assertEquals("PL028", e.code());
+        assertEquals(3, e.line());
+    }
+
+    @Test
+    void byteOrderMark_isIgnored() {
+        assertEquals("p", parse("\uFEFF" + BODY + "exists (P:buf[0] = 1)\n").name());
+    }
+
+    @Test
+    void resolves_processesThreadsHoldersAndCells() {
+        Scenario sc = parse("""
+                name r
+                process P
+                holder device nic
+                setup {
+                  P: mmap buf 2 rw private
+                  P: pin nic buf 1 1 write longterm
+                }
+                thread T @ P {
+                  fork C
+                }
+                thread U @ C {
+                  r0 = buf[3]
+                }
+                thread NIC @ device {
+                  dma nic[1] = 4
+                }
+                exists (U:r0 = 4 /\\ nic[1] = 4)
+                """);
+        assertEquals(java.util.List.of("P", "C"), sc.processes());
+        assertEquals(1, sc.initialProcesses());
+        assertEquals(1, sc.holders().get(0).slots());
+        assertEquals(-1, sc.threads().get(2).process());
+        assertEquals(java.util.List.of("r0"), sc.threads().get(1).registers());
+    }
+}
