@@ -234,6 +234,7 @@ public final class Kernel {
             note("no such mapping: mprotect fails with -ENOMEM");
             return;
         }
+        use(Rule.MPROTECT);
         w.setVma(p, v, (word & ~(Vma.READ | Vma.WRITE)) | prot);
         if ((prot & Vma.WRITE) == 0) {
             for (int i = 0; i < w.layout().vmaPages(v); i++) {
@@ -690,6 +691,7 @@ public final class Kernel {
     // ---- devices and release -----------------------------------------------------------------------
 
     private int heldRef(World w, int h, int cell) {
+        use(Rule.DMA);
         int word = w.holder(h);
         int status = Holder.status(word);
         if (status == Holder.FAILED) {

@@ -64,6 +64,17 @@ public enum Rule {
                     + " first with set_page_dirty_lock()",
             "mm/gup.c unpin_user_pages_dirty_lock(); block/bio.c bio_release_pages(); put_page()",
             "release, dio-complete, uring-unregister"),
+    MPROTECT(Group.BASE, "mprotect",
+            "mprotect() without PROT_WRITE write-protects the VMA's PTEs; with PROT_WRITE it leaves them read-only,"
+                    + " so the next write takes a write fault (6.0+ may map exclusive anonymous pages writable at"
+                    + " once, which ends in the same state as reusing them on that fault)",
+            "mm/mprotect.c change_protection() / change_pte_range(); can_change_pte_writable() (6.0)",
+            "mprotect"),
+    DMA(Group.BASE, "dma",
+            "a device reads and writes the folio its holder's reference names, whatever maps that address now;"
+                    + " nothing in the mm redirects or stops it",
+            "Documentation/core-api/pin_user_pages.rst (the pinned pages are the DMA target);"
+                    + " seed 003 (\"the dma will complete on the oldpage\")", "dma, read_fixed, pipe"),
     // ---- write-fault reuse: exactly one ------------------------------------------------------------
     WP_REUSE_MAPCOUNT(Group.WP_REUSE, "wp-reuse-mapcount",
             "a write fault reuses an anonymous page when its mapcount (+ swapcount) is 1, ignoring extra"
