@@ -20,7 +20,10 @@ public enum Event {
     /** Stored mapcount differs from the number of PTEs that map the folio. */
     INV_MAPCOUNT(5, true, "invariant: mapcount != number of PTEs mapping the folio"),
     /** A folio with references left is reachable from nothing. */
-    LEAK(6, true, "leak: a folio keeps references but nothing names it");
+    LEAK(6, true, "leak: a folio keeps references but nothing names it"),
+    /** A pinned or writably mapped anonymous page is not PageAnonExclusive (policies that track the flag). */
+    INV_ANON_EXCLUSIVE(7, true, "invariant: a FOLL_PIN or a writable PTE on an anonymous page that is not"
+            + " PageAnonExclusive");
 
     private final int index;
     private final boolean violation;

@@ -331,7 +331,7 @@ public final class Kernel {
         }
         use(Rule.ANON_FAULT);
         int f = newAnon(w, 0);
-        int bits = Vma.has(word, Vma.WRITE) ? Pte.WRITE | Pte.DIRTY : 0;
+        int bits = Pte.DIRTY | (Vma.has(word, Vma.WRITE) ? Pte.WRITE : 0);
         mapNew(w, p, v, i, f, bits);
         note("read fault allocates " + folioName(f));
     }
@@ -475,6 +475,10 @@ public final class Kernel {
                 use(Rule.FORK_SHARED_NOCOPY);
                 continue;
             }
+            if (!hasAnonPages(w, p, v)) {
+                use(Rule.FORK_SHARED_NOCOPY);
+                continue;
+            }
             for (int i = 0; i < w.layout().vmaPages(v); i++) {
                 int pte = w.pte(p, v, i);
                 if (!Pte.present(pte)) {
@@ -488,7 +492,7 @@ public final class Kernel {
                 int f = Pte.folio(ref);
                 if (mustCopyAtFork(w, f, hasPinned)) {
                     int g = newAnon(w, w.content(f));
-                    int bits = Vma.has(word, Vma.WRITE) ? Pte.WRITE | Pte.DIRTY : 0;
+                    int bits = Pte.DIRTY | (Vma.has(word, Vma.WRITE) ? Pte.WRITE : 0);
                     mapNew(w, child, v, i, g, bits);
                     note(folioName(f) + " may be pinned: copied to " + folioName(g) + " for the child;"
                             + " the parent keeps its PTE");
@@ -506,6 +510,58 @@ public final class Kernel {
                 note(folioName(f) + " shared read-only with the child");
             }
         }
+    }
+
+    /**
+     * Whether a private VMA has an anon_vma, approximated as: some PTE maps an anonymous folio. Without one,
+     * copy_page_range() copies nothing (the child faults everything in again, zero page included).
+     */
+    private static boolean hasAnonPages(World w, int p, int v) {
+        for (int i = 0; i < w.layout().vmaPages(v); i++) {
+            if (Pte.isFolio(Pte.ref(w.pte(p, v, i)))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Returns whether the state keeps the PageAnonExclusive rule "GUP is only allowed to take a pin on
+     * anonymous pages that are exclusive" and maps only exclusive anonymous pages writable (checked only for
+     * policies that track the flag).
+     */
+    public boolean anonExclusiveHolds(World w) {
+        if (!on(Rule.ANON_EXCLUSIVE_FLAG)) {
+            return true;
+        }
+        for (int h = 0; h < w.layout().holders(); h++) {
+            int word = w.holder(h);
+            if (Holder.status(word) != Holder.HELD || (Holder.flags(word) & Holder.PIN) == 0) {
+                continue;
+            }
+            for (int i = 0; i < w.layout().holderSlots(h); i++) {
+                int ref = w.slot(h, i);
+                if (Pte.isFolio(ref) && isNonExclusiveAnon(w, Pte.folio(ref))) {
+                    return false;
+                }
+            }
+        }
+        for (int p = 0; p < w.layout().processes(); p++) {
+            for (int v = 0; v < w.layout().vmas(); v++) {
+                for (int i = 0; i < w.layout().vmaPages(v); i++) {
+                    int pte = w.pte(p, v, i);
+                    if (Pte.writable(pte) && Pte.isFolio(Pte.ref(pte))
+                            && isNonExclusiveAnon(w, Pte.folio(Pte.ref(pte)))) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean isNonExclusiveAnon(World w, int f) {
+        return w.test(f, Folio.ANON) && !w.test(f, Folio.ANON_EXCLUSIVE) && !w.test(f, Folio.FREED);
     }
 
     private boolean mustCopyAtFork(World w, int f, boolean hasPinned) {
@@ -637,7 +693,9 @@ public final class Kernel {
             if (Vma.has(word, Vma.WRITE)) {
                 use(Rule.GUP_FAULT);
                 doWpPage(w, p, v, i, Fault.WRITE);
-            } else if (!Vma.has(word, Vma.SHARED) && !pteIsPrivateDirty(w, pte)) {
+            } else if (!Vma.has(word, Vma.SHARED)) {
+                // Every GUP call faults first: FOLL_COW is set per call (19be0eaffa3a); 6.0+ follows without a
+                // fault only an exclusive page, which do_wp_page would reuse anyway (5535be309971).
                 use(Rule.GUP_FORCE);
                 doWpPage(w, p, v, i, Fault.FORCE);
             }
@@ -659,16 +717,6 @@ public final class Kernel {
         }
         w.setSlot(h, slot, ref);
         return 0;
-    }
-
-    /** After a FOLL_FORCE COW break, the PTE stays read-only but dirty and the page is private to this mm. */
-    private boolean pteIsPrivateDirty(World w, int pte) {
-        int ref = Pte.ref(pte);
-        if (!Pte.dirty(pte) || !Pte.isFolio(ref)) {
-            return false;
-        }
-        int f = Pte.folio(ref);
-        return w.mapcount(f) == 1 && w.test(f, Folio.ANON);
     }
 
     /** gup_must_unshare(): whether a R/O pin must first unshare the page. */

@@ -34,8 +34,8 @@ public enum Rule {
             "kernel/fork.c dup_mmap(): if (mpnt->vm_flags & VM_DONTCOPY) continue; MADV_DONTFORK since 2.6.16",
             "fork, madvise"),
     FORK_SHARED_NOCOPY(Group.BASE, "fork-shared-nocopy",
-            "fork does not copy the PTEs of shared mappings without anonymous pages; the child faults"
-                    + " them in from the page cache",
+            "fork does not copy the PTEs of a VMA without anon_vma (shared mappings, and private ones that"
+                    + " only read-faulted the zero page); the child faults them in again",
             "mm/memory.c copy_page_range(): returns early without anon_vma (2.6);"
                     + " vma_needs_copy() (5.x-6.x)", "fork"),
     GUP_CHECK_VMA(Group.BASE, "gup-check-vma",

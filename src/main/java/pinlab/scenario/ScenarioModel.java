@@ -139,6 +139,9 @@ public final class ScenarioModel implements TransitionSystem {
         int pc = w.pc(t);
         w.setPc(t, pc + 1);
         k.exec(w, t, procOf[t], ops[t][pc]);
+        if (!k.anonExclusiveHolds(w)) {
+            w.raise(Event.INV_ANON_EXCLUSIVE);
+        }
     }
 
     @Override

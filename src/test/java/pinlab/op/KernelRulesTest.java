@@ -273,4 +273,22 @@ class KernelRulesTest {
         assertEquals("Always", r.observation());
         assertTrue(r.violations().isEmpty());
     }
+
+    /** 5.19+: "GUP is only allowed to take a pin on anonymous pages that is exclusive" is checked on every state. */
+    @Test
+    void anonExclusiveInvariant_flagsAPinOnANonExclusivePage() {
+        pinlab.model.Layout lay = new pinlab.model.Layout(new int[] {0}, 1, new int[] {1}, new int[] {},
+                new int[] {1});
+        pinlab.model.World w = pinlab.model.World.empty(lay);
+        int f = w.alloc(pinlab.model.Folio.ANON, 0);
+        w.addRef(f, pinlab.model.Folio.PIN_BIAS - 1);
+        w.setHolder(0, pinlab.model.Holder.make(pinlab.model.Holder.HELD, pinlab.model.Holder.PIN, 0));
+        w.setSlot(0, 0, pinlab.model.Pte.ofFolio(f));
+        Kernel modern = new Kernel(pinlab.policy.Policies.byName("linux-5.19"));
+        Kernel older = new Kernel(pinlab.policy.Policies.byName("linux-5.9"));
+        assertTrue(!modern.anonExclusiveHolds(w));
+        assertTrue(older.anonExclusiveHolds(w), "5.9 does not track the flag");
+        w.setFlags(f, pinlab.model.Folio.ANON_EXCLUSIVE);
+        assertTrue(modern.anonExclusiveHolds(w));
+    }
 }
