@@ -32,7 +32,7 @@ import pinlab.scenario.ScenarioModel;
 /** The pinlab command line. */
 @Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
         description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
-        subcommands = {Main.Check.class, Main.PoliciesCmd.class, Main.Bench.class},
+        subcommands = {Main.Check.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class},
         footer = {"", "Exit codes:", "  0  every result matches its expectation",
             "  1  a result does not match its expectation, or a violation nobody expected",
             "  2  bad usage or a bad scenario (file:line:col: error CODE)",
@@ -249,6 +249,87 @@ public final class Main implements Callable<Integer> {
             return MISMATCH;
         }
         return incomplete ? INCOMPLETE : OK;
+    }
+
+    /** {@code pinlab replay}. */
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+            description = {"Run scenarios' interleavings on this machine's kernel and compare with the model.",
+                "For each outcome the model reaches, its shortest schedule is executed step by step by a native agent",
+                "(real processes, io_uring fixed buffers, vmsplice, O_DIRECT on FUSE), and the real outcome and page",
+                "identities (/proc/PID/pagemap) are compared with the prediction. Needs root, gcc, liburing-dev,",
+                "fuse3 and libfuse3-dev. Exit 0: all agree; 1: a disagreement; 2: cannot run here or a bad scenario."})
+    static final class Replay implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(arity = "0..*", paramLabel = "FILE", description = "Scenario files (default: the bundled corpus).")
+        List<Path> files = new ArrayList<>();
+
+        @Option(names = "--policy", description = "The model's policy (default: ${DEFAULT-VALUE}, this machine's).")
+        String policy = "linux-6.18";
+
+        @Option(names = "--limit", description = "Outcome schedules replayed per scenario (default: ${DEFAULT-VALUE}).")
+        int limit = 50;
+
+        @Option(names = "--repeat", description = "Runs per schedule (default: ${DEFAULT-VALUE}).")
+        int repeat = 1;
+
+        @Option(names = "--step-timeout-ms", description = "Timeout of every agent step (default: ${DEFAULT-VALUE}).")
+        long stepTimeoutMs = 5000;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Policy p = Policies.byName(policy);
+            if (p == null || limit < 1 || repeat < 1) {
+                err.println("pinlab replay: unknown policy '" + policy + "' or bad --limit/--repeat");
+                return BAD_INPUT;
+            }
+            java.nio.file.Path bin;
+            try {
+                bin = pinlab.replay.Agent.prepare();
+            } catch (pinlab.replay.ReplayUnavailable e) {
+                err.println(e.getMessage());
+                return BAD_INPUT;
+            }
+            List<Corpus.Entry> inputs = new ArrayList<>();
+            if (files.isEmpty()) {
+                inputs.addAll(Corpus.bundled());
+            }
+            for (Path f : files) {
+                if (!Files.isRegularFile(f)) {
+                    err.println(f + ":1:1: error PL000: no such file");
+                    return BAD_INPUT;
+                }
+                inputs.add(new Corpus.Entry(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
+            }
+            pinlab.replay.Replayer replayer = new pinlab.replay.Replayer(bin, stepTimeoutMs);
+            int code = OK;
+            for (Corpus.Entry in : inputs) {
+                Scenario sc;
+                try {
+                    sc = Parser.parse(in.file(), in.text());
+                } catch (ScenarioException e) {
+                    err.println(e.render());
+                    code = BAD_INPUT;
+                    continue;
+                }
+                try {
+                    pinlab.report.ReplayResult r = replayer.replay(sc, p, limit, repeat);
+                    out.print(pinlab.report.ReplayReport.render(r));
+                    out.println();
+                    out.flush();
+                    if (r.disagree() > 0 && code == OK) {
+                        code = MISMATCH;
+                    }
+                } catch (pinlab.replay.AgentException e) {
+                    err.println("pinlab replay: " + sc.name() + ": " + e.getMessage());
+                    code = MISMATCH;
+                }
+            }
+            return code;
+        }
     }
 
     /** {@code pinlab policies}. */

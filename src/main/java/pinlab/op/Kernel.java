@@ -104,6 +104,7 @@ public final class Kernel {
             case Op.Fork f -> true;
             case Op.Gup g -> true;
             case Op.Signal s -> true;
+            case Op.Atomic a -> enabled(w, a.ops().get(0));
         };
     }
 
@@ -150,6 +151,11 @@ public final class Kernel {
             case Op.Wait x -> note("the holder's I/O has completed");
             case Op.Signal s -> w.signal(s.signal());
             case Op.Await a -> note("signal received");
+            case Op.Atomic a -> {
+                for (Op o : a.ops()) {
+                    exec(w, t, p, o);
+                }
+            }
         }
     }
 

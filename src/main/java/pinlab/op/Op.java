@@ -64,6 +64,17 @@ public sealed interface Op {
     /** Blocks until a user-level flag is raised. */
     record Await(int line, String text, int signal) implements Op {}
 
+    /**
+     * Several ops of one thread run as one atomic step. Replay uses it where the real kernel cannot separate
+     * them, e.g. a FUSE reply both delivers a direct read's data and completes it.
+     */
+    record Atomic(int line, String text, java.util.List<Op> ops) implements Op {
+        /** Creates an atomic group; the list is copied. */
+        public Atomic {
+            ops = java.util.List.copyOf(ops);
+        }
+    }
+
     /** The kernel path that takes references for a {@link Gup}. */
     enum Via {
         /** get_user_pages(): FOLL_GET. */

@@ -326,6 +326,37 @@ public final class ScenarioModel implements TransitionSystem {
         return -1;
     }
 
+    /** Returns what the outcome key shows, in order: terms, event atoms and same() atoms. */
+    public List<Object> observables() {
+        return List.copyOf(observed);
+    }
+
+    /** Returns the process thread {@code t} runs in, or -1 for a device thread. */
+    public int processOf(int t) {
+        return procOf[t];
+    }
+
+    /** Returns the op thread {@code t} runs at step {@code pc}. */
+    public Op op(int t, int pc) {
+        return ops[t][pc];
+    }
+
+    /** Returns the layout of this model's states. */
+    public Layout layout() {
+        return lay;
+    }
+
+    /** Replays a schedule and returns the final state, folios numbered in allocation order. */
+    public World finalWorld(List<Integer> schedule) {
+        Kernel k = new Kernel(kernel.policy());
+        World w = World.forTrace(lay, initial);
+        for (int t : schedule) {
+            exec(w, k, t);
+            w = World.forTrace(lay, w.freeze());
+        }
+        return w;
+    }
+
     // ---- traces ------------------------------------------------------------------------------------
 
     /** Returns the thread column names: {@code name (process)} or {@code name (device)}. */
