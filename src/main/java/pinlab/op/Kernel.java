@@ -96,6 +96,7 @@ public final class Kernel {
             case Op.Await x -> w.signalled(x.signal());
             case Op.Mmap m -> true;
             case Op.Munmap m -> true;
+            case Op.Mremap m -> true;
             case Op.Mprotect m -> true;
             case Op.Madvise m -> true;
             case Op.Exit e -> true;
@@ -115,6 +116,7 @@ public final class Kernel {
         switch (op) {
             case Op.Mmap m -> mmap(w, p, m);
             case Op.Munmap m -> munmap(w, p, m.vma());
+            case Op.Mremap m -> mremap(w, p, m.vma(), m.to());
             case Op.Mprotect m -> mprotect(w, p, m.vma(), m.prot());
             case Op.Madvise m -> {
                 int word = w.vma(p, m.vma());
@@ -232,6 +234,24 @@ public final class Kernel {
             }
         }
         w.setSpace(s, 0);
+    }
+
+    /** move_vma(): the PTEs move to the new address with their pages; nothing is copied or re-faulted. */
+    private void mremap(World w, int p, int v, int to) {
+        int word = w.vma(p, v);
+        if (!Vma.has(word, Vma.MAPPED)) {
+            note("no such mapping: mremap fails with -EFAULT");
+            return;
+        }
+        use(Rule.MREMAP);
+        munmap(w, p, to);
+        w.setVma(p, to, word);
+        for (int i = 0; i < w.layout().vmaPages(v); i++) {
+            w.setPte(p, to, i, w.pte(p, v, i));
+            w.setPte(p, v, i, 0);
+        }
+        w.setVma(p, v, 0);
+        note("page table entries moved; the pages keep their identity");
     }
 
     private void mprotect(World w, int p, int v, int prot) {

@@ -19,6 +19,9 @@ public sealed interface Op {
     /** munmap of a whole VMA. */
     record Munmap(int line, String text, int vma) implements Op {}
 
+    /** mremap(MREMAP_MAYMOVE|MREMAP_FIXED) of a whole VMA to the address of VMA name {@code to}. */
+    record Mremap(int line, String text, int vma, int to) implements Op {}
+
     /** mprotect of a whole VMA. */
     record Mprotect(int line, String text, int vma, int prot) implements Op {}
 

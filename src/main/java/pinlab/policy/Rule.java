@@ -70,6 +70,10 @@ public enum Rule {
                     + " once, which ends in the same state as reusing them on that fault)",
             "mm/mprotect.c change_protection() / change_pte_range(); can_change_pte_writable() (6.0)",
             "mprotect"),
+    MREMAP(Group.BASE, "mremap",
+            "mremap() moving a VMA moves its page table entries: the same pages, with the same counts, appear at"
+                    + " the new address; a mapping already there is unmapped first (MREMAP_FIXED)",
+            "mm/mremap.c move_vma() -> move_page_tables()", "mremap"),
     DMA(Group.BASE, "dma",
             "a device reads and writes the folio its holder's reference names, whatever maps that address now;"
                     + " nothing in the mm redirects or stops it",

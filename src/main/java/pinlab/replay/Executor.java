@@ -120,6 +120,7 @@ final class Executor {
             case Op.Mmap m -> send(ch, p, "mmap " + m.vma() + " " + pages(m.vma()) + " " + prot(m.prot()) + " "
                     + (m.shared() ? "shared" : "private"));
             case Op.Munmap m -> send(ch, p, "munmap " + m.vma() + " " + pages(m.vma()));
+            case Op.Mremap m -> send(ch, p, "mremap " + m.vma() + " " + pages(m.vma()) + " " + m.to());
             case Op.Mprotect m -> send(ch, p, "mprotect " + m.vma() + " " + pages(m.vma()) + " " + prot(m.prot()));
             case Op.Madvise m -> send(ch, p, "madvise " + m.vma() + " " + pages(m.vma()) + " "
                     + (m.dontfork() ? "dontfork" : "dofork"));

@@ -489,6 +489,27 @@ public final class Parser {
                 noReg(reg, w);
                 return new Op.Munmap(line, text, vmaRef(v));
             }
+            case "mremap" -> {
+                Token v = ident("a mapping name");
+                int from = vmaRef(v);
+                Token dst = ident("the new mapping name");
+                Integer to = vmaIndex.get(dst.text());
+                if (to == null) {
+                    checkFreshName(dst);
+                    to = vmaPages.size();
+                    vmaIndex.put(dst.text(), to);
+                    vmaPages.add(vmaPages.get(from));
+                } else if (!vmaPages.get(to).equals(vmaPages.get(from))) {
+                    throw err(dst, "PL026", "mremap moves '" + v.text() + "' (" + vmaPages.get(from) + " page(s)) onto '"
+                            + dst.text() + "' (" + vmaPages.get(to) + " page(s))", "use mappings of one size");
+                }
+                if (to == from) {
+                    throw err(dst, "PL003", "mremap needs a different mapping name to move to", null);
+                }
+                needMm(proc, w, word);
+                noReg(reg, w);
+                return new Op.Mremap(line, text, from, to);
+            }
             case "mprotect" -> {
                 Token v = ident("a mapping name");
                 int prot = prot();
@@ -608,7 +629,7 @@ public final class Parser {
                 return word.equals("signal") ? new Op.Signal(line, text, sig) : new Op.Await(line, text, sig);
             }
             default -> throw err(w, "PL025", "unknown operation '" + word + "'",
-                    "operations: mmap munmap mprotect madvise exit fork pin get vmsplice uring_register dio_read"
+                    "operations: mmap munmap mremap mprotect madvise exit fork pin get vmsplice uring_register dio_read"
                             + " dio_write dma read_fixed pipe release dio_complete uring_unregister wait signal await,"
                             + " NAME[i] = v (store), r = NAME[i] (load)");
         }
