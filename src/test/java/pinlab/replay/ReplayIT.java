@@ -1,0 +1,60 @@
+package pinlab.replay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import pinlab.policy.Policies;
+import pinlab.report.ReplayReport;
+import pinlab.report.ReplayResult;
+import pinlab.scenario.Corpus;
+import pinlab.scenario.Parser;
+import pinlab.scenario.Scenario;
+
+/**
+ * Replays every replayable corpus scenario on this machine's kernel under the host policy and fails on any
+ * disagreement between the model and the kernel. Outside CI it is skipped when the machine lacks what replay
+ * needs; in CI (CI=true) a missing requirement fails it.
+ */
+class ReplayIT {
+    private static Path agent;
+
+    @BeforeAll
+    static void prepare() throws Exception {
+        List<String> missing = Preflight.missing();
+        if (System.getenv("CI") == null) {
+            assumeTrue(missing.isEmpty(), () -> "replay needs: " + missing);
+        }
+        agent = Agent.prepare();
+    }
+
+    static Stream<Arguments> replayable() throws Exception {
+        List<Arguments> out = new ArrayList<>();
+        for (Corpus.Entry e : Corpus.bundled()) {
+            Scenario sc = Parser.parse(e.file(), e.text());
+            if (ReplayPlan.of(sc).replayable()) {
+                out.add(Arguments.of(sc.name(), sc));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("replayable")
+    void corpusScenario_kernelAgreesWithModel(String name, Scenario sc) throws Exception {
+        ReplayResult r = new Replayer(agent, 5000).replay(sc, Policies.host(), 50, 2);
+        assertFalse(r.skipped());
+        assertFalse(r.runs().isEmpty());
+        assertEquals(0, r.disagree(), () -> ReplayReport.render(r));
+        assertTrue(r.agree() > 0);
+    }
+}
