@@ -57,4 +57,33 @@ class ReplayIT {
         assertEquals(0, r.disagree(), () -> ReplayReport.render(r));
         assertTrue(r.agree() > 0);
     }
+
+    /**
+     * Replay has teeth: 5.9's refcount-only COW rule copies a pinned page after mprotect(R)+mprotect(RW), this
+     * machine's kernel (PageAnonExclusive, 5.19+) reuses it; the comparison must say they disagree.
+     */
+    @org.junit.jupiter.api.Test
+    void olderPolicy_onThisKernel_disagrees() throws Exception {
+        Scenario sc = null;
+        for (Corpus.Entry e : Corpus.bundled()) {
+            if (e.file().endsWith("pin-mprotect-cycle.pin")) {
+                sc = Parser.parse(e.file(), e.text());
+            }
+        }
+        ReplayResult r = new Replayer(agent, 5000).replay(sc, Policies.byName("linux-5.9"), 50, 1);
+        assertEquals(1, r.disagree(), () -> ReplayReport.render(r));
+        assertEquals("P:buf[0]=7; P:buf[1]=2", r.runs().get(0).realOutcomes().keySet().iterator().next());
+    }
+
+    /** The agent's own self-test (native/test-agent.sh): hand-written schedules with known kernel answers. */
+    @org.junit.jupiter.api.Test
+    void agentSelfTest_passes() throws Exception {
+        Path script = Agent.home().resolve("native/test-agent.sh");
+        Process p = new ProcessBuilder("bash", script.toString(), agent.toString()).redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "self-test timed out");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains(" passed, 0 failed"), out);
+    }
 }
