@@ -436,6 +436,22 @@ static void w_pipe_peek(char **av, int ac, char *out, size_t osz)
 		snprintf(out, osz, "{\"ok\":true,\"value\":%d}", value);
 }
 
+/* O_DIRECT descriptors opened ahead by dio_open, so the read or write itself sends no OPEN request */
+static int g_dio_fd[2] = {-1, -1};
+
+static void w_dio_open(char *out, size_t osz)
+{
+	for (int w = 0; w < 2; w++) {
+		if (g_dio_fd[w] < 0)
+			g_dio_fd[w] = open(g_data_path, (w ? O_WRONLY : O_RDONLY) | O_DIRECT);
+		if (g_dio_fd[w] < 0) {
+			snprintf(out, osz, "{\"ok\":true,\"ret\":%d}", -errno);
+			return;
+		}
+	}
+	snprintf(out, osz, "{\"ok\":true,\"ret\":0}");
+}
+
 static void w_dio(bool write, char **av, int ac, char *out, size_t osz)
 {
 	long slot, cell, foff = 0;
@@ -445,7 +461,8 @@ static void w_dio(bool write, char **av, int ac, char *out, size_t osz)
 		json_err(out, osz, "bad command: %s SLOT CELL [OFFSET]", av[0]);
 		return;
 	}
-	int fd = open(g_data_path, (write ? O_WRONLY : O_RDONLY) | O_DIRECT);
+	bool cached = g_dio_fd[write] >= 0;
+	int fd = cached ? g_dio_fd[write] : open(g_data_path, (write ? O_WRONLY : O_RDONLY) | O_DIRECT);
 	if (fd < 0) {
 		snprintf(out, osz, "{\"ok\":true,\"ret\":%d}", -errno);
 		return;
@@ -453,7 +470,8 @@ static void w_dio(bool write, char **av, int ac, char *out, size_t osz)
 	uint8_t *a = cell_addr(slot, cell);
 	ssize_t r = write ? pwrite(fd, a, 1, foff) : pread(fd, a, 1, foff);
 	int ret = r < 0 ? -errno : (int)r;
-	close(fd);
+	if (!cached)
+		close(fd);
 	snprintf(out, osz, "{\"ok\":true,\"ret\":%d}", ret);
 }
 
@@ -640,6 +658,8 @@ static void worker_exec(char **av, int ac, char *out, size_t osz, const char *li
 		w_dio(false, av, ac, out, osz);
 	} else if (!strcmp(c, "dio_write")) {
 		w_dio(true, av, ac, out, osz);
+	} else if (!strcmp(c, "dio_open") && ac == 1) {
+		w_dio_open(out, osz);
 	} else {
 		goto bad;
 	}
@@ -913,6 +933,16 @@ static void sigusr1_handler(int sig)
 	(void)sig;
 }
 
+/*
+ * The daemon's receive loop can be held. While held it does not read /dev/fuse, so a request the kernel has
+ * queued (its user pages already pinned) stays unread: for an O_DIRECT write, reading the request is when the
+ * kernel copies the data out of the pinned pages, i.e. when "the device reads". fuse_hold parks the loop,
+ * fuse_queued waits until a request is queued, fuse_release lets the loop receive it.
+ */
+static pthread_mutex_t g_hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_hold_cv = PTHREAD_COND_INITIALIZER;
+static bool g_hold, g_parked;
+
 static void *fuse_thread_main(void *arg)
 {
 	(void)arg;
@@ -920,7 +950,34 @@ static void *fuse_thread_main(void *arg)
 	sigfillset(&s);
 	sigdelset(&s, SIGUSR1);
 	pthread_sigmask(SIG_SETMASK, &s, NULL);
-	int r = fuse_session_loop(g_se);
+	struct fuse_buf fbuf = {.mem = NULL};
+	int r = 0;
+	while (!fuse_session_exited(g_se)) {
+		pthread_mutex_lock(&g_hold_mu);
+		while (g_hold && !fuse_session_exited(g_se)) {
+			g_parked = true;
+			pthread_cond_broadcast(&g_hold_cv);
+			pthread_cond_wait(&g_hold_cv, &g_hold_mu);
+		}
+		g_parked = false;
+		pthread_mutex_unlock(&g_hold_mu);
+		struct pollfd pf = {.fd = fuse_session_fd(g_se), .events = POLLIN};
+		int pr = poll(&pf, 1, 50);
+		if (pr <= 0)
+			continue;
+		pthread_mutex_lock(&g_hold_mu);
+		bool held = g_hold;
+		pthread_mutex_unlock(&g_hold_mu);
+		if (held)
+			continue;
+		r = fuse_session_receive_buf(g_se, &fbuf);
+		if (r == -EINTR || r == -EAGAIN)
+			continue;
+		if (r <= 0)
+			break;
+		fuse_session_process_buf(g_se, &fbuf);
+	}
+	free(fbuf.mem);
 	logmsg("fuse: session loop ended (%d)", r);
 	return NULL;
 }
@@ -1667,6 +1724,47 @@ static pid_t tgid_of(pid_t tid)
 	return p ? (pid_t)atoi(p + 6) : tid;
 }
 
+static void cmd_fuse_hold(bool hold)
+{
+	long long deadline = now_ms() + g_timeout_ms;
+	pthread_mutex_lock(&g_hold_mu);
+	g_hold = hold;
+	pthread_cond_broadcast(&g_hold_cv);
+	while (hold && !g_parked && now_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&g_hold_cv, &g_hold_mu, &ts);
+	}
+	bool ok = !hold || g_parked;
+	pthread_mutex_unlock(&g_hold_mu);
+	if (ok)
+		reply("{\"ok\":true}");
+	else
+		reply_err("timeout: the FUSE loop did not park within %d ms", g_timeout_ms);
+}
+
+static void cmd_fuse_queued(void)
+{
+	long long deadline = now_ms() + g_timeout_ms;
+	for (;;) {
+		struct pollfd pf = {.fd = fuse_session_fd(g_se), .events = POLLIN};
+		int pr = poll(&pf, 1, 20);
+		if (pr > 0 && (pf.revents & POLLIN)) {
+			reply("{\"ok\":true}");
+			return;
+		}
+		if (now_ms() >= deadline) {
+			reply_err("timeout: no FUSE request queued within %d ms", g_timeout_ms);
+			return;
+		}
+	}
+}
+
 static void cmd_fuse_wait(int nt)
 {
 	if (nt != 1) {
@@ -1883,6 +1981,12 @@ static void dispatch(char *line)
 		cmd_fuse_wait(nt);
 	} else if (!strcmp(c, "fuse_reply")) {
 		cmd_fuse_reply(tok, nt);
+	} else if (!strcmp(c, "fuse_hold") && nt == 1) {
+		cmd_fuse_hold(true);
+	} else if (!strcmp(c, "fuse_release") && nt == 1) {
+		cmd_fuse_hold(false);
+	} else if (!strcmp(c, "fuse_queued") && nt == 1) {
+		cmd_fuse_queued();
 	} else if (!strcmp(c, "pagemap")) {
 		cmd_pagemap(tok, nt);
 	} else if (!strcmp(c, "alive")) {

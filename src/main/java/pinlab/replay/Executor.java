@@ -197,6 +197,17 @@ final class Executor {
                 startedOn[h] = ch;
                 ret = 0;
             }
+            case FUSE_WRITE -> {
+                // Pinned at submission; the daemon holds off receiving, because receiving is the device's read.
+                int cell = plan.dioCell(h) < 0 ? 0 : absoluteCell(h, plan.dioCell(h));
+                send(ch, p, "dio_open");
+                agent.call("fuse_hold");
+                agent.call("start " + ch + " dio_write " + g.vma() + " " + cell);
+                agent.call("fuse_queued");
+                fuseRequest[h] = -1;
+                startedOn[h] = ch;
+                ret = 0;
+            }
             default -> throw new AgentException("not replayable: " + g.text());
         }
         holderState[h] = ret < 0 ? RELEASED : HELD;
@@ -250,16 +261,35 @@ final class Executor {
                 JsonNode r = agent.call("send " + ch + " pipe_peek " + h + " " + absoluteCell(h, cell));
                 return r.path("value").asInt();
             }
+            case FUSE_WRITE -> {
+                return receiveWrite(h);
+            }
             default -> throw new AgentException("not replayable: reading holder " + h);
         }
+    }
+
+    /** Lets the daemon receive a held O_DIRECT write: the kernel copies the data out of the pinned page now. */
+    private int receiveWrite(int h) throws AgentException {
+        agent.call("fuse_release");
+        JsonNode req = agent.call("fuse_wait");
+        fuseRequest[h] = req.path("id").asInt();
+        JsonNode data = req.path("data");
+        return data.size() > 0 ? data.get(0).asInt() : Kernel.NONE;
     }
 
     private void release(int h) throws AgentException {
         if (holderState[h] != HELD) {
             return;
         }
-        if (plan.realisation(h) == ReplayPlan.Realisation.URING) {
-            send(ctl(owner[h]), owner[h], "uring_unregister " + h);
+        switch (plan.realisation(h)) {
+            case URING -> send(ctl(owner[h]), owner[h], "uring_unregister " + h);
+            case FUSE_WRITE -> {
+                if (fuseRequest[h] < 0) {
+                    receiveWrite(h);
+                }
+                agent.call("fuse_reply " + fuseRequest[h] + " 0");
+            }
+            default -> { }
         }
         holderState[h] = RELEASED;
     }

@@ -29,7 +29,7 @@ public final class ReplayPlan {
     public record Problem(int line, String what, String reason) {}
 
     /** How a holder is realised on the real kernel. */
-    enum Realisation { URING, PIPE, FUSE_READ, NONE }
+    enum Realisation { URING, PIPE, FUSE_READ, FUSE_WRITE, NONE }
 
     private final Scenario original;
     private final Scenario replayable;
@@ -70,7 +70,7 @@ public final class ReplayPlan {
         return realisation[holder];
     }
 
-    /** Returns the holder-relative cell that an O_DIRECT read holder's DMA writes. */
+    /** Returns the holder-relative cell an O_DIRECT holder's DMA writes (read) or reads (write), or -1. */
     int dioCell(int holder) {
         return dioCell[holder];
     }
@@ -104,13 +104,19 @@ public final class ReplayPlan {
                                     + " one dma per dio holder"));
                         }
                         dioCell[d.holder()] = d.cell();
-                    } else if (real[d.holder()] == Realisation.PIPE) {
-                        problems.add(new Problem(d.line(), d.text(), "a vmsplice/FOLL_GET holder is read-only"));
+                    } else if (real[d.holder()] == Realisation.PIPE || real[d.holder()] == Realisation.FUSE_WRITE) {
+                        problems.add(new Problem(d.line(), d.text(), "this holder's references are read-only"));
                     }
                 }
                 case Op.DmaRead d -> {
                     if (real[d.holder()] == Realisation.FUSE_READ) {
                         problems.add(new Problem(d.line(), d.text(), "an O_DIRECT read's pages are only written"));
+                    } else if (real[d.holder()] == Realisation.FUSE_WRITE) {
+                        if (dioCell[d.holder()] >= 0) {
+                            problems.add(new Problem(d.line(), d.text(), "an O_DIRECT write is received once:"
+                                    + " one dma read per dio holder"));
+                        }
+                        dioCell[d.holder()] = d.cell();
                     }
                 }
                 case Op.Release r -> {
@@ -123,7 +129,7 @@ public final class ReplayPlan {
             }
         }
         for (int h = 0; h < nh; h++) {
-            if (real[h] == Realisation.FUSE_READ && dioCell[h] >= 0
+            if ((real[h] == Realisation.FUSE_READ || real[h] == Realisation.FUSE_WRITE)
                     && sc.holders().get(h).slots() > 1) {
                 problems.add(new Problem(0, sc.holders().get(h).name(), "the agent's O_DIRECT read covers one"
                         + " page; give dio_read a one-page range (dio_read d buf P 1)"));
@@ -163,12 +169,7 @@ public final class ReplayPlan {
                 return Realisation.NONE;
             }
             case DIO -> {
-                if ((flags & Holder.WRITE) != 0) {
-                    return Realisation.FUSE_READ;
-                }
-                problems.add(new Problem(g.line(), g.text(), "an O_DIRECT write's data is read when the FUSE"
-                        + " daemon receives the request; the agent cannot yet hold that moment"));
-                return Realisation.NONE;
+                return (flags & Holder.WRITE) != 0 ? Realisation.FUSE_READ : Realisation.FUSE_WRITE;
             }
         }
         throw new AssertionError(g.via());
@@ -209,7 +210,8 @@ public final class ReplayPlan {
             }
         }
         for (Term t : terms) {
-            if (t instanceof Term.HolderCell h && real[h.holder()] == Realisation.FUSE_READ) {
+            if (t instanceof Term.HolderCell h && (real[h.holder()] == Realisation.FUSE_READ
+                    || real[h.holder()] == Realisation.FUSE_WRITE)) {
                 problems.add(new Problem(sc.condition().line(), t.text(), "an O_DIRECT holder cannot be read back"));
             }
         }

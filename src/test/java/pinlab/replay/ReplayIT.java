@@ -75,6 +75,23 @@ class ReplayIT {
         assertEquals("P:buf[0]=7; P:buf[1]=2", r.runs().get(0).realOutcomes().keySet().iterator().next());
     }
 
+    /**
+     * The O_DIRECT write path has teeth too: under 6.2 direct I/O takes FOLL_GET, which never unshares, so the
+     * model predicts the device reads the old page; this kernel pins and unshares, so it reads the new one.
+     */
+    @org.junit.jupiter.api.Test
+    void dioWriteUnderFollGetPolicy_disagrees() throws Exception {
+        Scenario sc = null;
+        for (Corpus.Entry e : Corpus.bundled()) {
+            if (e.file().endsWith("dio-write-ro-pin-cow-shared.pin")) {
+                sc = Parser.parse(e.file(), e.text());
+            }
+        }
+        ReplayResult r = new Replayer(agent, 5000).replay(sc, Policies.byName("linux-6.2"), 50, 1);
+        assertEquals(1, r.disagree(), () -> ReplayReport.render(r));
+        assertEquals("DISK:r0=2", r.runs().get(0).realOutcomes().keySet().iterator().next());
+    }
+
     /** The agent's own self-test (native/test-agent.sh): hand-written schedules with known kernel answers. */
     @org.junit.jupiter.api.Test
     void agentSelfTest_passes() throws Exception {

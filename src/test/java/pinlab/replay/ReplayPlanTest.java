@@ -29,7 +29,7 @@ class ReplayPlanTest {
         Map<String, ReplayPlan> plans = corpusPlans();
         for (String name : new String[] {"fork-longterm-pin", "vmsplice-child-leak", "odirect-fork-thread-write",
             "uring-fixed-buffer-fork", "madv-dontfork", "pin-mprotect-cycle", "vmsplice-untouched",
-            "pin-munmap-orphan", "pin-mremap"}) {
+            "pin-munmap-orphan", "pin-mremap", "dio-write-ro-pin-cow-shared"}) {
             assertTrue(plans.get(name).replayable(), () -> name + ": " + plans.get(name).problems());
         }
     }
