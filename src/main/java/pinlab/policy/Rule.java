@@ -146,8 +146,10 @@ public enum Rule {
     DIO_FOLL_PIN(Group.TOGGLE, "dio-foll-pin",
             "direct I/O takes its page references with FOLL_PIN (iov_iter_extract_pages) instead of"
                     + " FOLL_GET",
-            "a7e689dd1c06 \"block: Convert bio_iov_iter_get_pages to use iov_iter_extract_pages\" (6.5)",
-            "dio-read, dio-complete"),
+            "a7e689dd1c06 \"block: Convert bio_iov_iter_get_pages to use iov_iter_extract_pages\" (6.5), block"
+                    + " devices and iomap; FUSE direct I/O pins only since 738adade96b2 \"fuse: Fix missing FOLL_PIN"
+                    + " for direct-io\" (6.9), which is what pinlab replay uses",
+            "dio-read, dio-write, dio-complete"),
     IO_URING(Group.TOGGLE, "io-uring",
             "io_uring exists; IORING_REGISTER_BUFFERS pins the buffer with FOLL_WRITE|FOLL_LONGTERM"
                     + " (FOLL_PIN when pin_user_pages exists); without it registration fails with -ENOSYS",
