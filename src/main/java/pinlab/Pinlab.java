@@ -68,9 +68,192 @@ public final class Pinlab {
             matches = r.complete() && obs == exp.observation() && found.equals(expectedViolations);
         }
         Trace witnessTrace = witness == null ? null : model.replay(witness.getValue().schedule());
-        return new CheckResult(scenario.name(), scenario.file(), scenario.title(), scenario.sources(), policy.name(),
+        return new CheckResult(scenario.name(), scenario.file(), scenario.title(), scenario.sources(),
+                scenario.topic(), scenario.failure() == null ? null : scenario.failure().label(), policy.name(),
                 scenario.condition().text(), q.word(), obs.word(), r.positive(), r.negative(), List.copyOf(outcomes),
                 List.copyOf(violations), witnessTrace, expected, matches, r.complete(), r.stopReason(), r.states(),
-                r.transitions(), r.finalStates(), r.maxDepth(), r.nanos() / 1_000_000, r.collisionProbability());
+                r.transitions(), r.finalStates(), r.markedFinals(), r.maxDepth(), r.nanos() / 1_000_000,
+                r.collisionProbability());
+    }
+
+    /** Receives progress of a matrix run. */
+    @FunctionalInterface
+    public interface MatrixProgress {
+        /** Called after each cell: how many are done, of how many, and which one just finished. */
+        void done(int finished, int total, String scenario, String policy);
+    }
+
+    /**
+     * Checks every scenario under every policy, on {@code threads} worker threads. Results do not depend on the
+     * number of threads: each cell is its own single-threaded exploration, placed by its position.
+     */
+    public static pinlab.report.Matrix matrix(List<Scenario> scenarios, List<Policy> policies, Limits limits,
+            int threads, MatrixProgress progress) {
+        long t0 = System.nanoTime();
+        int total = scenarios.size() * policies.size();
+        CheckResult[][] cells = new CheckResult[scenarios.size()][policies.size()];
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, threads));
+        java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < scenarios.size(); i++) {
+            for (int j = 0; j < policies.size(); j++) {
+                int si = i;
+                int pj = j;
+                futures.add(pool.submit(() -> {
+                    cells[si][pj] = check(scenarios.get(si), policies.get(pj), limits, false);
+                    synchronized (progress) {
+                        progress.done(finished.incrementAndGet(), total, scenarios.get(si).name(),
+                                policies.get(pj).name());
+                    }
+                }));
+            }
+        }
+        try {
+            for (java.util.concurrent.Future<?> f : futures) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        List<pinlab.report.Matrix.Row> rows = new ArrayList<>();
+        for (int i = 0; i < scenarios.size(); i++) {
+            Scenario sc = scenarios.get(i);
+            rows.add(new pinlab.report.Matrix.Row(sc.name(), sc.topic(), sc.title(), sc.file(), sc.text(),
+                    sc.failure() == null ? null : sc.failure().label(), List.of(cells[i])));
+        }
+        List<pinlab.report.Matrix.RuleInfo> rules = new ArrayList<>();
+        for (pinlab.policy.Rule r : pinlab.policy.Rule.values()) {
+            rules.add(new pinlab.report.Matrix.RuleInfo(r.id(), r.summary(), r.source()));
+        }
+        List<String> names = policies.stream().map(Policy::name).toList();
+        return new pinlab.report.Matrix(names, List.copyOf(rows), List.copyOf(rules),
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Returns a cell's comparable result: its label, with {@code *} when the failure happens in every run. */
+    private static String signature(CheckResult r) {
+        return pinlab.report.Matrix.resultText(r);
+    }
+
+    /**
+     * Finds where a scenario's result changes along the ordered kernel policies, and for each change which of
+     * the rules that differ decide it: a rule decides when switching it alone in the older policy, as the newer
+     * one has it, gives the newer result.
+     */
+    public static pinlab.report.BisectResult bisect(Scenario sc, List<Policy> ordered, Limits limits) {
+        List<pinlab.report.BisectResult.PolicyCell> cells = new ArrayList<>();
+        List<String> sig = new ArrayList<>();
+        for (Policy p : ordered) {
+            String s = signature(check(sc, p, limits, false));
+            sig.add(s);
+            cells.add(new pinlab.report.BisectResult.PolicyCell(p.name(), s));
+        }
+        List<pinlab.report.BisectResult.Flip> flips = new ArrayList<>();
+        for (int i = 0; i + 1 < ordered.size(); i++) {
+            if (sig.get(i).equals(sig.get(i + 1))) {
+                continue;
+            }
+            Policy a = ordered.get(i);
+            Policy b = ordered.get(i + 1);
+            List<String> differing = new ArrayList<>();
+            List<String> deciding = new ArrayList<>();
+            List<String> tested = new ArrayList<>();
+            List<pinlab.policy.Rule> switchable = new ArrayList<>();
+            for (pinlab.policy.Rule r : pinlab.policy.Rule.values()) {
+                if (a.has(r) == b.has(r)) {
+                    continue;
+                }
+                differing.add((b.has(r) ? "+" : "-") + r.id());
+                if (b.has(r) || r.group() == pinlab.policy.Rule.Group.TOGGLE) {
+                    switchable.add(r); // the "off" side of a choice is covered by switching the chosen rule on
+                }
+            }
+            // Smallest sets first: single rules, then pairs, then triples. A set decides when switching exactly
+            // those rules in the older policy, as the newer one has them, gives the newer result.
+            for (int size = 1; size <= Math.min(3, switchable.size()) && deciding.isEmpty(); size++) {
+                for (List<pinlab.policy.Rule> set : subsets(switchable, size)) {
+                    Policy switched = a;
+                    StringBuilder name = new StringBuilder();
+                    for (pinlab.policy.Rule r : set) {
+                        switched = switched.with(r, b.has(r));
+                        name.append(name.length() == 0 ? "" : " + ").append(r.id());
+                    }
+                    String got = signature(check(sc, switched, limits, false));
+                    if (size == 1) {
+                        tested.add(a.name() + (b.has(set.get(0)) ? " + " : " - ") + set.get(0).id() + " gives " + got);
+                    }
+                    if (got.equals(sig.get(i + 1))) {
+                        StringBuilder why = new StringBuilder(name);
+                        for (pinlab.policy.Rule r : set) {
+                            why.append("\n      ").append(r.id()).append(": ").append(r.source());
+                        }
+                        deciding.add(why.toString());
+                    }
+                }
+                if (!deciding.isEmpty() && size > 1) {
+                    tested.add("no single rule decides; smallest deciding sets have " + size + " rules");
+                }
+            }
+            flips.add(new pinlab.report.BisectResult.Flip(a.name(), b.name(), sig.get(i), sig.get(i + 1),
+                    List.copyOf(differing), List.copyOf(deciding), List.copyOf(tested)));
+        }
+        return new pinlab.report.BisectResult(sc.name(), List.copyOf(cells), List.copyOf(flips));
+    }
+
+    private static <T> List<List<T>> subsets(List<T> items, int size) {
+        List<List<T>> out = new ArrayList<>();
+        subsets(items, size, 0, new ArrayList<>(), out);
+        return out;
+    }
+
+    private static <T> void subsets(List<T> items, int size, int from, List<T> cur, List<List<T>> out) {
+        if (cur.size() == size) {
+            out.add(List.copyOf(cur));
+            return;
+        }
+        for (int k = from; k < items.size(); k++) {
+            cur.add(items.get(k));
+            subsets(items, size, k + 1, cur, out);
+            cur.remove(cur.size() - 1);
+        }
+    }
+
+    /**
+     * One scenario whose result depends on a rule.
+     *
+     * @param scenario the scenario
+     * @param with its result under the policy as it is
+     * @param without its result with the rule switched
+     */
+    public record RuleEffect(String scenario, String with, String without) {}
+
+    /** Returns the scenarios whose result changes when {@code rule} alone is switched in {@code policy}. */
+    public static List<RuleEffect> dependents(Policy policy, pinlab.policy.Rule rule, List<Scenario> scenarios,
+            Limits limits) {
+        boolean on = !policy.has(rule);
+        if (!on && rule.group() != pinlab.policy.Rule.Group.TOGGLE) {
+            throw new IllegalArgumentException(rule.id() + " is the policy's choice for "
+                    + rule.group().name().toLowerCase(java.util.Locale.ROOT)
+                    + "; name one of the other choices to see what depends on it");
+        }
+        Policy switched = policy.with(rule, on);
+        List<RuleEffect> out = new ArrayList<>();
+        for (Scenario sc : scenarios) {
+            String a = signature(check(sc, policy, limits, false));
+            String b = signature(check(sc, switched, limits, false));
+            if (!a.equals(b)) {
+                out.add(new RuleEffect(sc.name(), a, b));
+            }
+        }
+        return out;
     }
 }

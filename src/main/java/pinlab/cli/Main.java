@@ -32,7 +32,8 @@ import pinlab.scenario.ScenarioModel;
 /** The pinlab command line. */
 @Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
         description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
-        subcommands = {Main.Check.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class},
+        subcommands = {Main.MatrixCmd.class, Main.Check.class, Main.BisectCmd.class, Main.ExplainCmd.class,
+            Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class},
         footer = {"", "Exit codes:", "  0  every result matches its expectation",
             "  1  a result does not match its expectation, or a violation nobody expected",
             "  2  bad usage or a bad scenario (file:line:col: error CODE)",
@@ -249,6 +250,262 @@ public final class Main implements Callable<Integer> {
             return MISMATCH;
         }
         return incomplete ? INCOMPLETE : OK;
+    }
+
+    /** Reads scenario files and folders (default: the bundled corpus); reports bad files on {@code err}. */
+    static List<Scenario> loadScenarios(List<Path> files, PrintWriter err, boolean[] bad) throws IOException {
+        List<Corpus.Entry> inputs = new ArrayList<>();
+        if (files.isEmpty()) {
+            inputs.addAll(Corpus.bundled());
+        }
+        for (Path f : files) {
+            if (Files.isDirectory(f)) {
+                try (Stream<Path> s = Files.list(f)) {
+                    for (Path p : s.filter(x -> x.toString().endsWith(Corpus.EXTENSION)).sorted().toList()) {
+                        inputs.add(new Corpus.Entry(p.toString(), Files.readString(p, StandardCharsets.UTF_8)));
+                    }
+                }
+            } else if (Files.isRegularFile(f)) {
+                inputs.add(new Corpus.Entry(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
+            } else {
+                err.println(f + ":1:1: error PL000: no such file");
+                bad[0] = true;
+            }
+        }
+        List<Scenario> out = new ArrayList<>();
+        for (Corpus.Entry in : inputs) {
+            try {
+                Scenario sc = Parser.parse(in.file(), in.text());
+                new ScenarioModel(sc, Policies.host());
+                out.add(sc);
+            } catch (ScenarioException e) {
+                err.println(e.render());
+                bad[0] = true;
+            } catch (ScenarioModel.SetupBlocked e) {
+                err.println(in.file() + ":" + e.line() + ":1: error PL031: " + e.getMessage());
+                bad[0] = true;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Returns whether the process talks to a terminal: Console.isTerminal() where the JDK has it (22+), else
+     * whether there is a console at all (JDK 21 returns null without one).
+     */
+    @SuppressWarnings("SystemConsoleNull") // the null check is the JDK 21 way; 22+ answers through isTerminal()
+    static boolean isTerminal() {
+        java.io.Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
+    }
+
+    /** Output formats of the matrix. */
+    enum MatrixFormat { text, markdown, json, html }
+
+    /** {@code pinlab matrix}. */
+    @Command(name = "matrix", mixinStandardHelpOptions = true,
+            description = {"Check every scenario under every policy and show the scenario x policy table.",
+                "Cells: SAFE, the failure the scenario defines (DATA LOSS, STALE READ, ...; * = in every run),",
+                "REFUSED, violations (STALL, UAF, LEAK, INV-*), INCOMPLETE; !(X) marks a cell that does not match",
+                "the scenario's expectation X. Also writes a self-contained HTML report (default report.html)."})
+    static final class MatrixCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(arity = "0..*", paramLabel = "DIR|FILE",
+                description = "Scenario files or folders (default: the bundled corpus).")
+        List<Path> files = new ArrayList<>();
+
+        @Option(names = "--policies", split = ",", paramLabel = "NAME",
+                description = "Columns (default: every policy, in kernel order).")
+        List<String> policies = new ArrayList<>();
+
+        @Option(names = "--format", description = "text, markdown, json or html (default: ${DEFAULT-VALUE}).")
+        MatrixFormat format = MatrixFormat.text;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the table to FILE.")
+        Path output;
+
+        @Option(names = "--html", paramLabel = "FILE", description = "Also write the HTML report here"
+                + " (default: ${DEFAULT-VALUE}).")
+        Path html = Path.of("report.html");
+
+        @Option(names = "--no-html", description = "Do not write the HTML report.")
+        boolean noHtml;
+
+        @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Option(names = "--max-states", description = "Per cell: stop after this many distinct states.")
+        long maxStates;
+
+        @Option(names = "--max-seconds", description = "Per cell: stop after this many seconds.")
+        double maxSeconds;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            List<Policy> pols = new ArrayList<>();
+            for (String n : policies) {
+                Policy p = Policies.byName(n);
+                if (p == null) {
+                    err.println("pinlab: unknown policy '" + n + "'; see: pinlab policies");
+                    return BAD_INPUT;
+                }
+                pols.add(p);
+            }
+            if (pols.isEmpty()) {
+                pols.addAll(Policies.all());
+            }
+            boolean[] bad = {false};
+            List<Scenario> scenarios = loadScenarios(files, err, bad);
+            if (scenarios.isEmpty()) {
+                err.println("pinlab matrix: no scenario to check");
+                return BAD_INPUT;
+            }
+            int total = scenarios.size() * pols.size();
+            pinlab.report.Matrix m;
+            if (isTerminal()) {
+                try (me.tongfei.progressbar.ProgressBar bar = new me.tongfei.progressbar.ProgressBarBuilder()
+                        .setTaskName("matrix").setInitialMax(total)
+                        .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+                    m = Pinlab.matrix(scenarios, pols, new Limits(maxStates, maxSeconds), threads,
+                            (done, all, sc, pol) -> bar.stepTo(done));
+                }
+            } else {
+                int step = Math.max(1, total / 10);
+                m = Pinlab.matrix(scenarios, pols, new Limits(maxStates, maxSeconds), threads, (done, all, sc, pol) -> {
+                    if (done % step == 0 || done == all) {
+                        err.println("pinlab matrix: " + done + "/" + all + " cells checked");
+                    }
+                });
+            }
+            String table = switch (format) {
+                case text -> pinlab.report.MatrixReport.text(m);
+                case markdown -> pinlab.report.MatrixReport.markdown(m);
+                case json -> pinlab.report.MatrixReport.json(m);
+                case html -> pinlab.report.HtmlReport.render(m);
+            };
+            if (output != null) {
+                Files.writeString(output, table, StandardCharsets.UTF_8);
+            } else {
+                out.print(table);
+                out.flush();
+            }
+            if (!noHtml && !(format == MatrixFormat.html && output != null)) {
+                Files.writeString(html, pinlab.report.HtmlReport.render(m), StandardCharsets.UTF_8);
+                err.println("pinlab matrix: wrote " + html.toAbsolutePath());
+            }
+            if (bad[0]) {
+                return BAD_INPUT;
+            }
+            if (m.anyMismatch()) {
+                return MISMATCH;
+            }
+            return m.anyIncomplete() ? INCOMPLETE : OK;
+        }
+    }
+
+    /** {@code pinlab bisect}. */
+    @Command(name = "bisect", mixinStandardHelpOptions = true,
+            description = {"Find where a scenario's result flips along linux-2.6 -> 5.8 -> 5.9 -> 5.19 -> 6.2 -> 6.5 ->"
+                + " 6.18,", "and which rule decides each flip: every rule that differs between the two neighbours is",
+                "switched alone in the older policy and the scenario re-checked."})
+    static final class BisectCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(arity = "1..*", paramLabel = "FILE", description = "Scenario files.")
+        List<Path> files = new ArrayList<>();
+
+        @Option(names = "--max-states", description = "Per check: stop after this many distinct states.")
+        long maxStates;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            boolean[] bad = {false};
+            List<Scenario> scenarios = loadScenarios(files, spec.commandLine().getErr(), bad);
+            List<Policy> ordered = Policies.all().stream().filter(p -> p.name().startsWith("linux-")).toList();
+            for (Scenario sc : scenarios) {
+                out.println(Pinlab.bisect(sc, ordered, new Limits(maxStates, 0)).text());
+            }
+            out.flush();
+            return bad[0] ? BAD_INPUT : OK;
+        }
+    }
+
+    /** {@code pinlab explain}. */
+    @Command(name = "explain", mixinStandardHelpOptions = true,
+            description = {"Print a policy's rules with their sources; with RULE, also list the corpus scenarios whose",
+                "result changes when that rule alone is switched (on if the policy lacks it, off if it has it)."})
+    static final class ExplainCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "POLICY", description = "A policy, e.g. linux-5.9.")
+        String policy;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "RULE", description = "A rule id, e.g. fork-copy-maybe-pinned.")
+        String rule;
+
+        @Parameters(index = "2..*", arity = "0..*", paramLabel = "FILE",
+                description = "Scenarios to test the rule against (default: the bundled corpus).")
+        List<Path> files = new ArrayList<>();
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Policy p = Policies.byName(policy);
+            if (p == null) {
+                err.println("pinlab explain: unknown policy '" + policy + "'; see: pinlab policies");
+                return BAD_INPUT;
+            }
+            if (rule == null) {
+                out.println(p.name() + (p.parent() == null ? "" : " (extends " + p.parent().name() + ")") + ": "
+                        + p.description());
+                for (pinlab.policy.Rule r : p.rules()) {
+                    out.println("  " + r.id() + (r.group() == pinlab.policy.Rule.Group.BASE ? " (base)" : "") + ": "
+                            + r.summary());
+                    out.println("      source: " + r.source());
+                }
+                out.flush();
+                return OK;
+            }
+            pinlab.policy.Rule r = pinlab.policy.Rule.byId(rule);
+            if (r == null || r.group() == pinlab.policy.Rule.Group.BASE) {
+                err.println("pinlab explain: '" + rule + "' is not a switchable rule; see: pinlab policies");
+                return BAD_INPUT;
+            }
+            boolean[] bad = {false};
+            List<Scenario> scenarios = loadScenarios(files, err, bad);
+            List<Pinlab.RuleEffect> effects;
+            try {
+                effects = Pinlab.dependents(p, r, scenarios, Limits.NONE);
+            } catch (IllegalArgumentException e) {
+                err.println("pinlab explain: " + e.getMessage());
+                return BAD_INPUT;
+            }
+            out.println(r.id() + ": " + r.summary());
+            out.println("  source: " + r.source());
+            out.println("  " + (p.has(r) ? "in force in " : "not in ") + p.name() + "; switching it "
+                    + (p.has(r) ? "off" : "on") + " alone changes " + effects.size() + " of " + scenarios.size()
+                    + " scenarios:");
+            for (Pinlab.RuleEffect e : effects) {
+                out.println("    " + e.scenario() + ": " + e.with() + " -> " + e.without());
+            }
+            out.flush();
+            return bad[0] ? BAD_INPUT : OK;
+        }
     }
 
     /** {@code pinlab replay}. */

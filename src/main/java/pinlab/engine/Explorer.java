@@ -53,6 +53,7 @@ public final class Explorer {
         long finals = 0;
         long positive = 0;
         long negative = 0;
+        long marked = 0;
         String stop = null;
         int depth = 0;
 
@@ -132,6 +133,9 @@ public final class Explorer {
                         counts.computeIfAbsent(o.key(), x -> new long[1])[0]++;
                         sat.put(o.key(), o.satisfied());
                         firstFinal.putIfAbsent(o.key(), id);
+                        if (o.marked()) {
+                            marked++;
+                        }
                         if (o.satisfied()) {
                             positive++;
                         } else {
@@ -160,7 +164,7 @@ public final class Explorer {
         }
         Map<String, List<Integer>> violations = new LinkedHashMap<>();
         violationAt.forEach((name, id) -> violations.put(name, schedule(id, parent, via)));
-        return new SearchResult(parent.size(), transitions, finals, positive, negative, outcomes, violations,
+        return new SearchResult(parent.size(), transitions, finals, positive, negative, marked, outcomes, violations,
                 stop == null, stop, depth, System.nanoTime() - t0);
     }
 

@@ -11,6 +11,7 @@ import java.util.Map;
  * @param finalStates final states (every thread finished)
  * @param positive final states where the condition's expression holds
  * @param negative final states where it does not
+ * @param markedFinals final states the model marked (see {@link TransitionSystem.Outcome#marked()})
  * @param outcomes per outcome key: how many final states reach it, whether it satisfies the expression, and the
  *     thread schedule of the shortest run reaching it
  * @param violations per violation: the thread schedule of the shortest run reaching it
@@ -20,6 +21,7 @@ import java.util.Map;
  * @param nanos time spent
  */
 public record SearchResult(long states, long transitions, long finalStates, long positive, long negative,
+        long markedFinals,
         Map<String, OutcomeStats> outcomes, Map<String, List<Integer>> violations, boolean complete, String stopReason,
         int maxDepth, long nanos) {
 

@@ -34,6 +34,7 @@ public interface TransitionSystem {
      *
      * @param key the observed values, e.g. {@code P:buf[0]=7; P:buf[1]=2}
      * @param satisfied whether the final condition's expression holds
+     * @param marked a mark the model gives some final states (the kernel model: an operation was refused)
      */
-    record Outcome(String key, boolean satisfied) {}
+    record Outcome(String key, boolean satisfied, boolean marked) {}
 }

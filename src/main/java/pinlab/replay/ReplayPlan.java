@@ -240,7 +240,8 @@ public final class ReplayPlan {
             threads.add(new Scenario.ThreadDecl(td.name(), td.process(), List.copyOf(ops), td.registers(),
                     td.line()));
         }
-        return new Scenario(sc.name(), sc.title(), sc.sources(), sc.file(), sc.text(), sc.processes(),
+        return new Scenario(sc.name(), sc.title(), sc.sources(), sc.topic(), sc.failure(), sc.file(), sc.text(),
+                sc.processes(),
                 sc.initialProcesses(), sc.vmas(), sc.spacePages(), sc.holders(), sc.signals(), sc.setup(),
                 List.copyOf(threads), sc.condition(), sc.locations(), sc.expectations());
     }

@@ -9,6 +9,8 @@ import java.util.List;
  * @param file the scenario file
  * @param title its title
  * @param sources its sources
+ * @param topic its topic (matrix group), or empty
+ * @param failure what its failing side means, e.g. {@code DATA LOSS}, or null
  * @param policy the policy's name
  * @param condition the final condition as written
  * @param quantifier exists, ~exists or forall
@@ -26,14 +28,17 @@ import java.util.List;
  * @param states distinct states
  * @param transitions transitions
  * @param finalStates final states
+ * @param refusedFinals final states in which the kernel refused a GUP (an errno, e.g. -ENOSYS or -EFAULT)
  * @param depth length of the longest shortest run
  * @param millis time spent
  * @param collisionProbability estimated chance that a fingerprint collision hid a state
  */
-public record CheckResult(String scenario, String file, String title, List<String> sources, String policy,
+public record CheckResult(String scenario, String file, String title, List<String> sources, String topic,
+        String failure, String policy,
         String condition, String quantifier, String observation, long positive, long negative,
         List<OutcomeRow> outcomes, List<ViolationRow> violations, Trace witness, Expected expected, Boolean matches,
-        boolean complete, String stopReason, long states, long transitions, long finalStates, int depth,
+        boolean complete, String stopReason, long states, long transitions, long finalStates, long refusedFinals,
+        int depth,
         long millis, double collisionProbability) {
 
     /**
@@ -64,6 +69,38 @@ public record CheckResult(String scenario, String file, String title, List<Strin
      * @param line the line of the expect
      */
     public record Expected(String observation, List<String> violations, int line) {}
+
+    /** Returns whether the condition's failing side is reachable: a satisfying exists/~exists, a failing forall. */
+    public boolean failing() {
+        return quantifier.equals("forall") ? negative > 0 : positive > 0;
+    }
+
+    /** Returns whether the failing side holds in every final state. */
+    public boolean alwaysFailing() {
+        return quantifier.equals("forall") ? positive == 0 && negative > 0 : negative == 0 && positive > 0;
+    }
+
+    /**
+     * Returns what a matrix cell says: INCOMPLETE; the violation kinds (STALL, UAF, ...); REFUSED when the
+     * kernel refused a GUP in every final state; the failure (DATA LOSS, ...) when the failing side is
+     * reachable; else SAFE. Scenarios without a failure meaning show the observation instead.
+     */
+    public String cell() {
+        if (!complete) {
+            return "INCOMPLETE";
+        }
+        if (!violations.isEmpty()) {
+            return String.join(",", violations.stream().map(v -> v.kind().toUpperCase(java.util.Locale.ROOT))
+                    .toList());
+        }
+        if (finalStates > 0 && refusedFinals == finalStates) {
+            return "REFUSED";
+        }
+        if (failure == null) {
+            return observation;
+        }
+        return failing() ? failure : "SAFE";
+    }
 
     /** Returns the verdict: OK, MISMATCH, INCOMPLETE, VIOLATION (unexpected, no expectation) or UNCHECKED. */
     public String verdict() {

@@ -31,6 +31,8 @@ public final class Parser {
 
     private String name;
     private String title = "";
+    private String topic = "";
+    private Scenario.Failure failure;
     private final List<String> sources = new ArrayList<>();
     private final List<String> processes = new ArrayList<>();
     private final Map<String, Token> processFirstUse = new HashMap<>();
@@ -168,8 +170,8 @@ public final class Parser {
             Token t = peek();
             if (t.kind() != Kind.IDENT && !t.is("~")) {
                 throw err(t, "PL004", "expected a section keyword but found " + describe(t),
-                        "sections: name, title, source, process, holder, setup, thread, exists, ~exists, forall,"
-                                + " locations, expect");
+                        "sections: name, title, source, topic, failure, process, holder, setup, thread, exists, ~exists,"
+                                + " forall, locations, expect");
             }
             switch (t.text()) {
                 case "name" -> {
@@ -187,6 +189,22 @@ public final class Parser {
                 case "source" -> {
                     next();
                     sources.add(string("the source"));
+                }
+                case "topic" -> {
+                    next();
+                    topic = string("the topic");
+                }
+                case "failure" -> {
+                    next();
+                    Token f = ident("a failure kind");
+                    failure = Scenario.Failure.byId(f.text());
+                    if (failure == null) {
+                        StringBuilder kinds = new StringBuilder();
+                        for (Scenario.Failure k : Scenario.Failure.values()) {
+                            kinds.append(kinds.length() == 0 ? "" : ", ").append(k.id());
+                        }
+                        throw err(f, "PL032", "unknown failure kind '" + f.text() + "'", "kinds: " + kinds);
+                    }
                 }
                 case "process" -> {
                     next();
@@ -224,8 +242,8 @@ public final class Parser {
                     expectDecl(t);
                 }
                 default -> throw err(t, "PL004", "unknown section '" + t.text() + "'",
-                        "sections: name, title, source, process, holder, setup, thread, exists, ~exists, forall,"
-                                + " locations, expect");
+                        "sections: name, title, source, topic, failure, process, holder, setup, thread, exists,"
+                                + " ~exists, forall, locations, expect");
             }
             endOfStatement();
             skipNewlines();
@@ -266,7 +284,8 @@ public final class Parser {
         List<Scenario.HolderDecl> holders = new ArrayList<>();
         holderIndex.forEach((n, i) -> holders.add(new Scenario.HolderDecl(n, holderKinds.get(i),
                 Math.max(1, holderSlots.get(i)))));
-        return new Scenario(name, title, List.copyOf(sources), file, src, List.copyOf(processes), declaredProcesses,
+        return new Scenario(name, title, List.copyOf(sources), topic, failure, file, src, List.copyOf(processes),
+                declaredProcesses,
                 vmas, List.copyOf(spacePages), holders, List.copyOf(signals), List.copyOf(setup), List.copyOf(threads),
                 condition, List.copyOf(locations), List.copyOf(expectations));
     }

@@ -10,6 +10,9 @@ import pinlab.op.Op;
  * @param name the scenario's name
  * @param title one line on what it asks
  * @param sources where it comes from: seed files, commits, CVEs
+ * @param topic the group it is listed under in the matrix (a seed, a CVE, a subject), or empty
+ * @param failure what it means when the condition's failing side is reachable, or null if it has no
+     failure meaning
  * @param file the file it was read from (for messages)
  * @param text the scenario's source text
  * @param processes process names; the first {@code initialProcesses} exist from the start
@@ -24,10 +27,58 @@ import pinlab.op.Op;
  * @param locations extra terms shown in every outcome
  * @param expectations the expected results per policy
  */
-public record Scenario(String name, String title, List<String> sources, String file, String text,
+public record Scenario(String name, String title, List<String> sources, String topic, Failure failure,
+        String file, String text,
         List<String> processes, int initialProcesses, List<VmaDecl> vmas, List<Integer> spacePages,
         List<HolderDecl> holders, List<String> signals, List<SetupStep> setup, List<ThreadDecl> threads,
         Condition condition, List<Term> locations, List<Expectation> expectations) {
+
+    /**
+     * What a reachable failing side of the condition means: a final state satisfying an exists/~exists
+     * expression, or one falsifying a forall.
+     */
+    public enum Failure {
+        /** Data written by a device or a thread is lost. */
+        DATA_LOSS("data-loss", "DATA LOSS"),
+        /** A process sees data it should not (CVE-2020-29374). */
+        INFO_LEAK("info-leak", "INFO LEAK"),
+        /** A reader (a device, a pipe) sees stale data. */
+        STALE_READ("stale-read", "STALE READ"),
+        /** Memory that should be untouched is changed. */
+        CORRUPTION("corruption", "CORRUPTION"),
+        /** The kernel warns (WARN, a filesystem warning). */
+        KERNEL_WARNING("kernel-warning", "KERNEL WARNING"),
+        /** The kernel crashes (BUG). */
+        CRASH("crash", "CRASH");
+
+        private final String id;
+        private final String label;
+
+        Failure(String id, String label) {
+            this.id = id;
+            this.label = label;
+        }
+
+        /** Returns the id used in scenarios, e.g. {@code data-loss}. */
+        public String id() {
+            return id;
+        }
+
+        /** Returns the matrix label, e.g. {@code DATA LOSS}. */
+        public String label() {
+            return label;
+        }
+
+        /** Returns the kind with id {@code id}, or null. */
+        public static Failure byId(String id) {
+            for (Failure f : values()) {
+                if (f.id.equals(id)) {
+                    return f;
+                }
+            }
+            return null;
+        }
+    }
 
     /** A VMA name and its size in pages. */
     public record VmaDecl(String name, int pages) {}

@@ -211,7 +211,11 @@ public final class ScenarioModel implements TransitionSystem {
                 default -> throw new IllegalStateException(o.toString());
             }
         }
-        return new Outcome(key.toString(), eval(w, sc.condition().expr()));
+        boolean refused = false;
+        for (int h = 0; h < lay.holders(); h++) {
+            refused |= Holder.status(w.holder(h)) == Holder.FAILED;
+        }
+        return new Outcome(key.toString(), eval(w, sc.condition().expr()), refused);
     }
 
     private static String show(int v) {
@@ -396,10 +400,86 @@ public final class ScenarioModel implements TransitionSystem {
             w = World.forTrace(lay, w.freeze());
             Map<String, String> after = describe(w);
             steps.add(new Trace.Step(t, op.text(), op.line(), List.copyOf(rules), List.copyOf(notes),
-                    diff(before, after)));
+                    diff(before, after), snapshot(w)));
             before = after;
         }
-        return new Trace(threadNames(), initialLines, steps, lines(before));
+        return new Trace(threadNames(), initialLines, steps, lines(before),
+                snapshot(World.forTrace(lay, initial)));
+    }
+
+    /** Returns the typed picture of a state: processes, what names which page, and the folios. */
+    public Trace.Snapshot snapshot(World w) {
+        List<Trace.Named> procs = new ArrayList<>();
+        List<Trace.Entry> entries = new ArrayList<>();
+        for (int p = 0; p < lay.processes(); p++) {
+            int pw = w.proc(p);
+            if ((pw & World.PROC_CREATED) == 0) {
+                continue;
+            }
+            String pn = sc.processes().get(p);
+            procs.add(new Trace.Named(pn, !w.alive(p) ? "exited"
+                    : (pw & World.PROC_HAS_PINNED) != 0 ? "alive MMF_HAS_PINNED" : "alive"));
+            if (!w.alive(p)) {
+                continue;
+            }
+            for (int v = 0; v < lay.vmas(); v++) {
+                if (!Vma.has(w.vma(p, v), Vma.MAPPED)) {
+                    continue;
+                }
+                for (int i = 0; i < lay.vmaPages(v); i++) {
+                    int pte = w.pte(p, v, i);
+                    if (Pte.present(pte)) {
+                        String bits = (Pte.writable(pte) ? "rw" : "ro") + (Pte.dirty(pte) ? " dirty" : "");
+                        entries.add(new Trace.Entry("pte", pn, pn + ":" + sc.vmas().get(v).name() + " page " + i,
+                                refText(Pte.ref(pte)), bits));
+                    }
+                }
+            }
+        }
+        for (int s = 0; s < lay.spaces(); s++) {
+            for (int i = 0; i < lay.spacePages(s); i++) {
+                int ref = w.cacheSlot(s, i);
+                if (ref != Pte.NONE) {
+                    entries.add(new Trace.Entry("pagecache", "shmem" + s, "shmem" + s + " page " + i, refText(ref),
+                            ""));
+                }
+            }
+        }
+        for (int h = 0; h < lay.holders(); h++) {
+            int word = w.holder(h);
+            if (Holder.status(word) != Holder.HELD) {
+                continue;
+            }
+            String hn = sc.holders().get(h).name();
+            for (int i = 0; i < lay.holderSlots(h); i++) {
+                entries.add(new Trace.Entry("holder", hn, hn + " page " + i, refText(w.slot(h, i)),
+                        Holder.flagNames(Holder.flags(word))));
+            }
+        }
+        List<Trace.FolioState> folios = new ArrayList<>();
+        for (int f = 0; f < w.folios(); f++) {
+            List<Integer> cells = new ArrayList<>();
+            for (int c = 0; c < Folio.CELLS; c++) {
+                cells.add(Folio.cell(w.content(f), c));
+            }
+            String flags = Folio.flagNames(w.flags(f) & ~Folio.FREED);
+            folios.add(new Trace.FolioState(Kernel.folioName(f), w.refcount(f), w.mapcount(f),
+                    flags.isEmpty() ? List.of() : List.of(flags.split(",", -1)), List.copyOf(cells),
+                    w.test(f, Folio.FREED)));
+        }
+        List<String> notes = new ArrayList<>();
+        for (Event e : Event.values()) {
+            if (w.happened(e)) {
+                notes.add("event " + e.id());
+            }
+        }
+        for (int t = 0; t < lay.threads(); t++) {
+            List<String> regs = sc.threads().get(t).registers();
+            for (int r = 0; r < regs.size(); r++) {
+                notes.add(sc.threads().get(t).name() + ":" + regs.get(r) + " = " + show(w.reg(t, r)));
+            }
+        }
+        return new Trace.Snapshot(List.copyOf(procs), List.copyOf(entries), List.copyOf(folios), List.copyOf(notes));
     }
 
     private static List<String> lines(Map<String, String> m) {

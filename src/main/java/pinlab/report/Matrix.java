@@ -1,0 +1,61 @@
+package pinlab.report;
+
+import java.util.List;
+
+/**
+ * Every scenario checked under every policy: the value behind {@code pinlab matrix} and its formats.
+ *
+ * @param policies the column names, in kernel order
+ * @param rows one row per scenario, in input order
+ * @param rules every rule id with its summary and source, for links from traces
+ * @param millis wall time of the whole run
+ */
+public record Matrix(List<String> policies, List<Row> rows, List<RuleInfo> rules, long millis) {
+
+    /**
+     * One scenario.
+     *
+     * @param scenario its name
+     * @param topic its group
+     * @param title its title
+     * @param file its file
+     * @param source its full text
+     * @param failure what its failing side means, or null
+     * @param cells one result per policy, in column order
+     */
+    public record Row(String scenario, String topic, String title, String file, String source, String failure,
+            List<CheckResult> cells) {}
+
+    /** A rule, for explanations and links. */
+    public record RuleInfo(String id, String summary, String source) {}
+
+    /** Returns whether any cell does not match its expectation. */
+    public boolean anyMismatch() {
+        return rows.stream().flatMap(r -> r.cells().stream())
+                .anyMatch(c -> c.verdict().equals("MISMATCH") || c.verdict().equals("VIOLATION"));
+    }
+
+    /** Returns whether any cell's exploration was stopped by a limit. */
+    public boolean anyIncomplete() {
+        return rows.stream().flatMap(r -> r.cells().stream()).anyMatch(c -> !c.complete());
+    }
+
+    /** Returns a result's label, with {@code *} if the failure happens in every final state. */
+    public static String resultText(CheckResult c) {
+        String s = c.cell();
+        if (c.complete() && c.violations().isEmpty() && c.failure() != null && s.equals(c.failure())
+                && c.alwaysFailing()) {
+            s += "*";
+        }
+        return s;
+    }
+
+    /** Returns a cell's text: {@link #resultText}, and the expectation when it does not match. */
+    public static String cellText(CheckResult c) {
+        String s = resultText(c);
+        if (Boolean.FALSE.equals(c.matches())) {
+            s += " !(" + c.expected().observation() + ")";
+        }
+        return s;
+    }
+}
