@@ -146,4 +146,32 @@ class CliTest {
         Run r = run("--help");
         assertTrue(r.out().contains("3  incomplete"), r.out());
     }
+
+    @Test
+    void matrix_mismatch_exits1_andWritesTheHtmlReport() throws Exception {
+        Path html = dir.resolve("r.html");
+        Run r = run("matrix", "--html", html.toString(), write("a.pin", GOOD.formatted("Never")).toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.out().contains("!(Never)"), r.out());
+        assertTrue(Files.readString(html).contains("<html"), "report written");
+    }
+
+    @Test
+    void matrix_json_listsCellsAndResults() throws Exception {
+        Run r = run("matrix", "--no-html", "--format", "json", "--policies", "linux-2.6,linux-6.18",
+                write("a.pin", GOOD.formatted("Always")).toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertEquals(2, root.get("policies").size());
+        assertEquals("Always", root.get("matrix").get(0).get("cells").get(1).get("cell").asText());
+        assertEquals(2, root.get("results").size());
+    }
+
+    @Test
+    void bisect_namesTheDecidingRule() {
+        Run r = run("bisect", "corpus/odirect-fork-thread-write.pin");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("DATA LOSS up to linux-6.2; SAFE from linux-6.5"), r.out());
+        assertTrue(r.out().contains("deciding rule: dio-foll-pin"), r.out());
+    }
 }
