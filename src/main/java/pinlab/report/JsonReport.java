@@ -43,6 +43,12 @@ public final class JsonReport {
         o.put("title", r.title());
         ArrayNode src = o.putArray("sources");
         r.sources().forEach(src::add);
+        o.put("topic", r.topic());
+        if (r.failure() == null) {
+            o.putNull("failure");
+        } else {
+            o.put("failure", r.failure());
+        }
         o.put("policy", r.policy());
         o.put("condition", r.condition());
         o.put("quantifier", r.quantifier());
@@ -79,6 +85,7 @@ public final class JsonReport {
             o.put("matches", r.matches());
         }
         o.put("verdict", r.verdict());
+        o.put("cell", Matrix.resultText(r));
         o.put("complete", r.complete());
         if (r.stopReason() == null) {
             o.putNull("stopReason");
@@ -88,6 +95,7 @@ public final class JsonReport {
         o.put("states", r.states());
         o.put("transitions", r.transitions());
         o.put("finalStates", r.finalStates());
+        o.put("refusedFinals", r.refusedFinals());
         o.put("depth", r.depth());
         o.put("millis", r.millis());
         o.put("collisionProbability", r.collisionProbability());
