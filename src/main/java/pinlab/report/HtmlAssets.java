@@ -1,0 +1,377 @@
+package pinlab.report;
+
+/** The HTML report's inline style sheet and script. Nothing here is loaded from anywhere else. */
+final class HtmlAssets {
+    private HtmlAssets() {}
+
+    static final String CSS = """
+            :root{--fg:#0f172a;--muted:#64748b;--line:#e2e8f0;--soft:#f8fafc;--chg:#ea580c;--sel:#2563eb;
+            --mono:ui-monospace,"SFMono-Regular","DejaVu Sans Mono",Menlo,Consolas,monospace}
+            *{box-sizing:border-box}
+            body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+            color:var(--fg);background:#fff}
+            code,pre{font-family:var(--mono);font-size:12.5px}
+            a{color:#1d4ed8}
+            .muted{color:var(--muted)}
+            .ok{color:#15803d;font-weight:600}.bad{color:#b91c1c;font-weight:700}.warn{color:#c2410c;font-weight:600}
+            header.top{padding:12px 24px 10px;border-bottom:1px solid var(--line);background:var(--soft)}
+            h1{margin:0;font-size:20px}h1 span{font-weight:400;color:var(--muted);font-size:14px;margin-left:8px}
+            .summary{margin:3px 0 6px}
+            .legend{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12.5px;
+            color:#334155}
+            .sw{display:inline-block;padding:0 6px;border-radius:3px;font-weight:700;font-size:11px;margin-right:3px}
+            .k-safe{background:#dcfce7;color:#166534}
+            .k-fail{background:#fecaca;color:#991b1b}
+            .k-fail.k-always{background:#dc2626;color:#fff}
+            .k-ref{background:#e5e7eb;color:#374151}
+            .k-vio{background:#7c3aed;color:#fff}
+            .k-inc{background:#fb923c;color:#431407}
+            .k-obs{background:#e0f2fe;color:#075985}
+            .mismatch{box-shadow:inset 0 0 0 3px #111}
+            .mwrap{padding:10px 24px 6px;overflow-x:auto}
+            table.matrix{border-collapse:separate;border-spacing:3px}
+            .matrix th.pol{font:600 12.5px var(--mono);padding:4px 6px;text-align:center;white-space:nowrap}
+            .matrix thead th.sc{font:600 12px system-ui,"DejaVu Sans",sans-serif;color:var(--muted);text-align:left}
+            .matrix tr.topic th{text-align:left;font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;
+            color:var(--muted);padding:8px 4px 1px;font-weight:700}
+            .matrix tbody th.sc{text-align:left;font:500 12.5px var(--mono);padding:0 14px 0 10px;white-space:nowrap}
+            td.cell{min-width:104px;text-align:center;border-radius:4px;padding:0;vertical-align:middle}
+            td.cell a.cl{display:block;padding:5px 8px;color:inherit;text-decoration:none;font:700 12px var(--mono);
+            white-space:nowrap}
+            td.cell .mm{display:block;font:700 10.5px system-ui,"DejaVu Sans",sans-serif;padding:0 6px 4px;
+            margin-top:-3px}
+            td.cell:hover{filter:brightness(.93)}
+            .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+            td.cell.sel{outline:3px solid var(--sel);outline-offset:1px}
+            main{padding:0 24px 16px}
+            .hint{color:var(--muted);margin:6px 0}
+            .detail{display:none;background:#fff}
+            html:not(.js) .detail:target{display:block;border-top:3px solid var(--sel);padding-top:10px}
+            .detail.open{display:block;position:fixed;top:0;right:0;bottom:0;left:var(--drawer-left,250px);z-index:10;
+            overflow:auto;padding:12px 22px 40px;border-left:3px solid var(--sel);
+            box-shadow:-10px 0 28px rgba(15,23,42,.28)}
+            .backdrop{position:fixed;inset:0;background:rgba(15,23,42,.22);z-index:9}
+            body.has-open{overflow:hidden}
+            .matrix tr.selrow th.sc{color:var(--sel);font-weight:700}
+            @media (max-width:1100px){.detail.open{left:0}}
+            .dh-top{display:flex;align-items:center;gap:12px;flex-wrap:wrap}
+            .dh h2{margin:0;font:700 18px var(--mono)}.dh h2 .under{font-weight:400;color:var(--muted)}
+            .badge{padding:3px 9px;border-radius:4px;font:700 12.5px var(--mono)}
+            .verdict{padding:1px 7px;border-radius:10px;font-size:11.5px;font-weight:700;background:#e5e7eb}
+            .v-ok{background:#dcfce7;color:#166534}.v-mismatch{background:#111;color:#fff}
+            .v-violation{background:#7c3aed;color:#fff}.v-incomplete{background:#fb923c}.v-unchecked{color:#374151}
+            .close{margin-left:auto;font-size:24px;line-height:1;text-decoration:none;color:var(--muted);padding:0 6px}
+            .dtitle{margin:4px 0 6px;font-size:15px;font-weight:500}
+            .peers{display:flex;gap:4px;flex-wrap:wrap;align-items:center;font-size:12px}
+            .peer{padding:0 6px;border-radius:3px;text-decoration:none;font-family:var(--mono);font-size:11.5px}
+            .peer.here{outline:2px solid var(--sel);outline-offset:1px}
+            .dgrid{display:grid;grid-template-columns:minmax(0,1.25fr) minmax(0,1fr);gap:22px;margin-top:8px}
+            dl.facts,dl.meta{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 12px;margin:0 0 8px}
+            dl.facts dt,dl.meta dt{color:var(--muted);font-size:11.5px;text-transform:uppercase;letter-spacing:.03em;
+            padding-top:2px}
+            dl.facts dd,dl.meta dd{margin:0}
+            dl.meta{font-size:12px;line-height:1.35}
+            table.outcomes,table.viols{border-collapse:collapse;width:100%;font-size:13px;margin-bottom:8px}
+            .outcomes th,.outcomes td,.viols th,.viols td{border-bottom:1px solid var(--line);padding:3px 8px;
+            text-align:left}
+            .outcomes th,.viols th{font-size:11.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
+            .num{text-align:right!important}
+            .g-forbidden{background:#fef2f2}.g-forbidden .grade{color:#b91c1c;font-weight:700}
+            .g-acceptable .grade{color:#15803d;font-weight:600}
+            .g-interesting{background:#fffbeb}.g-interesting .grade{color:#b45309;font-weight:700}
+            pre.src{max-height:190px;overflow:auto;background:#0f172a;color:#e2e8f0;padding:6px 0;border-radius:6px;
+            margin:0;font-size:12px;line-height:1.4}
+            .sl{display:inline-block;min-width:100%;padding-right:10px}
+            .sl::before{content:attr(data-l);display:inline-block;width:2.6em;text-align:right;color:#64748b;
+            margin-right:1em;user-select:none}
+            .sl.expline{background:#1e3a8a}.sl.hot{background:#9a3412}
+            .notrace{color:var(--muted);font-style:italic}
+            .trace{margin-top:14px;border-top:1px solid var(--line);padding-top:8px}
+            .trace h3{font-size:15px;margin:0}.trace h3 .muted{font-weight:400}
+            .why{color:#334155;font-size:14px}.trace.t-bad .why{color:#b91c1c;font-weight:600}
+            .trace.t-vio .why{color:#6d28d9;font-weight:600}
+            .lanes-wrap{overflow-x:auto}
+            table.lanes{border-collapse:collapse;font-size:12.5px;width:100%}
+            .lanes th{background:#f1f5f9;padding:4px 10px;font-size:12px;text-align:left;white-space:nowrap}
+            .lanes th.lane-h{text-align:center;min-width:128px;border-top:4px solid var(--tc)}
+            .lanes th.lane-h small{color:var(--muted);font-weight:400}
+            .lanes td{border-bottom:1px solid #eef2f7;padding:3px 8px;vertical-align:top}
+            .lanes td.n{color:var(--muted);text-align:right;font-family:var(--mono);width:2em}
+            td.lane{text-align:center;border-left:1px dashed #cbd5e1;border-right:1px dashed #cbd5e1}
+            td.lane-span{text-align:center;color:var(--muted);font-style:italic;border-left:1px dashed #cbd5e1;
+            border-right:1px dashed #cbd5e1}
+            .op{display:inline-block;padding:1px 9px;border-radius:11px;background:var(--tb);border:1px solid var(--tc);
+            font-family:var(--mono);font-size:12px;white-space:nowrap}
+            .t0{--tc:#2563eb;--tb:#dbeafe}.t1{--tc:#d97706;--tb:#fef3c7}.t2{--tc:#059669;--tb:#d1fae5}
+            .t3{--tc:#db2777;--tb:#fce7f3}.t4{--tc:#7c3aed;--tb:#ede9fe}.t5{--tc:#0891b2;--tb:#cffafe}
+            .t6{--tc:#65a30d;--tb:#ecfccb}.t7{--tc:#475569;--tb:#e2e8f0}
+            tr.st{cursor:pointer}tr.st:hover td{background:#f8fafc}
+            tr.st.cur td{background:#fff7ed}tr.st.cur td.n{color:var(--chg);font-weight:700}
+            td.rules{white-space:nowrap}
+            a.rule,span.rule{font-family:var(--mono);font-size:11.5px;background:#eef2ff;color:#3730a3;padding:0 5px;
+            border-radius:3px;text-decoration:none;display:inline-block;margin:1px 0}
+            td.what .note{font-weight:500}
+            details.diff{float:right;margin-left:10px}
+            details.diff[open]{float:none;margin-left:0}
+            details.diff summary{font-size:11px;color:var(--muted);cursor:pointer;white-space:nowrap}
+            details.diff pre{margin:1px 0 2px;font-size:11px;color:#334155;white-space:pre-wrap}
+            .stepper{display:flex;align-items:center;gap:8px;margin:10px 0 6px;font-size:12.5px;flex-wrap:wrap}
+            .stepper button{font-size:12px;padding:2px 9px;border:1px solid #cbd5e1;background:#fff;border-radius:4px;
+            cursor:pointer}
+            .stepper input[type=range]{width:180px}
+            .stepper .pos{color:var(--muted)}
+            .stepper .key{margin-left:auto;color:var(--muted);font-size:12px}
+            .chgkey{color:var(--chg);font-weight:700}.watchkey{font-weight:700}
+            .timeline{display:flex;flex-wrap:wrap;gap:8px;align-items:stretch}
+            figure.panel{margin:0;border:1px solid var(--line);border-radius:6px;padding:4px 4px 3px;background:#fff;
+            flex:0 1 262px;min-width:240px;cursor:pointer}
+            figure.panel svg.tl{width:100%;height:auto}
+            figure.panel.cur{border-color:var(--chg);box-shadow:0 0 0 2px #fed7aa}
+            figcaption{font-size:12px;min-height:34px;line-height:1.35;padding:0 2px}
+            figcaption .sn{display:inline-block;min-width:18px;text-align:center;background:#0f172a;color:#fff;
+            border-radius:9px;font-size:11px;padding:0 5px}
+            figcaption .who{font-weight:700;color:var(--tc,#334155)}
+            figcaption code{font-size:11.5px}
+            figcaption .cap-note{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden;
+            color:var(--muted);font-size:11.5px}
+            .timeline.focus figure.panel:not(.cur){display:none}
+            .timeline.focus figure.panel{flex:0 0 auto}.timeline.focus figure.panel svg.tl{width:600px}
+            svg.tl{display:block;overflow:visible}
+            svg.tl text{font-family:var(--mono);font-size:10px;fill:#0f172a}
+            svg.tl .colh{fill:#94a3b8;font-size:9px;letter-spacing:.05em}
+            svg.tl .gl{font-weight:700;fill:#334155}
+            svg.tl .gl.chg{fill:var(--chg)}svg.tl .gl.gone{fill:#94a3b8;text-decoration:line-through}
+            svg.tl .e>rect{fill:#fff;stroke:#94a3b8}
+            svg.tl .e.chg>rect{fill:#fff7ed;stroke:var(--chg);stroke-width:2}
+            svg.tl .ghost>rect{fill:none;stroke:#cbd5e1;stroke-dasharray:3 2}
+            svg.tl .e.ghost text{fill:#94a3b8;text-decoration:line-through}
+            svg.tl .en{font-weight:700}svg.tl .eb{fill:#64748b;font-size:9px}
+            svg.tl .hl{fill:var(--chg);font-weight:700}
+            svg.tl .none{fill:#94a3b8;font-size:12px}
+            svg.tl .f>rect{fill:#fff;stroke:#94a3b8}
+            svg.tl .f.chg>rect{stroke:var(--chg);stroke-width:2.5}
+            svg.tl .f.ghost>rect{fill:#f8fafc;stroke:#94a3b8;stroke-dasharray:4 3}
+            svg.tl .fn{fill:#fff;font-weight:700;font-size:11px}
+            svg.tl .ff{fill:#fff;font-size:9px}svg.tl .ff.hlw{font-weight:700;text-decoration:underline}
+            svg.tl .fc .old{fill:#94a3b8}svg.tl .fc .bias{fill:#64748b;font-size:8.5px}
+            svg.tl .cell rect{fill:#f1f5f9;stroke:#cbd5e1}
+            svg.tl .cell.chg rect{fill:#ffedd5;stroke:var(--chg);stroke-width:1.5}
+            svg.tl .ci{font-size:7.5px;fill:#94a3b8}svg.tl .cv{font-weight:700;font-size:11px}
+            svg.tl .cell.chg .cv{fill:var(--chg)}
+            svg.tl rect.watch,svg.tl .cell rect.watch{fill:none;stroke:#dc2626;stroke-width:2}
+            svg.tl .wl{fill:#b91c1c;font-size:8.5px;font-weight:700}
+            figcaption .final{display:block;color:#b91c1c;font-weight:700;font-family:var(--mono);font-size:11.5px}
+            .watchkey{color:#b91c1c}
+            svg.tl .ar{fill:none;stroke-width:1.5}
+            svg.tl .ar.chg{stroke:var(--chg);stroke-width:2.5}svg.tl .ah.chg{fill:var(--chg)}
+            svg.tl .ar.ghost{stroke:#cbd5e1;stroke-dasharray:3 3}svg.tl .ah.ghost{fill:#cbd5e1}
+            svg.tl .zp rect{fill:#f1f5f9;stroke:#64748b;stroke-dasharray:2 2}svg.tl .zp.unused{opacity:.35}
+            svg.tl .fz{fill:#475569}svg.tl .nt{fill:#475569}
+            .glossary{padding:6px 24px 30px;border-top:1px solid var(--line);background:var(--soft)}
+            .glossary h2{font-size:16px;margin:8px 0 0}
+            .glossary dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:3px 14px;font-size:12.5px}
+            .glossary dd{margin:0}
+            .glossary dt:target,.glossary dt:target+dd{background:#fef9c3}
+            .pop{position:fixed;z-index:20;max-width:460px;background:#0f172a;color:#f1f5f9;padding:8px 11px;
+            border-radius:6px;font-size:12.5px;box-shadow:0 6px 20px rgba(15,23,42,.35)}
+            .pop b{font-family:var(--mono)}.pop .src-ref{display:block;color:#94a3b8;margin-top:3px}
+            .pop a{color:#93c5fd}
+            @media (max-width:1000px){.dgrid{grid-template-columns:minmax(0,1fr)}}
+            """;
+
+    static final String JS = """
+            (function () {
+              'use strict';
+              var openEl = null;
+              var baseTitle = document.title;
+              var activeTrace = null;
+              var pop = document.getElementById('pop');
+
+              function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+
+              function find(id) {
+                try { id = decodeURIComponent(id); } catch (e) { /* keep it as it is */ }
+                return document.getElementById(id);
+              }
+
+              function mark(id, on) {
+                each(document.querySelectorAll('td.cell'), function (td) {
+                  if (td.getAttribute('data-cell') === id) {
+                    td.classList.toggle('sel', on);
+                    td.parentNode.classList.toggle('selrow', on);
+                  }
+                });
+              }
+
+              function open(id, scroll) {
+                var el = id ? find(id) : null;
+                if (id && (!el || !el.classList.contains('detail'))) { return false; }
+                if (openEl) { openEl.classList.remove('open'); mark(openEl.id, false); }
+                openEl = el;
+                var hint = document.getElementById('hint');
+                var backdrop = document.getElementById('backdrop');
+                if (!el) {
+                  document.body.removeAttribute('data-open');
+                  document.body.classList.remove('has-open');
+                  document.title = baseTitle;
+                  if (hint) { hint.hidden = false; }
+                  if (backdrop) { backdrop.hidden = true; }
+                  return true;
+                }
+                if (hint) { hint.hidden = true; }
+                if (backdrop) { backdrop.hidden = false; }
+                document.body.classList.add('has-open');
+                el.classList.add('open');
+                el.scrollTop = 0;
+                mark(el.id, true);
+                document.body.setAttribute('data-open', el.id);
+                document.title = el.getAttribute('data-scenario') + ' under ' + el.getAttribute('data-policy')
+                    + ' \\u2014 pinlab';
+                activeTrace = el.querySelector('.trace');
+                var shown = 0;
+                each(el.querySelectorAll('svg.tl'), function (svg) {
+                  var r = svg.getBoundingClientRect();
+                  if (r.width > 0 && r.height > 0) { shown++; }
+                });
+                el.setAttribute('data-shown-panels', String(shown));
+                if (scroll && getComputedStyle(el).position !== 'fixed') { el.scrollIntoView({block: 'start'}); }
+                return true;
+              }
+
+              function fromHash(scroll) {
+                var h = location.hash.slice(1);
+                if (h === '') { open(null, false); return; }
+                if (h.indexOf('cell-') === 0) { open(h, scroll); }
+              }
+
+              function setStep(tr, k) {
+                var n = +tr.getAttribute('data-steps');
+                k = Math.max(0, Math.min(n, k));
+                tr.setAttribute('data-cur', String(k));
+                activeTrace = tr;
+                var line = null;
+                each(tr.querySelectorAll('tr.st'), function (row) {
+                  var on = +row.getAttribute('data-step') === k;
+                  row.classList.toggle('cur', on);
+                  if (on) { line = row.getAttribute('data-line'); }
+                });
+                var fig = null;
+                each(tr.querySelectorAll('figure.panel'), function (f) {
+                  var on = +f.getAttribute('data-step') === k;
+                  f.classList.toggle('cur', on);
+                  if (on) { fig = f; }
+                });
+                var range = tr.querySelector('.stepper input[type=range]');
+                if (range) { range.value = String(k); }
+                var pos = tr.querySelector('.stepper .pos');
+                if (pos && fig) {
+                  var parts = [];
+                  each(fig.querySelectorAll('figcaption .who, figcaption code, figcaption .cap-note'), function (x) {
+                    parts.push(x.textContent);
+                  });
+                  pos.textContent = (k === 0 ? 'after setup' : 'step ' + k + ' of ' + n + ': ' + parts.join(' \u2014 '));
+                }
+                hot(tr.closest('.detail'), line);
+                if (fig) { fig.scrollIntoView({block: 'nearest', inline: 'nearest'}); }
+              }
+
+              function hot(detail, line) {
+                if (!detail) { return; }
+                each(detail.querySelectorAll('pre.src .sl'), function (s) {
+                  s.classList.toggle('hot', line !== null && s.getAttribute('data-l') === line);
+                });
+              }
+
+              function current(tr) {
+                var c = tr.getAttribute('data-cur');
+                return c === null ? -1 : +c;
+              }
+
+              function step(tr, delta) {
+                var n = +tr.getAttribute('data-steps');
+                var c = current(tr);
+                setStep(tr, c < 0 ? (delta > 0 ? 0 : n) : c + delta);
+              }
+
+              function showPop(a) {
+                var id = a.getAttribute('data-rule');
+                var dt = document.getElementById('rule-' + a.getAttribute('href').slice(6));
+                var dd = dt ? dt.nextElementSibling : null;
+                pop.textContent = '';
+                var b = document.createElement('b');
+                b.textContent = id;
+                pop.appendChild(b);
+                pop.appendChild(document.createTextNode(' '));
+                if (dd) {
+                  var s = dd.querySelector('.muted');
+                  pop.appendChild(document.createTextNode(dd.firstChild ? dd.firstChild.textContent : ''));
+                  var src = document.createElement('span');
+                  src.className = 'src-ref';
+                  src.textContent = s ? s.textContent : '';
+                  pop.appendChild(src);
+                }
+                pop.hidden = false;
+                var r = a.getBoundingClientRect();
+                var left = Math.min(r.left, document.documentElement.clientWidth - 470);
+                pop.style.left = Math.max(4, left) + 'px';
+                pop.style.top = (r.bottom + 4) + 'px';
+              }
+
+              document.addEventListener('click', function (ev) {
+                var t = ev.target;
+                if (!t.closest) { return; }
+                var rule = t.closest('a.rule');
+                if (rule) { ev.preventDefault(); showPop(rule); return; }
+                if (!t.closest('#pop')) { pop.hidden = true; }
+                if (t.closest('a.close') || t.id === 'backdrop') {
+                  ev.preventDefault();
+                  history.pushState(null, '', location.pathname + location.search);
+                  open(null, false);
+                  return;
+                }
+                var td = t.closest('td.cell');
+                if (td && !t.closest('a')) { location.hash = td.getAttribute('data-cell'); return; }
+                var tr = t.closest('.trace');
+                if (!tr) { return; }
+                var btn = t.closest('.stepper button');
+                if (btn) { step(tr, btn.getAttribute('data-act') === 'next' ? 1 : -1); return; }
+                if (t.closest('details, a, input, label')) { return; }
+                var row = t.closest('tr.st') || t.closest('figure.panel');
+                if (row) { setStep(tr, +row.getAttribute('data-step')); }
+              });
+
+              document.addEventListener('input', function (ev) {
+                var t = ev.target;
+                if (t.matches && t.matches('.stepper input[type=range]')) { setStep(t.closest('.trace'), +t.value); }
+              });
+
+              document.addEventListener('change', function (ev) {
+                var t = ev.target;
+                if (t.matches && t.matches('.stepper input[data-act=focus]')) {
+                  var tr = t.closest('.trace');
+                  tr.querySelector('.timeline').classList.toggle('focus', t.checked);
+                  setStep(tr, current(tr) < 0 ? 0 : current(tr));
+                }
+              });
+
+              document.addEventListener('mouseover', function (ev) {
+                var row = ev.target.closest ? ev.target.closest('tr.st') : null;
+                if (row) { hot(row.closest('.detail'), row.getAttribute('data-line')); }
+              });
+
+              document.addEventListener('keydown', function (ev) {
+                if (ev.target.matches && ev.target.matches('input, textarea, select')) { return; }
+                if (ev.key === 'Escape') {
+                  if (!pop.hidden) { pop.hidden = true; return; }
+                  if (openEl) { history.pushState(null, '', location.pathname + location.search); open(null, false); }
+                } else if ((ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') && openEl && activeTrace) {
+                  ev.preventDefault();
+                  step(activeTrace, ev.key === 'ArrowRight' ? 1 : -1);
+                }
+              });
+
+              window.addEventListener('hashchange', function () { fromHash(true); });
+              fromHash(true);
+            })();
+            """;
+}

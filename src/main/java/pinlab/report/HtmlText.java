@@ -1,0 +1,130 @@
+package pinlab.report;
+
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Escaping, ids and the small classifications the HTML report shares between its parts. */
+final class HtmlText {
+    private HtmlText() {}
+
+    private static final Pattern CONDITION =
+            Pattern.compile("^\\s*(~\\s*exists|exists|forall)\\s*(?:\"([^\"]*)\")?\\s*(.*)$", Pattern.DOTALL);
+
+    /** Escapes text for element content and quoted attribute values. */
+    static String esc(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '&' -> sb.append("&amp;");
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&#39;");
+                default -> sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Returns {@code s} with every character outside {@code [A-Za-z0-9._-]} replaced by {@code _}. */
+    static String slug(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+                    || c == '-' || c == '_';
+            sb.append(ok ? c : '_');
+        }
+        return sb.length() == 0 ? "_" : sb.toString();
+    }
+
+    /** Returns the fragment id of a cell, {@code cell-SCENARIO-POLICY}. */
+    static String cellId(String scenario, String policy) {
+        return "cell-" + slug(scenario) + "-" + slug(policy);
+    }
+
+    /** Hands out unique ids: the wanted one, or it with a numeric suffix if already taken. */
+    static final class Ids {
+        private final Set<String> used = new HashSet<>();
+
+        String unique(String wanted) {
+            String id = wanted;
+            for (int n = 2; !used.add(id); n++) {
+                id = wanted + "_" + n;
+            }
+            return id;
+        }
+    }
+
+    /** The CSS class of a cell's colour, mirroring {@link CheckResult#cell()}. */
+    static String kind(CheckResult c) {
+        if (!c.complete()) {
+            return "k-inc";
+        }
+        if (!c.violations().isEmpty()) {
+            return "k-vio";
+        }
+        if (c.finalStates() > 0 && c.refusedFinals() == c.finalStates()) {
+            return "k-ref";
+        }
+        if (c.failure() == null) {
+            return "k-obs";
+        }
+        if (!c.failing()) {
+            return "k-safe";
+        }
+        return c.alwaysFailing() ? "k-fail k-always" : "k-fail";
+    }
+
+    /** Whether an outcome is on the condition's failing side. */
+    static boolean failingSide(CheckResult c, CheckResult.OutcomeRow o) {
+        return c.quantifier().equals("forall") ? !o.satisfies() : o.satisfies();
+    }
+
+    /** The jcstress-style grade of an outcome: ACCEPTABLE, FORBIDDEN (failure) or INTERESTING. */
+    static String grade(CheckResult c, CheckResult.OutcomeRow o) {
+        if (!failingSide(c, o)) {
+            return "ACCEPTABLE";
+        }
+        return c.failure() == null ? "INTERESTING" : "FORBIDDEN (" + c.failure() + ")";
+    }
+
+    /** A condition split into quantifier, label (or empty) and expression. */
+    record Cond(String quantifier, String label, String expr) {}
+
+    /** Splits a condition as written, e.g. {@code exists "the parent lost it" (P:buf[0] = 0)}. */
+    static Cond condition(String text) {
+        Matcher m = CONDITION.matcher(text == null ? "" : text);
+        if (!m.matches()) {
+            return new Cond("", "", text == null ? "" : text.strip());
+        }
+        return new Cond(m.group(1).replace(" ", ""), m.group(2) == null ? "" : m.group(2), m.group(3).strip());
+    }
+
+    /** Describes what an outcome means for the condition: whether its expression holds, in words. */
+    static String describe(CheckResult c, CheckResult.OutcomeRow o) {
+        Cond k = condition(c.condition());
+        String expr = k.expr().isEmpty() ? "the condition" : k.expr();
+        StringBuilder sb = new StringBuilder(expr).append(o.satisfies() ? " holds" : " does not hold");
+        if (!k.label().isEmpty()) {
+            if (o.satisfies()) {
+                sb.append(": ").append(k.label());
+            } else if (c.quantifier().equals("forall")) {
+                sb.append(" (wanted: ").append(k.label()).append(')');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Formats with the root locale. */
+    static String fmt(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+}

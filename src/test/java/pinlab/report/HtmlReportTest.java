@@ -1,0 +1,329 @@
+package pinlab.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import pinlab.Pinlab;
+import pinlab.engine.Limits;
+import pinlab.policy.Policies;
+import pinlab.policy.Policy;
+import pinlab.scenario.Corpus;
+import pinlab.scenario.Parser;
+import pinlab.scenario.Scenario;
+import pinlab.scenario.ScenarioException;
+
+/** The HTML report of a small matrix: two corpus scenarios and one hostile inline scenario, under two policies. */
+class HtmlReportTest {
+    /** Quotes, ampersands and tags everywhere text can go; its expect line for linux-2.6 is wrong on purpose. */
+    static final String HOSTILE = """
+            # comment with <script>alert("comment")</script> & 'quotes' "double"
+            name hostile
+            title "a <script>alert(1)</script> & friends"
+            topic "tests <b>bold</b> & co"
+            failure data-loss
+            source "x < y & z > 'w'"
+
+            process P
+            holder device nic
+
+            setup {
+              P: mmap buf 1 rw private
+              P: buf[0] = 1
+              P: pin nic buf write longterm
+            }
+
+            thread T @ P {
+              fork C
+              buf[1] = 2
+              dma nic[0] = 7
+            }
+
+            forall "the parent sees <both> & more" (P:buf[0] = 7 /\\ P:buf[1] = 2)
+            expect linux-2.6: Always
+            expect linux-6.5: Always
+            """;
+
+    static Matrix matrix;
+    static String html;
+
+    @BeforeAll
+    static void render() throws ScenarioException {
+        List<Scenario> scenarios = new ArrayList<>();
+        for (Corpus.Entry e : Corpus.bundled()) {
+            if (e.file().endsWith("/odirect-fork-thread-write.pin") || e.file().endsWith("/vmsplice-child-leak.pin")) {
+                scenarios.add(Parser.parse(e.file(), e.text()));
+            }
+        }
+        assertEquals(2, scenarios.size(), "bundled corpus scenarios");
+        scenarios.add(Parser.parse("hostile.pin", HOSTILE));
+        List<Policy> policies = List.of(Policies.byName("linux-2.6"), Policies.byName("linux-6.5"));
+        matrix = Pinlab.matrix(scenarios, policies, Limits.NONE, 1, (a, b, c, d) -> {});
+        html = HtmlReport.render(matrix);
+    }
+
+    static CheckResult cell(String scenario, String policy) {
+        for (Matrix.Row r : matrix.rows()) {
+            for (CheckResult c : r.cells()) {
+                if (r.scenario().equals(scenario) && c.policy().equals(policy)) {
+                    return c;
+                }
+            }
+        }
+        throw new AssertionError("no cell " + scenario + " / " + policy);
+    }
+
+    /** The details section of a cell, from its opening tag to the next section of the same kind. */
+    static String detail(String id) {
+        int start = html.indexOf("<section class=\"detail\" id=\"" + id + "\"");
+        assertTrue(start >= 0, () -> "no details section " + id);
+        int end = html.indexOf("<section class=\"detail\"", start + 1);
+        if (end < 0) {
+            end = html.indexOf("</main>", start);
+        }
+        return html.substring(start, end);
+    }
+
+    static int count(String haystack, String needle) {
+        int n = 0;
+        for (int i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length())) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void isOneSelfContainedDocument_withoutNetworkReferences() {
+        assertTrue(html.startsWith("<!doctype html>"));
+        assertTrue(html.stripTrailing().endsWith("</html>"));
+        Pattern attr = Pattern.compile("(?i)\\b(?:src|href|action|poster|data|srcset|xlink:href)\\s*=\\s*[\"']?\\s*"
+                + "(?:[a-z][a-z0-9+.-]*:)?//");
+        Matcher m = attr.matcher(html);
+        assertFalse(m.find(), () -> "network reference: " + m.group());
+        assertFalse(Pattern.compile("(?i)url\\(\\s*['\"]?\\s*(?:https?:)?//").matcher(html).find(), "CSS url()");
+        assertFalse(html.contains("@import"));
+        assertFalse(Pattern.compile("(?i)<(?:link|iframe|img|object|embed)\\b").matcher(html).find());
+        assertFalse(Pattern.compile("(?i)<script[^>]*\\bsrc").matcher(html).find());
+        Matcher script = Pattern.compile("(?s)<script>(.*?)</script>").matcher(html);
+        int scripts = 0;
+        while (script.find()) {
+            scripts++;
+            assertFalse(Pattern.compile("\\b(?:fetch|XMLHttpRequest|WebSocket|EventSource|import|sendBeacon)\\b")
+                    .matcher(script.group(1)).find(), script.group(1));
+        }
+        assertEquals(2, scripts);
+        // Even a reference slipped in later could not load: the page forbids every fetch but its own inline code.
+        assertTrue(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'; "
+                + "script-src 'unsafe-inline'; img-src data:\""));
+        // Every href is a fragment of this page.
+        Matcher href = Pattern.compile("href=\"([^\"]*)\"").matcher(html);
+        while (href.find()) {
+            assertTrue(href.group(1).startsWith("#"), href.group(1));
+        }
+    }
+
+    @Test
+    void everyCell_isInTheMatrix_withItsLabel_andHasDetails() {
+        assertEquals(3 * 2, count(html, "<td class=\"cell "));
+        for (Matrix.Row r : matrix.rows()) {
+            for (CheckResult c : r.cells()) {
+                String id = "cell-" + r.scenario() + "-" + c.policy();
+                String link = "<a class=\"cl\" href=\"#" + id + "\" title=\"";
+                int at = html.indexOf(link);
+                assertTrue(at >= 0, () -> "no matrix link for " + id);
+                int text = html.indexOf("\">", at + link.length()) + 2;
+                String shown = html.substring(text, html.indexOf("</a>", text)).replaceAll("<[^>]*>", "");
+                assertEquals(HtmlText.esc(Matrix.cellText(c)), shown, id);
+                assertTrue(html.contains("data-cell=\"" + id + "\""));
+                assertEquals(1, count(html, "<section class=\"detail\" id=\"" + id + "\""));
+            }
+        }
+        assertEquals("DATA LOSS", Matrix.cellText(cell("odirect-fork-thread-write", "linux-2.6")));
+        assertTrue(html.contains("<td class=\"cell k-fail\" data-cell=\"cell-odirect-fork-thread-write-linux-2.6\">"));
+        assertTrue(html.contains("<td class=\"cell k-safe\" data-cell=\"cell-odirect-fork-thread-write-linux-6.5\">"));
+        assertTrue(html.contains("<td class=\"cell k-fail k-always\" data-cell=\"cell-vmsplice-child-leak-linux-2.6\">"));
+    }
+
+    @Test
+    void rows_areGroupedByTopic_inMatrixReportOrder() {
+        List<String> topics = new ArrayList<>();
+        Matcher m = Pattern.compile("<tr class=\"topic\"><th colspan=\"3\">([^<]*)</th></tr>").matcher(html);
+        while (m.find()) {
+            topics.add(m.group(1));
+        }
+        List<String> expected = new ArrayList<>();
+        for (Matrix.Row r : MatrixReport.grouped(matrix)) {
+            String t = HtmlText.esc(r.topic().isEmpty() ? "other" : r.topic());
+            if (expected.isEmpty() || !expected.get(expected.size() - 1).equals(t)) {
+                expected.add(t);
+            }
+        }
+        assertEquals(expected, topics);
+        assertTrue(topics.contains("tests &lt;b&gt;bold&lt;/b&gt; &amp; co"));
+    }
+
+    @Test
+    void scenarioText_isEscapedEverywhere() {
+        assertFalse(html.contains("<script>alert"));
+        assertFalse(html.contains("<b>bold"));
+        assertFalse(html.contains("<both>"));
+        // Our own two inline scripts are the only ones.
+        assertEquals(2, count(html.toLowerCase(java.util.Locale.ROOT), "<script"));
+        String d = detail("cell-hostile-linux-2.6");
+        assertTrue(d.contains("a &lt;script&gt;alert(1)&lt;/script&gt; &amp; friends"));
+        assertTrue(d.contains("x &lt; y &amp; z &gt; &#39;w&#39;"));
+        assertTrue(d.contains("the parent sees &lt;both&gt; &amp; more"));
+        // The source is there verbatim, line by line, in order.
+        int at = d.indexOf("<pre class=\"src\"");
+        assertTrue(at >= 0);
+        List<String> lines = HOSTILE.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            String span = "data-l=\"" + (i + 1) + "\">" + HtmlText.esc(lines.get(i)) + "</span>";
+            int next = d.indexOf(span, at);
+            int line = i + 1;
+            assertTrue(next > at, () -> "source line " + line + " missing or out of order");
+            at = next;
+        }
+        assertTrue(d.contains("&lt;script&gt;alert(&quot;comment&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;"));
+    }
+
+    @Test
+    void witness_hasSwimlanes_andOneSvgPerState() {
+        for (Matrix.Row r : matrix.rows()) {
+            for (CheckResult c : r.cells()) {
+                String d = detail("cell-" + r.scenario() + "-" + c.policy());
+                int traces = (c.witness() == null ? 0 : 1) + c.violations().size();
+                int states = (c.witness() == null ? 0 : c.witness().steps().size() + 1)
+                        + c.violations().stream().mapToInt(v -> v.trace().steps().size() + 1).sum();
+                assertEquals(traces, count(d, "<table class=\"lanes\">"), r.scenario() + " " + c.policy());
+                assertEquals(states, count(d, "<svg class=\"tl\""), r.scenario() + " " + c.policy());
+            }
+        }
+        CheckResult c = cell("odirect-fork-thread-write", "linux-2.6");
+        Trace w = c.witness();
+        assertNotNull(w);
+        assertEquals(6, w.steps().size());
+        String d = detail("cell-odirect-fork-thread-write-linux-2.6");
+        for (int k = 0; k <= w.steps().size(); k++) {
+            assertTrue(d.contains("<svg class=\"tl\" data-step=\"" + k + "\""), "svg " + k);
+            assertTrue(d.contains("<tr class=\"st" + (k == 0 ? " setup" : "") + "\" data-step=\"" + k + "\""),
+                    "lane row " + k);
+        }
+        // One lane per thread, and each op in its own thread's lane.
+        for (String t : w.threads()) {
+            assertTrue(d.contains(">" + HtmlDetail.threadName(t) + " <small>"), t);
+        }
+        for (Trace.Step s : w.steps()) {
+            assertTrue(d.contains("<td class=\"lane on t" + s.thread() + "\"><span class=\"op\" title=\"line " + s.line()
+                    + "\">" + HtmlText.esc(s.op()) + "</span>"), s.op());
+        }
+        assertEquals("dio_read rd buf", w.steps().get(0).op());
+        assertEquals(0, w.steps().get(0).thread());
+        // The COW step (3): a new folio B, and P's PTE now naming it, both marked as changed.
+        String cow = svg(d, 3);
+        assertTrue(cow.contains("<g class=\"f chg\"><title>folio B:"), cow);
+        assertTrue(cow.contains("<g class=\"e chg\"><title>PTE P:buf page 0 \u2192 B (rw dirty); was A (ro dirty)"));
+        assertTrue(cow.contains("<path class=\"ar chg\""));
+        // The DMA step (4): cell 0 of A changes from 0 to 7, while P:buf[0] (ringed) stays 0 in B.
+        String dma = svg(d, 4);
+        assertTrue(dma.contains("<g class=\"cell chg\">"));
+        assertTrue(dma.contains(">0\u21927</text>"));
+        assertTrue(dma.contains("<title>P:buf[0] reads this cell</title>"));
+        assertTrue(d.contains("at the end: P:buf[0] = 0 (in B)"));
+        // Released holder: its slot is drawn dashed in the step that released it.
+        assertTrue(svg(d, 5).contains("<g class=\"e ghost\">"));
+    }
+
+    private static String svg(String detail, int step) {
+        int at = detail.indexOf("<svg class=\"tl\" data-step=\"" + step + "\"");
+        assertTrue(at >= 0);
+        return detail.substring(at, detail.indexOf("</svg>", at));
+    }
+
+    @Test
+    void ruleIds_linkToTheirSummaryAndSource() {
+        String d = detail("cell-odirect-fork-thread-write-linux-2.6");
+        Trace w = cell("odirect-fork-thread-write", "linux-2.6").witness();
+        for (Trace.Step s : w.steps()) {
+            for (String id : s.rules()) {
+                Matrix.RuleInfo r = matrix.rules().stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow();
+                assertTrue(d.contains("<a class=\"rule\" href=\"#rule-" + id + "\" data-rule=\"" + id + "\" title=\""
+                        + HtmlText.esc(r.summary() + "\n" + r.source()) + "\">" + id + "</a>"), id);
+                assertTrue(html.contains("<dt id=\"rule-" + id + "\">"), id);
+            }
+        }
+        assertTrue(d.contains("wp-reuse-mapcount"));
+    }
+
+    @Test
+    void outcomeTable_gradesLikeJcstress() {
+        String d = detail("cell-odirect-fork-thread-write-linux-2.6");
+        assertTrue(d.contains("<tr class=\"g-forbidden\"><td><code>P:buf[0]=0</code></td><td class=\"num\">1</td>"
+                + "<td class=\"grade\">FORBIDDEN (DATA LOSS)</td><td>(P:buf[0] = 0) holds: the parent lost the data "
+                + "O_DIRECT read from disk</td></tr>"), d);
+        assertTrue(d.contains("<tr class=\"g-acceptable\"><td><code>P:buf[0]=7</code></td><td class=\"num\">4</td>"
+                + "<td class=\"grade\">ACCEPTABLE</td><td>(P:buf[0] = 0) does not hold</td></tr>"));
+        assertTrue(d.contains("Observation odirect-fork-thread-write Sometimes 1 4"));
+        // forall: the failing side is where the expression does not hold.
+        String h = detail("cell-hostile-linux-2.6");
+        assertTrue(h.contains("<td class=\"grade\">FORBIDDEN (DATA LOSS)</td><td>(P:buf[0] = 7 /\\ P:buf[1] = 2) "
+                + "does not hold (wanted: the parent sees &lt;both&gt; &amp; more)</td>"), h);
+        // Without a failure label, the failing side is INTERESTING.
+        CheckResult c = cell("odirect-fork-thread-write", "linux-2.6");
+        CheckResult bare = new CheckResult(c.scenario(), c.file(), c.title(), c.sources(), c.topic(), null,
+                c.policy(), c.condition(), c.quantifier(), c.observation(), c.positive(), c.negative(), c.outcomes(),
+                c.violations(), c.witness(), c.expected(), c.matches(), c.complete(), c.stopReason(), c.states(),
+                c.transitions(), c.finalStates(), c.refusedFinals(), c.depth(), c.millis(),
+                c.collisionProbability());
+        assertEquals("INTERESTING", HtmlText.grade(bare, c.outcomes().stream()
+                .filter(CheckResult.OutcomeRow::satisfies).findFirst().orElseThrow()));
+    }
+
+    @Test
+    void mismatch_isMarkedInTheMatrixAndTheDetails() {
+        CheckResult wrong = cell("hostile", "linux-2.6");
+        assertEquals(false, wrong.matches());
+        assertEquals("Never", wrong.observation());
+        // forall observed Never: the failing side holds in every final state.
+        assertTrue(html.contains("<td class=\"cell k-fail k-always mismatch\" data-cell=\"cell-hostile-linux-2.6\">"));
+        int at = html.indexOf("data-cell=\"cell-hostile-linux-2.6\"");
+        String td = html.substring(at, html.indexOf("</td>", at));
+        assertTrue(td.contains(">DATA LOSS*<span class=\"vh\"> !(Always)</span></a><span class=\"mm\">\u2260 expected "
+                + "Always</span>"), td);
+        assertTrue(detail("cell-hostile-linux-2.6").contains("DOES NOT MATCH"));
+        assertTrue(detail("cell-hostile-linux-2.6").contains("<span class=\"verdict v-mismatch\""));
+        // The right expectation is not marked.
+        assertEquals(true, cell("hostile", "linux-6.5").matches());
+        assertTrue(html.contains("<td class=\"cell k-safe\" data-cell=\"cell-hostile-linux-6.5\">"));
+        assertEquals(1, count(html, "\u2260 expected"));
+        assertTrue(html.contains("<span class=\"bad\">1 mismatched</span>"));
+    }
+
+    @Test
+    void condition_isSplitIntoQuantifierLabelAndExpression() {
+        assertEquals(new HtmlText.Cond("exists", "x < y", "(P:buf[0] = 0)"),
+                HtmlText.condition("exists \"x < y\" (P:buf[0] = 0)"));
+        assertEquals(new HtmlText.Cond("~exists", "", "(T:r0 = 1 \\/ event(segv))"),
+                HtmlText.condition("~exists (T:r0 = 1 \\/ event(segv))"));
+        assertEquals(new HtmlText.Cond("forall", "both", "(a[0] = 1)"), HtmlText.condition("forall \"both\" (a[0] = 1)"));
+        List<String> terms = HtmlTimeline.watches("(P:buf[0] = 7 /\\ nic[1] = 2 \\/ T:r0 = 1 /\\ same(P:buf[0], nic[0]))")
+                .stream().map(HtmlTimeline.Watch::label).toList();
+        assertEquals(List.of("P:buf[0]", "nic[1]", "nic[0]", "T:r0"), terms);
+    }
+
+    @Test
+    void ids_areSafeAndUnique() {
+        assertEquals("cell-a_b-linux-2.6", HtmlText.cellId("a b", "linux-2.6"));
+        HtmlText.Ids ids = new HtmlText.Ids();
+        assertEquals("x", ids.unique("x"));
+        assertEquals("x_2", ids.unique("x"));
+        assertEquals("&lt;a href=&quot;x&quot;&gt;&amp;&#39;", HtmlText.esc("<a href=\"x\">&'"));
+    }
+}
