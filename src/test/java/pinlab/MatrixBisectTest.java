@@ -3,6 +3,7 @@ package pinlab;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pinlab.TestSupport.corpus;
 import static pinlab.TestSupport.parse;
 
 import java.util.ArrayList;
@@ -21,15 +22,6 @@ import pinlab.scenario.Scenario;
 
 /** The matrix, bisect and explain, against the kernel history the corpus encodes. */
 class MatrixBisectTest {
-    private static Scenario corpus(String name) throws Exception {
-        for (Corpus.Entry e : Corpus.bundled()) {
-            if (e.file().endsWith("/" + name + ".pin")) {
-                return Parser.parse(e.file(), e.text());
-            }
-        }
-        throw new AssertionError("no corpus scenario " + name);
-    }
-
     private static List<Scenario> corpusAll() throws Exception {
         List<Scenario> out = new ArrayList<>();
         for (Corpus.Entry e : Corpus.bundled()) {

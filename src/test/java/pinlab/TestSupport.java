@@ -29,4 +29,18 @@ public final class TestSupport {
         }
         return Pinlab.check(parse(text), p, Limits.NONE, true);
     }
+
+    /** Returns the bundled corpus scenario named {@code name}. */
+    public static Scenario corpus(String name) {
+        for (pinlab.scenario.Corpus.Entry e : pinlab.scenario.Corpus.bundled()) {
+            if (e.file().endsWith("/" + name + ".pin")) {
+                try {
+                    return Parser.parse(e.file(), e.text());
+                } catch (ScenarioException ex) {
+                    throw new AssertionError(ex.render(), ex);
+                }
+            }
+        }
+        throw new AssertionError("no corpus scenario " + name);
+    }
 }

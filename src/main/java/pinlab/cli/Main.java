@@ -145,40 +145,16 @@ public final class Main implements Callable<Integer> {
                 err.println("pinlab: use --policy or --all-policies, not both");
                 return BAD_INPUT;
             }
-            List<Corpus.Entry> inputs = new ArrayList<>();
-            boolean badInput = false;
-            if (files.isEmpty()) {
-                inputs.addAll(Corpus.bundled());
-                if (inputs.isEmpty()) {
-                    err.println("pinlab: no bundled corpus found in this build");
-                    return BAD_INPUT;
-                }
-            }
-            for (Path f : files) {
-                if (Files.isDirectory(f)) {
-                    try (Stream<Path> s = Files.list(f)) {
-                        for (Path p : s.filter(x -> x.toString().endsWith(Corpus.EXTENSION)).sorted().toList()) {
-                            inputs.add(new Corpus.Entry(p.toString(), Files.readString(p, StandardCharsets.UTF_8)));
-                        }
-                    }
-                } else if (Files.isRegularFile(f)) {
-                    inputs.add(new Corpus.Entry(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
-                } else {
-                    err.println(f + ":1:1: error PL000: no such file");
-                    badInput = true;
-                }
+            boolean[] bad = {false};
+            List<Scenario> scenarios = loadScenarios(files, err, bad);
+            boolean badInput = bad[0];
+            if (scenarios.isEmpty() && files.isEmpty()) {
+                err.println("pinlab: no bundled corpus found in this build");
+                return BAD_INPUT;
             }
             List<CheckResult> results = new ArrayList<>();
             Limits limits = new Limits(maxStates, maxSeconds);
-            for (Corpus.Entry in : inputs) {
-                Scenario sc;
-                try {
-                    sc = Parser.parse(in.file(), in.text());
-                } catch (ScenarioException e) {
-                    err.println(e.render());
-                    badInput = true;
-                    continue;
-                }
+            for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;
                 if (allPolicies) {
                     pols = Policies.all();
@@ -194,17 +170,11 @@ public final class Main implements Callable<Integer> {
                     }
                 }
                 for (Policy p : pols) {
-                    try {
-                        String what = sc.name() + " under " + p.name();
-                        results.add(Pinlab.check(sc, p, limits, traces == Traces.all,
-                                (states, trans, depth, queue, secs) -> err.printf(java.util.Locale.ROOT,
-                                        "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s%n",
-                                        what, states, trans, depth, queue, secs)));
-                    } catch (ScenarioModel.SetupBlocked e) {
-                        err.println(in.file() + ":" + e.line() + ":1: error PL031: " + e.getMessage());
-                        badInput = true;
-                        break;
-                    }
+                    String what = sc.name() + " under " + p.name();
+                    results.add(Pinlab.check(sc, p, limits, traces == Traces.all,
+                            (states, trans, depth, queue, secs) -> err.printf(java.util.Locale.ROOT,
+                                    "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s%n",
+                                    what, states, trans, depth, queue, secs)));
                 }
             }
             String report;
@@ -550,28 +520,11 @@ public final class Main implements Callable<Integer> {
                 err.println(e.getMessage());
                 return BAD_INPUT;
             }
-            List<Corpus.Entry> inputs = new ArrayList<>();
-            if (files.isEmpty()) {
-                inputs.addAll(Corpus.bundled());
-            }
-            for (Path f : files) {
-                if (!Files.isRegularFile(f)) {
-                    err.println(f + ":1:1: error PL000: no such file");
-                    return BAD_INPUT;
-                }
-                inputs.add(new Corpus.Entry(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
-            }
+            boolean[] bad = {false};
+            List<Scenario> scenarios = loadScenarios(files, err, bad);
             pinlab.replay.Replayer replayer = new pinlab.replay.Replayer(bin, stepTimeoutMs);
-            int code = OK;
-            for (Corpus.Entry in : inputs) {
-                Scenario sc;
-                try {
-                    sc = Parser.parse(in.file(), in.text());
-                } catch (ScenarioException e) {
-                    err.println(e.render());
-                    code = BAD_INPUT;
-                    continue;
-                }
+            int code = bad[0] ? BAD_INPUT : OK;
+            for (Scenario sc : scenarios) {
                 try {
                     pinlab.report.ReplayResult r = replayer.replay(sc, p, limit, repeat);
                     out.print(pinlab.report.ReplayReport.render(r));

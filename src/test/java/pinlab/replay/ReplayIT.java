@@ -64,12 +64,7 @@ class ReplayIT {
      */
     @org.junit.jupiter.api.Test
     void olderPolicy_onThisKernel_disagrees() throws Exception {
-        Scenario sc = null;
-        for (Corpus.Entry e : Corpus.bundled()) {
-            if (e.file().endsWith("pin-mprotect-cycle.pin")) {
-                sc = Parser.parse(e.file(), e.text());
-            }
-        }
+        Scenario sc = pinlab.TestSupport.corpus("pin-mprotect-cycle");
         ReplayResult r = new Replayer(agent, 5000).replay(sc, Policies.byName("linux-5.9"), 50, 1);
         assertEquals(1, r.disagree(), () -> ReplayReport.render(r));
         assertEquals("P:buf[0]=7; P:buf[1]=2", r.runs().get(0).realOutcomes().keySet().iterator().next());
@@ -81,12 +76,7 @@ class ReplayIT {
      */
     @org.junit.jupiter.api.Test
     void dioWriteUnderFollGetPolicy_disagrees() throws Exception {
-        Scenario sc = null;
-        for (Corpus.Entry e : Corpus.bundled()) {
-            if (e.file().endsWith("dio-write-ro-pin-cow-shared.pin")) {
-                sc = Parser.parse(e.file(), e.text());
-            }
-        }
+        Scenario sc = pinlab.TestSupport.corpus("dio-write-ro-pin-cow-shared");
         ReplayResult r = new Replayer(agent, 5000).replay(sc, Policies.byName("linux-6.2"), 50, 1);
         assertEquals(1, r.disagree(), () -> ReplayReport.render(r));
         assertEquals("DISK:r0=2", r.runs().get(0).realOutcomes().keySet().iterator().next());
