@@ -386,9 +386,10 @@ public final class Main implements Callable<Integer> {
 
     /** {@code pinlab bisect}. */
     @Command(name = "bisect", mixinStandardHelpOptions = true,
-            description = {"Find where a scenario's result flips along linux-2.6 -> 5.8 -> 5.9 -> 5.19 -> 6.2 -> 6.5 ->"
-                + " 6.18,", "and which rule decides each flip: every rule that differs between the two neighbours is",
-                "switched alone in the older policy and the scenario re-checked."})
+            description = {"Find where a scenario's result flips across kernel versions, and which rules decide it.",
+                "Walks linux-2.6 -> 5.8 -> 5.9 -> 5.19 -> 6.2 -> 6.5 -> 6.18. At each flip, the rules that differ",
+                "between the two neighbours are switched in the older policy (alone, then in pairs and triples) and",
+                "the scenario re-checked; the smallest sets that give the newer result are the deciding rules."})
     static final class BisectCmd implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -415,8 +416,9 @@ public final class Main implements Callable<Integer> {
 
     /** {@code pinlab explain}. */
     @Command(name = "explain", mixinStandardHelpOptions = true,
-            description = {"Print a policy's rules with their sources; with RULE, also list the corpus scenarios whose",
-                "result changes when that rule alone is switched (on if the policy lacks it, off if it has it)."})
+            description = {"Print a policy's rules with their sources, or which scenarios depend on one rule.",
+                "With RULE, lists the corpus scenarios whose result changes when that rule alone is switched",
+                "(on if the policy lacks it, off if it has it)."})
     static final class ExplainCmd implements Callable<Integer> {
         @Spec
         CommandSpec spec;
