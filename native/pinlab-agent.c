@@ -1041,19 +1041,28 @@ static void reap_sweep(void)
 	}
 }
 
-/* /proc/PID/stat: state char, and exit_code (field 52); false if gone */
-static bool proc_stat(pid_t pid, char *state, int *exit_code)
+/* reads the start of a small /proc file of PID into buf, NUL-terminated; false if it cannot */
+static bool read_proc_file(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[2048];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = 0;
+	return true;
+}
+
+/* /proc/PID/stat: state char, and exit_code (field 52); false if gone */
+static bool proc_stat(pid_t pid, char *state, int *exit_code)
+{
+	char buf[2048];
+	if (!read_proc_file(pid, "stat", buf, sizeof buf))
+		return false;
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return false;
@@ -1710,16 +1719,9 @@ static void cmd_pipe_write(char **tok, int nt)
 
 static pid_t tgid_of(pid_t tid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
+	char buf[1024];
+	if (!read_proc_file(tid, "status", buf, sizeof buf))
 		return tid;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return tid;
-	buf[n] = 0;
 	char *p = strstr(buf, "\nTgid:");
 	return p ? (pid_t)atoi(p + 6) : tid;
 }
