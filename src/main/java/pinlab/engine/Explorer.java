@@ -72,86 +72,86 @@ public final class Explorer {
         long expanded = 0;
         long nextReport = t0 + PROGRESS_NANOS;
         try {
-        search:
-        while (!frontier.isEmpty()) {
-            List<int[]> next = new ArrayList<>();
-            IntArrayList nextIds = new IntArrayList();
-            int nextLevelStart = parent.size();
-            for (int k = 0; k < frontier.size(); k++) {
-                int[] s = frontier.get(k);
-                int id = frontierIds.getInt(k);
-                if ((++expanded & 255) == 0) {
-                    long now = System.nanoTime();
-                    if (now > deadline) {
-                        stop = "time limit of " + limits.maxSeconds() + " s reached";
-                        break search;
-                    }
-                    if (now > nextReport) {
-                        progress.update(parent.size(), transitions, depth, next.size(), (now - t0) / 1e9);
-                        nextReport = now + PROGRESS_NANOS;
-                    }
-                }
-                boolean any = false;
-                for (int t = 0; t < threads; t++) {
-                    int[] succ = ts.step(s, t);
-                    if (succ == null) {
-                        continue;
-                    }
-                    any = true;
-                    transitions++;
-                    long fp = ts.fingerprint(succ);
-                    int sw = switches.getInt(id) + (via.getInt(id) >= 0 && via.getInt(id) != t ? 1 : 0);
-                    int old = seen.get(fp);
-                    if (old >= 0) {
-                        // Same depth and not yet expanded: keep the run with fewer context switches.
-                        if (old >= nextLevelStart && sw < switches.getInt(old)) {
-                            parent.set(old, id);
-                            via.set(old, t);
-                            switches.set(old, sw);
+            search:
+            while (!frontier.isEmpty()) {
+                List<int[]> next = new ArrayList<>();
+                IntArrayList nextIds = new IntArrayList();
+                int nextLevelStart = parent.size();
+                for (int k = 0; k < frontier.size(); k++) {
+                    int[] s = frontier.get(k);
+                    int id = frontierIds.getInt(k);
+                    if ((++expanded & 255) == 0) {
+                        long now = System.nanoTime();
+                        if (now > deadline) {
+                            stop = "time limit of " + limits.maxSeconds() + " s reached";
+                            break search;
                         }
-                        continue;
-                    }
-                    int nid = parent.size();
-                    seen.put(fp, nid);
-                    parent.add(id);
-                    via.add(t);
-                    switches.add(sw);
-                    if (recordViolations(succ, nid, violationAt)) {
-                        continue;
-                    }
-                    next.add(succ);
-                    nextIds.add(nid);
-                    if (limits.maxStates() > 0 && parent.size() >= limits.maxStates()) {
-                        stop = "state limit of " + limits.maxStates() + " reached";
-                        break search;
-                    }
-                }
-                if (!any) {
-                    if (ts.finished(s)) {
-                        finals++;
-                        TransitionSystem.Outcome o = ts.outcome(s);
-                        counts.computeIfAbsent(o.key(), x -> new long[1])[0]++;
-                        sat.put(o.key(), o.satisfied());
-                        firstFinal.putIfAbsent(o.key(), id);
-                        if (o.marked()) {
-                            marked++;
+                        if (now > nextReport) {
+                            progress.update(parent.size(), transitions, depth, next.size(), (now - t0) / 1e9);
+                            nextReport = now + PROGRESS_NANOS;
                         }
-                        if (o.satisfied()) {
-                            positive++;
+                    }
+                    boolean any = false;
+                    for (int t = 0; t < threads; t++) {
+                        int[] succ = ts.step(s, t);
+                        if (succ == null) {
+                            continue;
+                        }
+                        any = true;
+                        transitions++;
+                        long fp = ts.fingerprint(succ);
+                        int sw = switches.getInt(id) + (via.getInt(id) >= 0 && via.getInt(id) != t ? 1 : 0);
+                        int old = seen.get(fp);
+                        if (old >= 0) {
+                            // Same depth and not yet expanded: keep the run with fewer context switches.
+                            if (old >= nextLevelStart && sw < switches.getInt(old)) {
+                                parent.set(old, id);
+                                via.set(old, t);
+                                switches.set(old, sw);
+                            }
+                            continue;
+                        }
+                        int nid = parent.size();
+                        seen.put(fp, nid);
+                        parent.add(id);
+                        via.add(t);
+                        switches.add(sw);
+                        if (recordViolations(succ, nid, violationAt)) {
+                            continue;
+                        }
+                        next.add(succ);
+                        nextIds.add(nid);
+                        if (limits.maxStates() > 0 && parent.size() >= limits.maxStates()) {
+                            stop = "state limit of " + limits.maxStates() + " reached";
+                            break search;
+                        }
+                    }
+                    if (!any) {
+                        if (ts.finished(s)) {
+                            finals++;
+                            TransitionSystem.Outcome o = ts.outcome(s);
+                            counts.computeIfAbsent(o.key(), x -> new long[1])[0]++;
+                            sat.put(o.key(), o.satisfied());
+                            firstFinal.putIfAbsent(o.key(), id);
+                            if (o.marked()) {
+                                marked++;
+                            }
+                            if (o.satisfied()) {
+                                positive++;
+                            } else {
+                                negative++;
+                            }
                         } else {
-                            negative++;
+                            violationAt.putIfAbsent("stall", id);
                         }
-                    } else {
-                        violationAt.putIfAbsent("stall", id);
                     }
                 }
+                frontier = next;
+                frontierIds = nextIds;
+                if (!frontier.isEmpty()) {
+                    depth++;
+                }
             }
-            frontier = next;
-            frontierIds = nextIds;
-            if (!frontier.isEmpty()) {
-                depth++;
-            }
-        }
         } catch (OutOfMemoryError e) {
             // Drop the frontier so the result can still be built; the run is incomplete, never safe.
             frontier = List.of();

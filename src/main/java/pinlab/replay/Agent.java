@@ -10,7 +10,6 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -31,7 +30,6 @@ public final class Agent implements AutoCloseable {
     private final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
     private final Path workdir;
     private final long timeoutMs;
-    private final List<String> transcript = new ArrayList<>();
 
     private Agent(Process proc, Path workdir, long timeoutMs) {
         this.proc = proc;
@@ -135,7 +133,6 @@ public final class Agent implements AutoCloseable {
         if (line.indexOf('\n') >= 0) {
             throw new AgentException("a command is one line");
         }
-        transcript.add("> " + line);
         try {
             in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             in.flush();
@@ -146,7 +143,6 @@ public final class Agent implements AutoCloseable {
             if (reply.equals(EOF)) {
                 throw new AgentException("agent exited during '" + line + "'" + stderrTail());
             }
-            transcript.add("< " + reply);
             return JSON.readTree(reply);
         } catch (IOException e) {
             throw new AgentException("agent: " + e.getMessage() + stderrTail());
@@ -154,11 +150,6 @@ public final class Agent implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AgentException("interrupted");
         }
-    }
-
-    /** Returns the commands and replies exchanged so far. */
-    public List<String> transcript() {
-        return List.copyOf(transcript);
     }
 
     private String stderrTail() {

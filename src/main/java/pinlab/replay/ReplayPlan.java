@@ -31,15 +31,13 @@ public final class ReplayPlan {
     /** How a holder is realised on the real kernel. */
     enum Realisation { URING, PIPE, FUSE_READ, FUSE_WRITE, NONE }
 
-    private final Scenario original;
     private final Scenario replayable;
     private final List<Problem> problems;
     private final Realisation[] realisation;
     private final int[] dioCell;
 
-    private ReplayPlan(Scenario original, Scenario replayable, List<Problem> problems, Realisation[] realisation,
+    private ReplayPlan(Scenario replayable, List<Problem> problems, Realisation[] realisation,
             int[] dioCell) {
-        this.original = original;
         this.replayable = replayable;
         this.problems = List.copyOf(problems);
         this.realisation = realisation;
@@ -49,11 +47,6 @@ public final class ReplayPlan {
     /** Returns the scenario the model checks for replay (with atomic merges). */
     public Scenario scenario() {
         return replayable;
-    }
-
-    /** Returns the original scenario. */
-    public Scenario original() {
-        return original;
     }
 
     /** Returns what cannot be replayed; empty if the whole scenario can. */
@@ -137,7 +130,7 @@ public final class ReplayPlan {
         }
         checkCondition(sc, real, problems);
         Scenario merged = merge(sc, real, problems);
-        return new ReplayPlan(sc, merged, problems, real, dioCell);
+        return new ReplayPlan(merged, problems, real, dioCell);
     }
 
     private static Realisation realise(Op.Gup g, List<Problem> problems) {

@@ -27,6 +27,7 @@ public final class Parser {
     private final String file;
     private final String src;
     private final List<Token> toks;
+    private final String[] lines;
     private int pos;
 
     private String name;
@@ -59,6 +60,7 @@ public final class Parser {
         this.file = file;
         this.src = src;
         this.toks = Lexer.lex(file, src);
+        this.lines = src.split("\n", -1);
     }
 
     /** Parses a scenario file. */
@@ -411,12 +413,6 @@ public final class Parser {
     // ---- operations --------------------------------------------------------------------------------
 
     private String lineText(Token start) {
-        int end = pos;
-        while (end < toks.size() && toks.get(end).kind() != Kind.NEWLINE && !toks.get(end).is(";")
-                && !toks.get(end).is("}")) {
-            end++;
-        }
-        String[] lines = src.split("\n", -1);
         String l = lines[start.line() - 1];
         String rest = l.substring(Math.min(l.length(), start.col() - 1));
         int cut = rest.indexOf('#');

@@ -174,11 +174,7 @@ public final class ScenarioModel implements TransitionSystem {
 
     @Override
     public int violations(int[] state) {
-        return state[0] & VIOLATION_MASK & ~expectedEventMask();
-    }
-
-    private int expectedEventMask() {
-        return 0;
+        return state[0] & VIOLATION_MASK;
     }
 
     @Override
