@@ -1,0 +1,187 @@
+package pinlab.op;
+
+import java.util.EnumSet;
+import java.util.Set;
+import pinlab.model.Folio;
+import pinlab.model.Holder;
+import pinlab.model.Pte;
+import pinlab.model.Vma;
+import pinlab.model.World;
+import pinlab.policy.Rule;
+
+/**
+ * get_user_pages and pin_user_pages, as mm/gup.c runs them: the flags each kernel path asks for, the VMA checks,
+ * faulting pages in (breaking COW where asked), unsharing for read-only pins, and taking the references.
+ */
+final class Gup extends Subsystem {
+    private static final Set<Rule> RULES = EnumSet.of(Rule.GUP_GET, Rule.FOLL_PIN, Rule.IO_URING,
+            Rule.DIO_FOLL_PIN, Rule.MMF_HAS_PINNED, Rule.GUP_CHECK_VMA, Rule.GUP_READ_BREAKS_COW,
+            Rule.GUP_ANON_ZERO_PAGE, Rule.GUP_FAULT, Rule.GUP_FORCE, Rule.GUP_UNSHARE_ANON,
+            Rule.GUP_UNSHARE_COW_LONGTERM);
+
+    private final Faults faults;
+    private final Holders holders;
+
+    Gup(Kernel owner, Faults faults, Holders holders) {
+        super(owner);
+        this.faults = faults;
+        this.holders = holders;
+    }
+
+    @Override
+    Set<Rule> rules() {
+        return RULES;
+    }
+
+    /** Returns the reference flags the policy gives a GUP request, or -errno if the path does not exist. */
+    private int flags(Op.Gup g) {
+        int flags = g.flags();
+        switch (g.via()) {
+            case GET -> {
+                use(Rule.GUP_GET);
+                return flags;
+            }
+            case VMSPLICE -> {
+                use(Rule.GUP_GET);
+                return 0;
+            }
+            case PIN -> {
+                if (on(Rule.FOLL_PIN)) {
+                    use(Rule.FOLL_PIN);
+                    return flags | Holder.PIN;
+                }
+                use(Rule.GUP_GET);
+                note("no pin_user_pages() in this kernel: the pinner uses get_user_pages() (FOLL_GET)");
+                return flags;
+            }
+            case URING -> {
+                use(Rule.IO_URING);
+                if (!on(Rule.IO_URING)) {
+                    return -Kernel.ENOSYS;
+                }
+                return Holder.WRITE | Holder.LONGTERM | (on(Rule.FOLL_PIN) ? Holder.PIN : 0);
+            }
+            case DIO -> {
+                if (on(Rule.DIO_FOLL_PIN)) {
+                    use(Rule.DIO_FOLL_PIN);
+                    return flags | Holder.PIN;
+                }
+                use(Rule.GUP_GET);
+                return flags;
+            }
+        }
+        throw new AssertionError(g.via());
+    }
+
+    /** Takes the references of a GUP request; returns 0 or -errno. */
+    int gup(World w, int p, Op.Gup g) {
+        int flags = flags(g);
+        if (flags < 0) {
+            w.setHolder(g.holder(), Holder.make(Holder.FAILED, 0, -flags));
+            note("the call fails with -" + Kernel.errnoName(-flags));
+            return flags;
+        }
+        boolean pin = (flags & Holder.PIN) != 0;
+        if (pin && on(Rule.MMF_HAS_PINNED)) {
+            use(Rule.MMF_HAS_PINNED);
+            w.setProc(p, w.proc(p) | World.PROC_HAS_PINNED);
+        }
+        for (int k = 0; k < g.count(); k++) {
+            int err = one(w, p, g.vma(), g.page() + k, flags, g.holder(), k);
+            if (err != 0) {
+                // A failed GUP drops what it took: the callers modelled here treat a short count as failure.
+                for (int j = 0; j < k; j++) {
+                    holders.dropRef(w, w.slot(g.holder(), j), flags);
+                    w.setSlot(g.holder(), j, Pte.NONE);
+                }
+                w.setHolder(g.holder(), Holder.make(Holder.FAILED, flags, err));
+                note("GUP fails with -" + Kernel.errnoName(err));
+                return -err;
+            }
+        }
+        w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
+        return 0;
+    }
+
+    private int one(World w, int p, int v, int i, int flags, int h, int slot) {
+        use(Rule.GUP_CHECK_VMA);
+        int word = w.vma(p, v);
+        boolean write = (flags & Holder.WRITE) != 0;
+        boolean force = (flags & Holder.FORCE) != 0;
+        if (!Vma.has(word, Vma.MAPPED)) {
+            return Kernel.EFAULT;
+        }
+        if (write && !Vma.has(word, Vma.WRITE) && (!force || Vma.has(word, Vma.SHARED))) {
+            return Kernel.EFAULT;
+        }
+        if (!write && !Vma.has(word, Vma.READ) && !force) {
+            return Kernel.EFAULT;
+        }
+        boolean breakCow = write;
+        if (!write && on(Rule.GUP_READ_BREAKS_COW) && Vma.isCow(word)) {
+            use(Rule.GUP_READ_BREAKS_COW);
+            breakCow = true;
+        }
+        int pte = w.pte(p, v, i);
+        if (!Pte.present(pte) && !breakCow && on(Rule.GUP_ANON_ZERO_PAGE) && !Vma.has(word, Vma.SHARED)) {
+            use(Rule.GUP_ANON_ZERO_PAGE);
+            note("FOLL_ANON: untouched anonymous memory yields the zero page; no PTE is filled");
+            w.setSlot(h, slot, Pte.ZERO);
+            return 0;
+        }
+        if (!Pte.present(pte)) {
+            use(Rule.GUP_FAULT);
+            if (breakCow && Vma.has(word, Vma.WRITE)) {
+                faults.writeFault(w, p, v, i);
+            } else {
+                faults.readFault(w, p, v, i);
+            }
+            pte = w.pte(p, v, i);
+        }
+        if (breakCow && !Pte.writable(pte)) {
+            if (Vma.has(word, Vma.WRITE)) {
+                use(Rule.GUP_FAULT);
+                faults.doWpPage(w, p, v, i, Faults.Fault.WRITE);
+            } else if (!Vma.has(word, Vma.SHARED)) {
+                // Every GUP call faults first: FOLL_COW is set per call (19be0eaffa3a); 6.0+ follows without a
+                // fault only an exclusive page, which do_wp_page would reuse anyway (5535be309971).
+                use(Rule.GUP_FORCE);
+                faults.doWpPage(w, p, v, i, Faults.Fault.FORCE);
+            }
+            pte = w.pte(p, v, i);
+        }
+        boolean pin = (flags & Holder.PIN) != 0;
+        if (pin && !write && mustUnshare(w, word, pte, flags)) {
+            faults.doWpPage(w, p, v, i, Faults.Fault.UNSHARE);
+            pte = w.pte(p, v, i);
+        }
+        int ref = Pte.ref(pte);
+        if (Pte.isFolio(ref)) {
+            int f = Pte.folio(ref);
+            w.addRef(f, pin ? Folio.PIN_BIAS : 1);
+            note((pin ? "pinned " : "reference taken on ") + folioName(f) + " ("
+                    + Holder.flagNames(flags) + ")");
+        } else {
+            note("reference on the zero page (its count is not tracked)");
+        }
+        w.setSlot(h, slot, ref);
+        return 0;
+    }
+
+    /** gup_must_unshare(): whether a R/O pin must first unshare the page. */
+    private boolean mustUnshare(World w, int word, int pte, int flags) {
+        int ref = Pte.ref(pte);
+        if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.ANON)) {
+            if (on(Rule.GUP_UNSHARE_ANON)) {
+                use(Rule.GUP_UNSHARE_ANON);
+                return !w.test(Pte.folio(ref), Folio.ANON_EXCLUSIVE);
+            }
+            return false;
+        }
+        if (on(Rule.GUP_UNSHARE_COW_LONGTERM) && (flags & Holder.LONGTERM) != 0 && Vma.isCow(word)) {
+            use(Rule.GUP_UNSHARE_COW_LONGTERM);
+            return true;
+        }
+        return false;
+    }
+}

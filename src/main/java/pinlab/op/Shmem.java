@@ -1,0 +1,81 @@
+package pinlab.op;
+
+import java.util.EnumSet;
+import java.util.Set;
+import pinlab.model.Folio;
+import pinlab.model.Pte;
+import pinlab.model.Vma;
+import pinlab.model.World;
+import pinlab.policy.Rule;
+
+/**
+ * Shared anonymous memory, as mm/shmem.c backs it: each MAP_SHARED|MAP_ANONYMOUS mapping is a shmem object whose
+ * pages live in its page cache. A fault finds or adds the page there; the object goes away with its last mapping.
+ */
+final class Shmem extends Subsystem {
+    private static final Set<Rule> RULES = EnumSet.of(Rule.SHMEM_SHARED_ANON);
+
+    Shmem(Kernel owner) {
+        super(owner);
+    }
+
+    @Override
+    Set<Rule> rules() {
+        return RULES;
+    }
+
+    /** Creates the object behind a new shared anonymous mapping (shmem_zero_setup()). */
+    void create(World w, int s) {
+        use(Rule.SHMEM_SHARED_ANON);
+        w.setSpace(s, 1);
+    }
+
+    /** The shmem fault path: find or add the page-cache folio, then map it. */
+    void fault(World w, int p, int v, int i, boolean write) {
+        use(Rule.SHMEM_SHARED_ANON);
+        int word = w.vma(p, v);
+        int s = Vma.space(word);
+        int ref = w.cacheSlot(s, i);
+        int f;
+        if (Pte.isFolio(ref)) {
+            f = Pte.folio(ref);
+        } else {
+            f = w.alloc(Folio.PAGECACHE, 0);
+            w.setMapping(f, ((s + 1) << 16) | i);
+            w.setCacheSlot(s, i, Pte.ofFolio(f));
+            note("shmem allocates " + folioName(f) + " in its page cache");
+        }
+        w.addRef(f, 1);
+        int bits = Vma.has(word, Vma.WRITE) ? Pte.WRITE : 0;
+        if (write) {
+            bits |= Pte.DIRTY;
+            w.setFlags(f, Folio.DIRTY);
+        }
+        Faults.mapNew(w, p, v, i, f, bits);
+    }
+
+    /** The last mapping of a shmem object is gone: its file is released and its page cache truncated. */
+    void dropIfUnused(World w, int s) {
+        for (int q = 0; q < w.layout().processes(); q++) {
+            for (int v = 0; v < w.layout().vmas(); v++) {
+                int word = w.vma(q, v);
+                if (Vma.has(word, Vma.MAPPED | Vma.SHARED) && Vma.space(word) == s) {
+                    return;
+                }
+            }
+        }
+        use(Rule.SHMEM_SHARED_ANON);
+        note("last mapping of the shmem object gone: its page cache is truncated");
+        for (int i = 0; i < w.layout().spacePages(s); i++) {
+            int ref = w.cacheSlot(s, i);
+            if (Pte.isFolio(ref)) {
+                int f = Pte.folio(ref);
+                w.setCacheSlot(s, i, Pte.NONE);
+                w.clearFlags(f, Folio.PAGECACHE);
+                w.setMapping(f, 0);
+                put(w, f, 1);
+            }
+        }
+        w.setSpace(s, 0);
+    }
+}

@@ -1,0 +1,60 @@
+package pinlab.op;
+
+import java.util.Set;
+import pinlab.model.World;
+import pinlab.policy.Policy;
+import pinlab.policy.Rule;
+
+/**
+ * One part of the kernel model, as the kernel divides the work between its source files. A subsystem names the
+ * rules it uses ({@link #rules()}); {@link #use} refuses, under assertions, a rule the subsystem did not name, so
+ * that the list stays the truth about where each rule is decided.
+ */
+abstract class Subsystem {
+    private final Policy pol;
+    private final Kernel owner;
+
+    Subsystem(Kernel owner) {
+        this.owner = owner;
+        this.pol = owner.policy();
+    }
+
+    /** Returns the rules this subsystem decides with. */
+    abstract Set<Rule> rules();
+
+    /** Returns whether the policy enables {@code r}. */
+    final boolean on(Rule r) {
+        return pol.has(r);
+    }
+
+    /** Reports that {@code r} decided part of the step. */
+    final void use(Rule r) {
+        assert rules().contains(r) : getClass().getSimpleName() + " does not name rule " + r.id();
+        owner.recorder().rule(r);
+    }
+
+    /** Reports what happened, in words (only built when someone listens). */
+    final void note(String s) {
+        Kernel.Recorder rec = owner.recorder();
+        if (rec.active()) {
+            rec.note(s);
+        }
+    }
+
+    /** Returns whether notes are wanted, so callers can skip building them. */
+    final boolean noting() {
+        return owner.recorder().active();
+    }
+
+    /** Drops {@code n} references on folio {@code f}; at zero it is freed. */
+    final void put(World w, int f, int n) {
+        w.addRef(f, -n);
+        if (w.test(f, pinlab.model.Folio.FREED)) {
+            note(Kernel.folioName(f) + " freed");
+        }
+    }
+
+    static String folioName(int f) {
+        return Kernel.folioName(f);
+    }
+}
