@@ -51,6 +51,9 @@ public final class Agent implements AutoCloseable {
         reader.start();
     }
 
+    /** The protocol version of docs/replay-protocol.md this client speaks. */
+    static final int PROTOCOL = 2;
+
     /** Returns the repository root this build runs from (where native/ and target/ are). */
     static Path home() throws ReplayUnavailable {
         String prop = System.getProperty("pinlab.home");
@@ -71,6 +74,27 @@ public final class Agent implements AutoCloseable {
                 + " run pinlab from its repository or set -Dpinlab.home");
     }
 
+    /**
+     * Returns whether the agent binary is older than any of its inputs: native/build.sh, native/sources.txt and
+     * every source that list names.
+     */
+    private static boolean stale(Path home, java.nio.file.attribute.FileTime built) throws IOException {
+        Path dir = home.resolve("native");
+        List<Path> inputs = new java.util.ArrayList<>(List.of(dir.resolve("build.sh"), dir.resolve("sources.txt")));
+        for (String line : Files.readAllLines(dir.resolve("sources.txt"), StandardCharsets.UTF_8)) {
+            String name = line.replaceFirst("#.*", "").strip();
+            if (!name.isEmpty()) {
+                inputs.add(dir.resolve(name));
+            }
+        }
+        for (Path p : inputs) {
+            if (Files.getLastModifiedTime(p).compareTo(built) > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Checks what replay needs and builds the agent if it is missing or stale; returns the binary. */
     public static Path prepare() throws ReplayUnavailable {
         List<String> missing = Preflight.missing();
@@ -79,11 +103,9 @@ public final class Agent implements AutoCloseable {
                     + String.join("\n  - ", missing));
         }
         Path home = home();
-        Path src = home.resolve("native/pinlab-agent.c");
         Path bin = home.resolve("target/native/pinlab-agent");
         try {
-            if (!Files.isExecutable(bin)
-                    || Files.getLastModifiedTime(bin).compareTo(Files.getLastModifiedTime(src)) < 0) {
+            if (!Files.isExecutable(bin) || stale(home, Files.getLastModifiedTime(bin))) {
                 Files.createDirectories(bin.getParent());
                 Process b = new ProcessBuilder("bash", home.resolve("native/build.sh").toString(), bin.toString())
                         .redirectErrorStream(true).start();
@@ -109,9 +131,10 @@ public final class Agent implements AutoCloseable {
                     Long.toString(stepTimeoutMs)).redirectError(dir.resolve("agent.stderr").toFile()).start();
             Agent a = new Agent(p, dir, stepTimeoutMs + 2000);
             JsonNode hello = a.call("hello");
-            if (hello.path("protocol").asInt() != 1) {
+            if (hello.path("protocol").asInt() != PROTOCOL) {
                 a.close();
-                throw new AgentException("the agent speaks protocol " + hello.path("protocol") + ", not 1");
+                throw new AgentException("the agent speaks protocol " + hello.path("protocol") + ", not "
+                        + PROTOCOL);
             }
             return a;
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package pinlab.replay;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +41,32 @@ final class Preflight {
         if (!Files.isReadable(Path.of("/proc/self/pagemap"))) {
             out.add("/proc/self/pagemap: a kernel with CONFIG_PROC_PAGE_MONITOR");
         }
+        if (!onPath("mkfs.ext4")) {
+            out.add("mkfs.ext4: apt-get install e2fsprogs");
+        }
+        if (!onPath("mkfs.xfs")) {
+            out.add("mkfs.xfs: apt-get install xfsprogs");
+        }
+        if (!onPath("mkfs.btrfs")) {
+            out.add("mkfs.btrfs: apt-get install btrfs-progs");
+        }
+        if (!Files.exists(Path.of("/dev/loop-control"))) {
+            out.add("/dev/loop-control: load the loop module (modprobe loop); the agent puts ext4, xfs and btrfs"
+                    + " on loop devices");
+        }
         return out;
+    }
+
+    /** Whether an executable named tool is on PATH or in /usr/sbin or /sbin (where the agent also looks). */
+    private static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        String dirs = (path == null ? "" : path + File.pathSeparator) + "/usr/sbin" + File.pathSeparator + "/sbin";
+        for (String d : dirs.split(File.pathSeparator, -1)) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isRoot() {

@@ -1,0 +1,147 @@
+/*
+ * pinlab-agent: worker threads.  Every scenario process runs one worker pthread per channel it serves; a
+ * worker reads "SEQ COMMAND" lines from its channel's command pipe, runs the command (the tables of the
+ * files that define worker commands) and writes "SEQ JSON" to the reply pipe.  `fork` and `exit` live here
+ * because they act on the process as a whole.
+ */
+#include "agent.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* fork CHAN...: returns in the parent only */
+static bool w_fork(char **av, int ac, char *out, size_t osz)
+{
+	int chans[MAX_CHAN];
+	int n = 0;
+	for (int i = 1; i < ac; i++) {
+		long c;
+		if (!parse_long(av[i], 0, g_nchan - 1, &c) || n == MAX_CHAN) {
+			json_err(out, osz, "bad command: fork: bad channel '%s'", av[i]);
+			return true;
+		}
+		chans[n++] = (int)c;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		json_err(out, osz, "fork: %s", strerror(errno));
+		return true;
+	}
+	if (pid == 0) {
+		/* child: only this thread exists */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		uring_forked_child();
+		start_workers(chans, n);
+		for (;;)
+			pause();
+	}
+	snprintf(out, osz, "{\"ok\":true,\"pid\":%d}", (int)pid);
+	return true;
+}
+
+static bool w_exit(char **av, int ac, char *out, size_t osz)
+{
+	(void)av;
+	(void)out;
+	(void)osz;
+	if (ac != 1)
+		return false;
+	_exit(0);
+}
+
+const struct worker_cmd worker_ctl_cmds[] = {
+	{"fork", w_fork},
+	{"exit", w_exit},
+	{NULL, NULL},
+};
+
+static const struct worker_cmd *const g_worker_tables[] = {
+	worker_ctl_cmds, mem_worker_cmds, pipe_worker_cmds, uring_worker_cmds, dio_worker_cmds, fileio_worker_cmds,
+};
+
+/* Runs one worker command; fills out with the JSON reply. */
+static void worker_exec(char **av, int ac, char *out, size_t osz, const char *line)
+{
+	for (size_t t = 0; t < sizeof g_worker_tables / sizeof g_worker_tables[0]; t++)
+		for (const struct worker_cmd *w = g_worker_tables[t]; w->name; w++)
+			if (!strcmp(av[0], w->name)) {
+				if (!w->run(av, ac, out, osz))
+					json_err(out, osz, "bad command: %s", line);
+				return;
+			}
+	json_err(out, osz, "bad command: %s", line);
+}
+
+/* reads one command line (without the newline) from fd; false at EOF or on an error */
+static bool read_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+	for (;;) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r == 1) {
+			if (c == '\n')
+				break;
+			if (n < size - 1)
+				line[n++] = c;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else {
+			return false;
+		}
+	}
+	line[n] = 0;
+	return true;
+}
+
+static void *worker_main(void *arg)
+{
+	int ch = (int)(intptr_t)arg;
+	char line[CMD_MAX + 128];
+	char copy[CMD_MAX + 128];
+	char out[2048];
+	char rep[2200];
+	while (read_line(g_cmd_r[ch], line, sizeof line)) {
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			continue; /* the agent always sends "SEQ CMD" */
+		*sp = 0;
+		const char *seq = line;
+		char *cmd = sp + 1;
+		snprintf(copy, sizeof copy, "%s", cmd);
+		char *tok[MAX_TOKENS];
+		int nt = tokenize(cmd, tok, MAX_TOKENS);
+		if (nt <= 0)
+			json_err(out, sizeof out, "bad command: %s", copy);
+		else
+			worker_exec(tok, nt, out, sizeof out, copy);
+		int len = snprintf(rep, sizeof rep, "%s %s\n", seq, out);
+		if (len > 0)
+			write_all(g_rep_w[ch], rep, (size_t)len < sizeof rep ? (size_t)len : sizeof rep - 1);
+	}
+	return NULL;
+}
+
+void start_workers(const int *chans, int n)
+{
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 512 * 1024);
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+		int e = pthread_create(&t, &at, worker_main, (void *)(intptr_t)chans[i]);
+		if (e) {
+			logmsg("pthread_create for channel %d: %s", chans[i], strerror(e));
+			_exit(3);
+		}
+	}
+	pthread_attr_destroy(&at);
+}
