@@ -55,7 +55,11 @@ public final class Pinlab {
         List<CheckResult.ViolationRow> violations = new ArrayList<>();
         for (Map.Entry<String, List<Integer>> e : r.violations().entrySet()) {
             Event ev = Event.byId(e.getKey());
-            String desc = ev == null ? "stall: no thread can step, yet some have not finished" : ev.description();
+            String desc = ev != null ? ev.description() : e.getKey().equals("stall")
+                    ? "stall: something waits inside the kernel (writeback, a folio lock, a pin) for what no"
+                            + " remaining step provides"
+                    : "deadlock: the scenario's own threads wait on each other (a signal, a holder's I/O, a process"
+                            + " never created); nothing can step, yet some have not finished";
             violations.add(new CheckResult.ViolationRow(e.getKey(), desc, expectedViolations.contains(e.getKey()),
                     model.replay(e.getValue())));
         }
@@ -67,13 +71,25 @@ public final class Pinlab {
             Set<String> found = new HashSet<>(r.violations().keySet());
             matches = r.complete() && obs == exp.observation() && found.equals(expectedViolations);
         }
+        int tags = 0;
+        Map.Entry<String, SearchResult.OutcomeStats> tagged = null;
+        for (Map.Entry<String, SearchResult.OutcomeStats> e : r.outcomes().entrySet()) {
+            tags |= e.getValue().tags();
+            if (e.getValue().tags() != 0
+                    && (tagged == null || e.getValue().schedule().size() < tagged.getValue().schedule().size())) {
+                tagged = e;
+            }
+        }
+        if (witness == null) {
+            witness = tagged; // no failing run: show the shortest run with a kernel event (a warning, a crash)
+        }
         Trace witnessTrace = witness == null ? null : model.replay(witness.getValue().schedule());
         return new CheckResult(scenario.name(), scenario.file(), scenario.title(), scenario.sources(),
                 scenario.topic(), scenario.failure() == null ? null : scenario.failure().label(), policy.name(),
                 scenario.condition().text(), q.word(), obs.word(), r.positive(), r.negative(), List.copyOf(outcomes),
                 List.copyOf(violations), witnessTrace, expected, matches, r.complete(), r.stopReason(), r.states(),
                 r.transitions(), r.finalStates(), r.markedFinals(), r.maxDepth(), r.nanos() / 1_000_000,
-                r.collisionProbability());
+                r.collisionProbability(), ScenarioModel.labels(tags));
     }
 
     /** Receives progress of a matrix run. */
@@ -173,7 +189,7 @@ public final class Pinlab {
                     continue;
                 }
                 differing.add((b.has(r) ? "+" : "-") + r.id());
-                if (b.has(r) || r.group() == pinlab.policy.Rule.Group.TOGGLE) {
+                if (b.has(r) || r.group().switchable()) {
                     switchable.add(r); // the "off" side of a choice is covered by switching the chosen rule on
                 }
             }
@@ -240,7 +256,7 @@ public final class Pinlab {
     public static List<RuleEffect> dependents(Policy policy, pinlab.policy.Rule rule, List<Scenario> scenarios,
             Limits limits) {
         boolean on = !policy.has(rule);
-        if (!on && rule.group() != pinlab.policy.Rule.Group.TOGGLE) {
+        if (!on && !rule.group().switchable()) {
             throw new IllegalArgumentException(rule.id() + " is the policy's choice for "
                     + rule.group().name().toLowerCase(java.util.Locale.ROOT)
                     + "; name one of the other choices to see what depends on it");

@@ -77,6 +77,40 @@ public final class Main implements Callable<Integer> {
         return code;
     }
 
+    /**
+     * Returns the policies a scenario's expect lines name: the presets in kernel order, then the expressions
+     * (overlays, switched rules) in the order the file gives them; the host policy if there is none.
+     */
+    static List<Policy> expectedPolicies(Scenario sc) {
+        List<Policy> out = new ArrayList<>();
+        for (Policy p : Policies.all()) {
+            if (sc.expectationFor(p.name()) != null) {
+                out.add(p);
+            }
+        }
+        for (Scenario.Expectation e : sc.expectations()) {
+            for (String n : e.policies()) {
+                if (Policies.byName(n) == null) {
+                    out.add(Policies.resolve(n));
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            out.add(Policies.host());
+        }
+        return out;
+    }
+
+    /** Resolves a policy expression, or prints why not (with the command's name) and returns null. */
+    static Policy policy(String expr, PrintWriter err, String cmd) {
+        try {
+            return Policies.resolve(expr);
+        } catch (Policies.UnknownPolicy e) {
+            err.println(cmd + ": " + e.getMessage());
+            return null;
+        }
+    }
+
     /** Entry point. */
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, false, StandardCharsets.UTF_8);
@@ -134,9 +168,8 @@ public final class Main implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             List<Policy> chosen = new ArrayList<>();
             for (String n : policies) {
-                Policy p = Policies.byName(n);
+                Policy p = policy(n, err, "pinlab check");
                 if (p == null) {
-                    err.println("pinlab: unknown policy '" + n + "'; see: pinlab policies");
                     return BAD_INPUT;
                 }
                 chosen.add(p);
@@ -159,15 +192,7 @@ public final class Main implements Callable<Integer> {
                 if (allPolicies) {
                     pols = Policies.all();
                 } else if (pols.isEmpty()) {
-                    pols = new ArrayList<>();
-                    for (Policy p : Policies.all()) {
-                        if (sc.expectationFor(p.name()) != null) {
-                            pols.add(p);
-                        }
-                    }
-                    if (pols.isEmpty()) {
-                        pols.add(Policies.host());
-                    }
+                    pols = expectedPolicies(sc);
                 }
                 for (Policy p : pols) {
                     String what = sc.name() + " under " + p.name();
@@ -325,9 +350,8 @@ public final class Main implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             List<Policy> pols = new ArrayList<>();
             for (String n : policies) {
-                Policy p = Policies.byName(n);
+                Policy p = policy(n, err, "pinlab matrix");
                 if (p == null) {
-                    err.println("pinlab: unknown policy '" + n + "'; see: pinlab policies");
                     return BAD_INPUT;
                 }
                 pols.add(p);
@@ -437,9 +461,8 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            Policy p = Policies.byName(policy);
+            Policy p = policy(policy, err, "pinlab explain");
             if (p == null) {
-                err.println("pinlab explain: unknown policy '" + policy + "'; see: pinlab policies");
                 return BAD_INPUT;
             }
             if (rule == null) {
@@ -510,9 +533,12 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            Policy p = Policies.byName(policy);
-            if (p == null || limit < 1 || repeat < 1) {
-                err.println("pinlab replay: unknown policy '" + policy + "' or bad --limit/--repeat");
+            Policy p = policy(policy, err, "pinlab replay");
+            if (p == null) {
+                return BAD_INPUT;
+            }
+            if (limit < 1 || repeat < 1) {
+                err.println("pinlab replay: --limit and --repeat must be at least 1");
                 return BAD_INPUT;
             }
             java.nio.file.Path bin;
@@ -586,7 +612,7 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            Policy p = Policies.byName(policy);
+            Policy p = policy(policy, spec.commandLine().getErr(), "pinlab bench");
             if (p == null || threads < 1 || threads > 8 || ops < 1 || ops > 12 || repeat < 1) {
                 spec.commandLine().getErr().println("pinlab bench: bad policy or size (threads 1..8, ops 1..12)");
                 return BAD_INPUT;

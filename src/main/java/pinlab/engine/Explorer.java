@@ -47,6 +47,7 @@ public final class Explorer {
         IntArrayList switches = new IntArrayList();
         Map<String, long[]> counts = new TreeMap<>();
         Map<String, Boolean> sat = new TreeMap<>();
+        Map<String, Integer> tags = new TreeMap<>();
         Map<String, Integer> firstFinal = new TreeMap<>();
         Map<String, Integer> violationAt = new LinkedHashMap<>();
         long transitions = 0;
@@ -132,6 +133,7 @@ public final class Explorer {
                             TransitionSystem.Outcome o = ts.outcome(s);
                             counts.computeIfAbsent(o.key(), x -> new long[1])[0]++;
                             sat.put(o.key(), o.satisfied());
+                            tags.merge(o.key(), o.tags(), (a, b) -> a | b);
                             firstFinal.putIfAbsent(o.key(), id);
                             if (o.marked()) {
                                 marked++;
@@ -142,7 +144,7 @@ public final class Explorer {
                                 negative++;
                             }
                         } else {
-                            violationAt.putIfAbsent("stall", id);
+                            violationAt.putIfAbsent(ts.stuck(s), id);
                         }
                     }
                 }
@@ -160,7 +162,7 @@ public final class Explorer {
         Map<String, SearchResult.OutcomeStats> outcomes = new TreeMap<>();
         for (Map.Entry<String, long[]> e : counts.entrySet()) {
             outcomes.put(e.getKey(), new SearchResult.OutcomeStats(e.getValue()[0], sat.get(e.getKey()),
-                    schedule(firstFinal.get(e.getKey()), parent, via)));
+                    schedule(firstFinal.get(e.getKey()), parent, via), tags.get(e.getKey())));
         }
         Map<String, List<Integer>> violations = new LinkedHashMap<>();
         violationAt.forEach((name, id) -> violations.put(name, schedule(id, parent, via)));

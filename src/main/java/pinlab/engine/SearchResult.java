@@ -31,8 +31,9 @@ public record SearchResult(long states, long transitions, long finalStates, long
      * @param count how many final states reach it
      * @param satisfied whether it satisfies the condition's expression
      * @param schedule the threads stepped, in order, along the shortest run reaching it
+     * @param tags the model's tags of its final states, OR-ed
      */
-    public record OutcomeStats(long count, boolean satisfied, List<Integer> schedule) {}
+    public record OutcomeStats(long count, boolean satisfied, List<Integer> schedule, int tags) {}
 
     /** Returns an estimate of the probability that a fingerprint collision hid a state, as TLC prints it. */
     public double collisionProbability() {

@@ -17,6 +17,14 @@ public interface TransitionSystem {
     /** Returns whether every thread has finished in {@code state}. */
     boolean finished(int[] state);
 
+    /**
+     * Returns the violation name of a state where no thread can step but {@link #finished} is false. The
+     * default calls every such state a deadlock; a model may tell kinds apart.
+     */
+    default String stuck(int[] state) {
+        return "deadlock";
+    }
+
     /** Returns a bitmask of the violations that hold in {@code state}; 0 if none. */
     int violations(int[] state);
 
@@ -35,6 +43,8 @@ public interface TransitionSystem {
      * @param key the observed values, e.g. {@code P:buf[0]=7; P:buf[1]=2}
      * @param satisfied whether the final condition's expression holds
      * @param marked a mark the model gives some final states (the kernel model: an operation was refused)
+     * @param tags a bitmask the model attaches to the final state (the kernel model: the kernel events a user
+     *     must hear about, such as a crash or a warning); OR-ed over the final states of one key
      */
-    record Outcome(String key, boolean satisfied, boolean marked) {}
+    record Outcome(String key, boolean satisfied, boolean marked, int tags) {}
 }

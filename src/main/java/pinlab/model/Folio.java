@@ -16,10 +16,19 @@ public final class Folio {
     public static final int SWAPCACHE = 32;
     /** PageKsm (reserved). */
     public static final int KSM = 64;
-    /** PG_writeback (reserved). */
+    /** PG_writeback: a write of the folio to its block is in flight. */
     public static final int WRITEBACK = 128;
     /** The folio is in a page cache (shmem or file); the mapping word says where. */
     public static final int PAGECACHE = 256;
+    /** PG_uptodate: the folio holds the file's data (set when read in or written whole). */
+    public static final int UPTODATE = 512;
+    /** PG_private: the filesystem attached buffers (buffer heads) to the folio; they hold a reference. */
+    public static final int PRIVATE = 1024;
+    /**
+     * A bounce page a long-term GUP user got instead of a page-cache folio (the kara-bounce proposal); its mapping
+     * word names the file page it stands for.
+     */
+    public static final int BOUNCE = 2048;
 
     /** GUP_PIN_COUNTING_BIAS: what one FOLL_PIN adds to the refcount of a small folio. */
     public static final int PIN_BIAS = 1024;
@@ -31,6 +40,21 @@ public final class Folio {
     public static final int MAX_VALUE = (1 << CELL_BITS) - 1;
 
     private Folio() {}
+
+    /** Returns the mapping word of page {@code index} of file {@code file}. */
+    public static int mappingOf(int file, int index) {
+        return ((file + 1) << 16) | index;
+    }
+
+    /** Returns the file a mapping word names, or -1 for none. */
+    public static int mappingFile(int mapping) {
+        return (mapping >>> 16) - 1;
+    }
+
+    /** Returns the page index a mapping word names. */
+    public static int mappingIndex(int mapping) {
+        return mapping & 0xFFFF;
+    }
 
     /** Returns cell {@code c} of a content word. */
     public static int cell(int content, int c) {
@@ -54,6 +78,9 @@ public final class Folio {
         append(sb, flags, KSM, "ksm");
         append(sb, flags, WRITEBACK, "writeback");
         append(sb, flags, PAGECACHE, "pagecache");
+        append(sb, flags, UPTODATE, "uptodate");
+        append(sb, flags, PRIVATE, "buffers");
+        append(sb, flags, BOUNCE, "bounce");
         append(sb, flags, FREED, "FREED");
         return sb.toString();
     }

@@ -22,6 +22,13 @@ public final class Holder {
     public static final int LONGTERM = 4;
     /** Reference flag: FOLL_FORCE. */
     public static final int FORCE = 8;
+    /**
+     * The holder's references are revocable (the revocable proposal, ODP-style): an MMU-notifier invalidation of
+     * the range makes the device drop them, and its next access faults the page in again.
+     */
+    public static final int REVOCABLE = 16;
+    /** The request was served without references (an O_DIRECT write that fell back to buffered I/O). */
+    public static final int SERVED = 32;
 
     private Holder() {}
 
@@ -32,13 +39,25 @@ public final class Holder {
 
     /** Returns the reference flags of a holder word. */
     public static int flags(int word) {
-        return (word >>> 2) & 15;
+        return (word >>> 2) & 63;
     }
 
     /** Returns the errno of a failed holder word. */
     public static int errno(int word) {
-        return word >>> 8;
+        return (word >>> 8) & 0xFFF;
     }
+
+    /** Returns the process whose pages a revocable holder maps, or -1 if the word does not say. */
+    public static int proc(int word) {
+        return (word >>> PROC_SHIFT) - 1;
+    }
+
+    /** Returns the word with the process of a revocable holder. */
+    public static int withProc(int word, int p) {
+        return (word & ((1 << PROC_SHIFT) - 1)) | ((p + 1) << PROC_SHIFT);
+    }
+
+    private static final int PROC_SHIFT = 20;
 
     /** Returns a holder word. */
     public static int make(int status, int flags, int errno) {
@@ -56,6 +75,9 @@ public final class Holder {
         }
         if ((flags & FORCE) != 0) {
             sb.append("|FOLL_FORCE");
+        }
+        if ((flags & REVOCABLE) != 0) {
+            sb.append(" (revocable)");
         }
         return sb.toString();
     }

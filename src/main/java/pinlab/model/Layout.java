@@ -5,17 +5,22 @@ import java.util.Arrays;
 /**
  * Where each field of a state lives in its {@code int[]} encoding.
  *
- * <p>The shape is fixed by the scenario: the threads and their registers, the processes (every process a
- * scenario can create has a slot, created or not), the VMA names and their sizes in pages, the shared-memory
- * objects, and the reference holders. Only the folio table at the end grows and shrinks. Because processes,
- * VMAs and holders are named statically, only folios need renumbering to make the encoding canonical.
+ * <p>The shape is fixed by the scenario: the threads and their registers, the kernel daemons, the processes
+ * (every process a scenario can create has a slot, created or not), the VMA names and their sizes in pages, the
+ * files (named files, memfds and the shmem objects behind shared anonymous mappings) with their page caches and,
+ * for files on a disk, their blocks, and the reference holders. Only the folio table at the end grows and
+ * shrinks. Because processes, VMAs, files and holders are named statically, only folios need renumbering to make
+ * the encoding canonical. A scenario without daemons or disk-backed files has no words for them, so the
+ * encoding of anonymous-memory scenarios is what it always was.
  *
  * <pre>
  * [0]                events bitset
  * [1]                signals bitset
- * per thread:        pc, registers...
+ * per thread:        pc (operation index, and the step within a multi-step operation), registers...
+ * per daemon:        daemon word
  * per process:       process word, then per VMA name: VMA word, then one PTE per page
- * per shared object: object word, then one page-cache slot (page ref) per page
+ * per file:          file word, then one page-cache slot (page ref) per page, then for a file on a disk two
+ *                    words per block: its data (cells and checksum) and its state
  * per holder:        holder word, then one page ref per slot
  * folio table:       count, then FOLIO_WORDS per folio
  * </pre>
@@ -33,33 +38,54 @@ public final class Layout {
 
     final int[] threadBase;
     final int[] regCount;
+    final int[] daemonAt;
     final int[] procBase;
     final int[] vmaPages;
     final int[] vmaOffset;
     final int procStride;
     final int[] spaceBase;
     final int[] spacePages;
+    final int[] blockBase;
     final int[] holderBase;
     final int[] holderSlots;
     final int folioBase;
 
     /**
-     * Creates a layout.
+     * Creates a layout without daemons and without disk-backed files.
      *
      * @param regsPerThread number of registers of each thread
      * @param processes number of process slots
      * @param vmaPagesPerName size in pages of each VMA name
-     * @param spacePagesPerObject size in pages of each shared-memory object
+     * @param filePages size in pages of each file (shared-memory objects included)
      * @param slotsPerHolder number of page slots of each holder
      */
-    public Layout(int[] regsPerThread, int processes, int[] vmaPagesPerName, int[] spacePagesPerObject,
-            int[] slotsPerHolder) {
+    public Layout(int[] regsPerThread, int processes, int[] vmaPagesPerName, int[] filePages, int[] slotsPerHolder) {
+        this(regsPerThread, 0, processes, vmaPagesPerName, filePages, new boolean[filePages.length], slotsPerHolder);
+    }
+
+    /**
+     * Creates a layout.
+     *
+     * @param regsPerThread number of registers of each thread
+     * @param daemons number of kernel daemons
+     * @param processes number of process slots
+     * @param vmaPagesPerName size in pages of each VMA name
+     * @param filePages size in pages of each file (shared-memory objects included)
+     * @param onDisk whether each file has blocks on a disk
+     * @param slotsPerHolder number of page slots of each holder
+     */
+    public Layout(int[] regsPerThread, int daemons, int processes, int[] vmaPagesPerName, int[] filePages,
+            boolean[] onDisk, int[] slotsPerHolder) {
         int at = 2;
         regCount = regsPerThread.clone();
         threadBase = new int[regCount.length];
         for (int t = 0; t < regCount.length; t++) {
             threadBase[t] = at;
             at += 1 + regCount[t];
+        }
+        daemonAt = new int[daemons];
+        for (int d = 0; d < daemons; d++) {
+            daemonAt[d] = at++;
         }
         vmaPages = vmaPagesPerName.clone();
         vmaOffset = new int[vmaPages.length];
@@ -74,11 +100,16 @@ public final class Layout {
             procBase[p] = at;
             at += procStride;
         }
-        spacePages = spacePagesPerObject.clone();
+        spacePages = filePages.clone();
         spaceBase = new int[spacePages.length];
+        blockBase = new int[spacePages.length];
         for (int s = 0; s < spacePages.length; s++) {
             spaceBase[s] = at;
             at += 1 + spacePages[s];
+            blockBase[s] = onDisk[s] ? at : -1;
+            if (onDisk[s]) {
+                at += 2 * spacePages[s];
+            }
         }
         holderSlots = slotsPerHolder.clone();
         holderBase = new int[holderSlots.length];
@@ -92,6 +123,11 @@ public final class Layout {
     /** Returns the number of threads. */
     public int threads() {
         return threadBase.length;
+    }
+
+    /** Returns the number of kernel daemons. */
+    public int daemons() {
+        return daemonAt.length;
     }
 
     /** Returns the number of process slots. */
@@ -109,14 +145,19 @@ public final class Layout {
         return vmaPages[v];
     }
 
-    /** Returns the number of shared-memory objects. */
-    public int spaces() {
+    /** Returns the number of files (named files, memfds and shmem objects). */
+    public int files() {
         return spacePages.length;
     }
 
-    /** Returns the size in pages of shared-memory object {@code s}. */
-    public int spacePages(int s) {
-        return spacePages[s];
+    /** Returns the size in pages of file {@code f}. */
+    public int filePages(int f) {
+        return spacePages[f];
+    }
+
+    /** Returns whether file {@code f} has blocks on a disk. */
+    public boolean onDisk(int f) {
+        return blockBase[f] >= 0;
     }
 
     /** Returns the number of holders. */
@@ -141,8 +182,8 @@ public final class Layout {
 
     @Override
     public String toString() {
-        return "Layout[threads=" + Arrays.toString(regCount) + ", processes=" + procBase.length
-                + ", vmas=" + Arrays.toString(vmaPages) + ", spaces=" + Arrays.toString(spacePages)
+        return "Layout[threads=" + Arrays.toString(regCount) + ", daemons=" + daemonAt.length + ", processes="
+                + procBase.length + ", vmas=" + Arrays.toString(vmaPages) + ", files=" + Arrays.toString(spacePages)
                 + ", holders=" + Arrays.toString(holderSlots) + "]";
     }
 }

@@ -14,18 +14,42 @@ public final class Vma {
     public static final int DONTCOPY = 16;
     /** The mapping is anonymous (a shared anonymous mapping is backed by a shmem object). */
     public static final int ANON = 32;
+    /** The mapping maps a file (a named file or a memfd): its file and page offset are in the word. */
+    public static final int FILE = 64;
+    /**
+     * VM_MAYWRITE is clear: a MAP_SHARED mapping of a file opened read-only, which can never become writable (and
+     * is not a COW mapping). Every other mapping here may write.
+     */
+    public static final int NOMAYWRITE = 128;
     static final int SPACE_SHIFT = 8;
+    static final int SPACE_MASK = 0xFF;
+    static final int PGOFF_SHIFT = 16;
 
     private Vma() {}
 
-    /** Returns the shared-memory object of a shared VMA word. */
+    /** Returns the file a VMA maps: its shmem object, or the mapped file; -1 for private anonymous memory. */
     public static int space(int word) {
-        return (word >>> SPACE_SHIFT) - 1;
+        return ((word >>> SPACE_SHIFT) & SPACE_MASK) - 1;
     }
 
-    /** Returns a VMA word with shared object {@code space} (or -1 for none). */
+    /** Returns a VMA word with file {@code space} (or -1 for none). */
     public static int withSpace(int word, int space) {
-        return (word & ((1 << SPACE_SHIFT) - 1)) | ((space + 1) << SPACE_SHIFT);
+        return (word & ~(SPACE_MASK << SPACE_SHIFT)) | ((space + 1) << SPACE_SHIFT);
+    }
+
+    /** Returns the file page that page 0 of the VMA maps. */
+    public static int pgoff(int word) {
+        return word >>> PGOFF_SHIFT;
+    }
+
+    /** Returns a VMA word mapping from file page {@code pgoff}. */
+    public static int withPgoff(int word, int pgoff) {
+        return (word & ((1 << PGOFF_SHIFT) - 1)) | (pgoff << PGOFF_SHIFT);
+    }
+
+    /** Returns whether the VMA has a backing object with a page cache (shmem or a file). */
+    public static boolean hasFile(int word) {
+        return (word & FILE) != 0 || (word & (SHARED | ANON)) == (SHARED | ANON);
     }
 
     /** Returns whether the word has all of {@code bits}. */
@@ -35,9 +59,9 @@ public final class Vma {
 
     /**
      * Returns whether the VMA is a copy-on-write mapping: private and possibly writable, as the kernel's
-     * is_cow_mapping() tests (VM_SHARED clear, VM_MAYWRITE set; every private mapping here may write).
+     * is_cow_mapping() tests (VM_SHARED clear, VM_MAYWRITE set).
      */
     public static boolean isCow(int word) {
-        return (word & SHARED) == 0;
+        return (word & (SHARED | NOMAYWRITE)) == 0;
     }
 }

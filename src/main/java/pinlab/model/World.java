@@ -85,14 +85,40 @@ public final class World {
 
     // ---- threads ------------------------------------------------------------------------------------
 
-    /** Returns the program counter of thread {@code t}. */
+    private static final int PC_MASK = 0xFFFF;
+    private static final int SUB_SHIFT = 16;
+
+    /** Returns the program counter of thread {@code t}: the index of its next operation. */
     public int pc(int t) {
-        return a[lay.threadBase[t]];
+        return a[lay.threadBase[t]] & PC_MASK;
     }
 
-    /** Sets the program counter of thread {@code t}. */
+    /** Sets the program counter of thread {@code t}; the step within the operation starts again at 0. */
     public void setPc(int t, int pc) {
         a[lay.threadBase[t]] = pc;
+    }
+
+    /** Returns how far thread {@code t} is into a multi-step operation (0 before its first step). */
+    public int sub(int t) {
+        return a[lay.threadBase[t]] >>> SUB_SHIFT;
+    }
+
+    /** Sets how far thread {@code t} is into its current multi-step operation. */
+    public void setSub(int t, int sub) {
+        int at = lay.threadBase[t];
+        a[at] = (a[at] & PC_MASK) | (sub << SUB_SHIFT);
+    }
+
+    // ---- kernel daemons -----------------------------------------------------------------------------
+
+    /** Returns the word of daemon {@code d}. */
+    public int daemon(int d) {
+        return a[lay.daemonAt[d]];
+    }
+
+    /** Sets the word of daemon {@code d}. */
+    public void setDaemon(int d, int word) {
+        a[lay.daemonAt[d]] = word;
     }
 
     /** Returns register {@code r} of thread {@code t}. */
@@ -149,26 +175,46 @@ public final class World {
         a[lay.procBase[p] + lay.vmaOffset[v] + 1 + i] = pte;
     }
 
-    // ---- shared-memory objects (shmem page caches) ----------------------------------------------------
+    // ---- files: page caches and disk blocks -----------------------------------------------------------
 
-    /** Returns the object word of shared object {@code s}: nonzero while it exists. */
-    public int space(int s) {
-        return a[lay.spaceBase[s]];
+    /** Returns the word of file {@code f}: nonzero while it exists (see {@link FileWord}). */
+    public int file(int f) {
+        return a[lay.spaceBase[f]];
     }
 
-    /** Sets the object word of shared object {@code s}. */
-    public void setSpace(int s, int word) {
-        a[lay.spaceBase[s]] = word;
+    /** Sets the word of file {@code f}. */
+    public void setFile(int f, int word) {
+        a[lay.spaceBase[f]] = word;
     }
 
-    /** Returns the page-cache slot (a page reference) of page {@code i} of object {@code s}. */
-    public int cacheSlot(int s, int i) {
-        return a[lay.spaceBase[s] + 1 + i];
+    /** Returns the page-cache slot (a page reference) of page {@code i} of file {@code f}. */
+    public int cacheSlot(int f, int i) {
+        return a[lay.spaceBase[f] + 1 + i];
     }
 
-    /** Sets the page-cache slot of page {@code i} of object {@code s}. */
-    public void setCacheSlot(int s, int i, int ref) {
-        a[lay.spaceBase[s] + 1 + i] = ref;
+    /** Sets the page-cache slot of page {@code i} of file {@code f}. */
+    public void setCacheSlot(int f, int i, int ref) {
+        a[lay.spaceBase[f] + 1 + i] = ref;
+    }
+
+    /** Returns the data word of block {@code i} of file {@code f}: its cells and checksum (see {@link Block}). */
+    public int blockData(int f, int i) {
+        return a[lay.blockBase[f] + 2 * i];
+    }
+
+    /** Sets the data word of block {@code i} of file {@code f}. */
+    public void setBlockData(int f, int i, int word) {
+        a[lay.blockBase[f] + 2 * i] = word;
+    }
+
+    /** Returns the state word of block {@code i} of file {@code f} (see {@link Block}). */
+    public int blockState(int f, int i) {
+        return a[lay.blockBase[f] + 2 * i + 1];
+    }
+
+    /** Sets the state word of block {@code i} of file {@code f}. */
+    public void setBlockState(int f, int i, int word) {
+        a[lay.blockBase[f] + 2 * i + 1] = word;
     }
 
     // ---- holders -----------------------------------------------------------------------------------
@@ -354,8 +400,8 @@ public final class World {
     }
 
     /**
-     * Recomputes every folio's refcount and mapcount from the PTEs, holder references and page-cache slots
-     * that name it, compares them with the stored counters, and raises the matching invariant events. This is
+     * Recomputes every folio's refcount and mapcount from the PTEs, holder references, page-cache slots and
+     * attached buffers that name it, compares them with the stored counters, and raises the matching invariant events. This is
      * the model re-checking its own bookkeeping on every state.
      */
     private void checkInvariants() {
@@ -378,14 +424,28 @@ public final class World {
                 }
             }
         }
+        boolean cacheBroken = false;
+        boolean[] cached = new boolean[nf];
         for (int s = 0; s < lay.spaceBase.length; s++) {
             for (int i = 0; i < lay.spacePages[s]; i++) {
                 int ref = cacheSlot(s, i);
                 if (Pte.isFolio(ref)) {
-                    refs[Pte.folio(ref)]++;
-                    reached[Pte.folio(ref)] = true;
+                    int f = Pte.folio(ref);
+                    refs[f]++;
+                    reached[f] = true;
+                    cacheBroken |= cached[f] || !test(f, Folio.PAGECACHE) || mapping(f) != Folio.mappingOf(s, i);
+                    cached[f] = true;
                 }
             }
+        }
+        for (int f = 0; f < nf; f++) {
+            if (test(f, Folio.PRIVATE)) {
+                refs[f]++; // folio_attach_private() takes a reference for the buffers
+            }
+            cacheBroken |= test(f, Folio.PAGECACHE) && !cached[f] && !test(f, Folio.FREED);
+        }
+        if (cacheBroken) {
+            raise(Event.INV_PAGECACHE);
         }
         for (int h = 0; h < lay.holderBase.length; h++) {
             int word = holder(h);

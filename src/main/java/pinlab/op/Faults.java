@@ -11,23 +11,25 @@ import pinlab.policy.Rule;
 
 /**
  * Page faults and copy-on-write for anonymous memory, as mm/memory.c does them: CPU loads and stores, the
- * anonymous read and write fault, and do_wp_page() with its reuse test. Faults on shared mappings go to the
- * page cache of the mapped object ({@link Shmem}).
+ * anonymous read and write fault, and do_wp_page() with its reuse test. Faults on mappings of files and shmem
+ * objects go to the page cache ({@link PageCache}).
  */
 final class Faults extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.ANON_FAULT, Rule.WP_COPY, Rule.WP_SHARED,
             Rule.WP_REUSE_MAPCOUNT, Rule.WP_REUSE_REFCOUNT, Rule.WP_REUSE_EXCLUSIVE, Rule.ANON_READ_ZERO_PAGE);
 
-    private final Shmem shmem;
+    private final PageCache cache;
     private MmCalls mm;
+    private Notifier notifier;
 
-    Faults(Kernel owner, Shmem shmem) {
+    Faults(Kernel owner, PageCache cache) {
         super(owner);
-        this.shmem = shmem;
+        this.cache = cache;
     }
 
-    void wire(MmCalls mmCalls) {
+    void wire(MmCalls mmCalls, Notifier n) {
         this.mm = mmCalls;
+        this.notifier = n;
     }
 
     @Override
@@ -54,8 +56,9 @@ final class Faults extends Subsystem {
             return Kernel.NONE;
         }
         int i = cell / Folio.CELLS;
-        if (!Pte.present(w.pte(p, v, i))) {
-            readFault(w, p, v, i);
+        if (!Pte.present(w.pte(p, v, i)) && !readFault(w, p, v, i)) {
+            mm.sigbus(w, p);
+            return Kernel.NONE;
         }
         return cellOf(w, Pte.ref(w.pte(p, v, i)), cell % Folio.CELLS);
     }
@@ -81,12 +84,32 @@ final class Faults extends Subsystem {
         int i = cell / Folio.CELLS;
         int pte = w.pte(p, v, i);
         if (!Pte.present(pte) || !Pte.writable(pte)) {
-            writeFault(w, p, v, i);
+            if (!writeFault(w, p, v, i)) {
+                mm.sigbus(w, p);
+                return;
+            }
             pte = w.pte(p, v, i);
         }
         int f = Pte.folio(Pte.ref(pte));
         w.setContent(f, Folio.withCell(w.content(f), cell % Folio.CELLS, value));
         w.setPte(p, v, i, pte | Pte.DIRTY);
+    }
+
+    /**
+     * Whether a CPU store to a cell would sleep in the fault handler now (page_mkwrite waiting for the folio lock
+     * or for writeback); a store that needs no fault, or that will SIGSEGV, does not.
+     */
+    boolean storeBlocks(World w, int p, int v, int cell) {
+        int word = w.vma(p, v);
+        if (!Vma.has(word, Vma.MAPPED | Vma.WRITE)) {
+            return false;
+        }
+        int i = cell / Folio.CELLS;
+        int pte = w.pte(p, v, i);
+        if (Pte.present(pte) && Pte.writable(pte)) {
+            return false;
+        }
+        return cache.writeFaultBlocks(w, p, v, i);
     }
 
     // ---- anonymous faults ---------------------------------------------------------------------------
@@ -103,42 +126,42 @@ final class Faults extends Subsystem {
         w.setPte(p, v, i, Pte.make(Pte.ofFolio(f), bits));
     }
 
-    /** handle_mm_fault() for a read of a missing page. */
-    void readFault(World w, int p, int v, int i) {
+    /** handle_mm_fault() for a read of a missing page; false for VM_FAULT_SIGBUS. */
+    boolean readFault(World w, int p, int v, int i) {
         int word = w.vma(p, v);
-        if (Vma.has(word, Vma.SHARED)) {
-            shmem.fault(w, p, v, i, false);
-            return;
+        if (Vma.hasFile(word)) {
+            return cache.fault(w, p, v, i, false);
         }
         if (on(Rule.ANON_READ_ZERO_PAGE)) {
             use(Rule.ANON_READ_ZERO_PAGE);
             w.setPte(p, v, i, Pte.make(Pte.ZERO, 0));
             note("read fault maps the shared zero page read-only");
-            return;
+            return true;
         }
         use(Rule.ANON_FAULT);
         int f = newAnon(w, 0);
         int bits = Pte.DIRTY | (Vma.has(word, Vma.WRITE) ? Pte.WRITE : 0);
         mapNew(w, p, v, i, f, bits);
         note("read fault allocates " + folioName(f));
+        return true;
     }
 
     /** handle_mm_fault() for a write; the VMA allows the write (or FOLL_FORCE stands in for it). */
-    void writeFault(World w, int p, int v, int i) {
+    boolean writeFault(World w, int p, int v, int i) {
         int word = w.vma(p, v);
         int pte = w.pte(p, v, i);
         if (!Pte.present(pte)) {
-            if (Vma.has(word, Vma.SHARED)) {
-                shmem.fault(w, p, v, i, true);
-                return;
+            if (Vma.hasFile(word)) {
+                return cache.fault(w, p, v, i, true);
             }
             use(Rule.ANON_FAULT);
             int f = newAnon(w, 0);
             mapNew(w, p, v, i, f, Pte.WRITE | Pte.DIRTY);
             note("write fault allocates " + folioName(f));
-            return;
+            return true;
         }
         doWpPage(w, p, v, i, Fault.WRITE);
+        return true;
     }
 
     /** do_wp_page(): a write (or unshare) fault on a present, read-only PTE. */
@@ -151,10 +174,7 @@ final class Faults extends Subsystem {
             newBits = 0;
         }
         if (Vma.has(word, Vma.SHARED)) {
-            use(Rule.WP_SHARED);
-            w.setPte(p, v, i, pte | Pte.WRITE | Pte.DIRTY);
-            w.setFlags(Pte.folio(ref), Folio.DIRTY);
-            note("shared mapping: PTE made writable");
+            cache.wpShared(w, p, v, i);
             return;
         }
         if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.ANON)) {
@@ -173,6 +193,7 @@ final class Faults extends Subsystem {
             }
         }
         use(Rule.WP_COPY);
+        notifier.invalidate(w, p, v, i);
         int old = Pte.isFolio(ref) ? w.content(Pte.folio(ref)) : 0;
         int g = newAnon(w, old);
         w.addMap(g, 1);
@@ -186,6 +207,15 @@ final class Faults extends Subsystem {
         } else {
             note("COW copies the zero page to " + folioName(g));
         }
+    }
+
+    /** wp_page_reuse() in a shared mapping without page_mkwrite (shmem): the PTE becomes writable. */
+    void reuseShared(World w, int p, int v, int i) {
+        int pte = w.pte(p, v, i);
+        use(Rule.WP_SHARED);
+        w.setPte(p, v, i, pte | Pte.WRITE | Pte.DIRTY);
+        w.setFlags(Pte.folio(Pte.ref(pte)), Folio.DIRTY);
+        note("shared mapping: PTE made writable");
     }
 
     /** The policy's reuse test for an anonymous folio under a read-only PTE. */

@@ -19,10 +19,12 @@ final class Fork extends Subsystem {
             Rule.FORK_COPY_EXCLUSIVE_PINNED);
 
     private final Faults faults;
+    private final Notifier notifier;
 
-    Fork(Kernel owner, Faults faults) {
+    Fork(Kernel owner, Faults faults, Notifier notifier) {
         super(owner);
         this.faults = faults;
+        this.notifier = notifier;
     }
 
     @Override
@@ -70,6 +72,14 @@ final class Fork extends Subsystem {
             return;
         }
         int f = Pte.folio(ref);
+        if (!w.test(f, Folio.ANON)) {
+            use(Rule.FORK_WRPROTECT);
+            w.setPte(child, v, i, pte & ~Pte.WRITE);
+            w.addMap(f, 1);
+            w.addRef(f, 1);
+            note(folioName(f) + " (page cache) mapped in the child too");
+            return;
+        }
         if (mustCopy(w, f, hasPinned)) {
             int g = faults.newAnon(w, w.content(f));
             int bits = Pte.DIRTY | (Vma.has(word, Vma.WRITE) ? Pte.WRITE : 0);
@@ -79,6 +89,9 @@ final class Fork extends Subsystem {
             return;
         }
         use(Rule.FORK_WRPROTECT);
+        if (Pte.writable(pte)) {
+            notifier.invalidate(w, p, v, i);
+        }
         int shared = pte & ~Pte.WRITE;
         w.setPte(p, v, i, shared);
         w.setPte(child, v, i, shared);

@@ -17,15 +17,20 @@ final class Gup extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.GUP_GET, Rule.FOLL_PIN, Rule.IO_URING,
             Rule.DIO_FOLL_PIN, Rule.MMF_HAS_PINNED, Rule.GUP_CHECK_VMA, Rule.GUP_READ_BREAKS_COW,
             Rule.GUP_ANON_ZERO_PAGE, Rule.GUP_FAULT, Rule.GUP_FORCE, Rule.GUP_UNSHARE_ANON,
-            Rule.GUP_UNSHARE_COW_LONGTERM);
+            Rule.GUP_UNSHARE_COW_LONGTERM, Rule.GUP_LONGTERM_FSDAX, Rule.FOLL_LONGTERM, Rule.GUP_LONGTERM_FILE_WRITE,
+            Rule.KARA_BOUNCE, Rule.REVOCABLE);
 
+    private final Machine machine;
     private final Faults faults;
     private final Holders holders;
+    private final PageCache cache;
 
-    Gup(Kernel owner, Faults faults, Holders holders) {
+    Gup(Kernel owner, Machine machine, Faults faults, Holders holders, PageCache cache) {
         super(owner);
+        this.machine = machine;
         this.faults = faults;
         this.holders = holders;
+        this.cache = cache;
     }
 
     @Override
@@ -46,6 +51,12 @@ final class Gup extends Subsystem {
                 return 0;
             }
             case PIN -> {
+                if (on(Rule.REVOCABLE) && (flags & Holder.LONGTERM) != 0) {
+                    use(Rule.REVOCABLE);
+                    note("revocable: the device maps the pages ODP-style, with references an MMU notifier can revoke,"
+                            + " not a pin");
+                    return flags | Holder.REVOCABLE;
+                }
                 if (on(Rule.FOLL_PIN)) {
                     use(Rule.FOLL_PIN);
                     return flags | Holder.PIN;
@@ -99,8 +110,50 @@ final class Gup extends Subsystem {
                 return -err;
             }
         }
-        w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
+        int word = Holder.make(Holder.HELD, flags, 0);
+        w.setHolder(g.holder(), (flags & Holder.REVOCABLE) != 0 ? Holder.withProc(word, p) : word);
         return 0;
+    }
+
+    /** Whether the GUP would sleep in a fault now (page_mkwrite waiting for a folio lock or writeback). */
+    boolean blocks(World w, int p, Op.Gup g) {
+        if ((g.flags() & Holder.WRITE) == 0 && g.via() != Op.Via.URING) {
+            return false;
+        }
+        int word = w.vma(p, g.vma());
+        if (!Vma.has(word, Vma.MAPPED | Vma.WRITE)) {
+            return false;
+        }
+        for (int k = 0; k < g.count(); k++) {
+            int pte = w.pte(p, g.vma(), g.page() + k);
+            if (!(Pte.present(pte) && Pte.writable(pte)) && cache.writeFaultBlocks(w, p, g.vma(), g.page() + k)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A revocable device touches slot {@code k} after its mapping was invalidated: it faults the page in again,
+     * as hmm_range_fault() does, and maps what the process maps there now. Returns whether it got a page.
+     */
+    boolean refault(World w, int h, int k, boolean write) {
+        int word = w.holder(h);
+        Op.Gup g = machine.gupOf(h);
+        int p = Holder.proc(word);
+        use(Rule.REVOCABLE);
+        if (p < 0 || !w.alive(p)) {
+            note("the device faults, but the process is gone");
+            return false;
+        }
+        int flags = (Holder.flags(word) & ~Holder.WRITE) | (write ? Holder.WRITE : 0);
+        int err = one(w, p, g.vma(), g.page() + k, flags, h, k);
+        if (err != 0) {
+            note("the device's fault fails with -" + Kernel.errnoName(err));
+            return false;
+        }
+        note("the device faults " + folioName(Pte.folio(w.slot(h, k))) + " in again");
+        return true;
     }
 
     private int one(World w, int p, int v, int i, int flags, int h, int slot) {
@@ -117,6 +170,22 @@ final class Gup extends Subsystem {
         if (!write && !Vma.has(word, Vma.READ) && !force) {
             return Kernel.EFAULT;
         }
+        boolean file = (word & Vma.FILE) != 0;
+        if ((flags & Holder.LONGTERM) != 0 && file && on(Rule.GUP_LONGTERM_FSDAX)) {
+            use(on(Rule.FOLL_LONGTERM) ? Rule.FOLL_LONGTERM : Rule.GUP_LONGTERM_FSDAX);
+            if (machine.file(Vma.space(word)).fs() == pinlab.model.FileSystem.FSDAX) {
+                use(Rule.GUP_LONGTERM_FSDAX);
+                note("a long-term pin of a filesystem-DAX mapping: -EOPNOTSUPP");
+                return Kernel.EOPNOTSUPP;
+            }
+        }
+        if (write && (flags & (Holder.PIN | Holder.LONGTERM)) == (Holder.PIN | Holder.LONGTERM)
+                && Vma.has(word, Vma.SHARED) && cache.dirtyTracked(word) && on(Rule.GUP_LONGTERM_FILE_WRITE)) {
+            use(Rule.GUP_LONGTERM_FILE_WRITE);
+            note("writable_file_mapping_allowed(): a long-term writable pin of a shared "
+                    + machine.file(Vma.space(word)).fs().id() + " mapping needs dirty tracking: -EFAULT");
+            return Kernel.EFAULT;
+        }
         boolean breakCow = write;
         if (!write && on(Rule.GUP_READ_BREAKS_COW) && Vma.isCow(word)) {
             use(Rule.GUP_READ_BREAKS_COW);
@@ -131,10 +200,10 @@ final class Gup extends Subsystem {
         }
         if (!Pte.present(pte)) {
             use(Rule.GUP_FAULT);
-            if (breakCow && Vma.has(word, Vma.WRITE)) {
-                faults.writeFault(w, p, v, i);
-            } else {
-                faults.readFault(w, p, v, i);
+            boolean ok = (breakCow && Vma.has(word, Vma.WRITE)) ? faults.writeFault(w, p, v, i)
+                    : faults.readFault(w, p, v, i);
+            if (!ok) {
+                return Kernel.EFAULT;
             }
             pte = w.pte(p, v, i);
         }
@@ -156,6 +225,17 @@ final class Gup extends Subsystem {
             pte = w.pte(p, v, i);
         }
         int ref = Pte.ref(pte);
+        if (Pte.isFolio(ref) && (flags & Holder.LONGTERM) != 0 && on(Rule.KARA_BOUNCE)
+                && Vma.has(word, Vma.SHARED) && cache.dirtyTracked(word)) {
+            use(Rule.KARA_BOUNCE);
+            int c = Pte.folio(ref);
+            int b = w.alloc(Folio.BOUNCE, w.content(c));
+            w.setMapping(b, w.mapping(c));
+            w.addRef(b, (pin ? Folio.PIN_BIAS : 1) - 1);
+            w.setSlot(h, slot, Pte.ofFolio(b));
+            note("kara-bounce: the long-term user gets bounce page " + folioName(b) + ", a copy of " + folioName(c));
+            return 0;
+        }
         if (Pte.isFolio(ref)) {
             int f = Pte.folio(ref);
             w.addRef(f, pin ? Folio.PIN_BIAS : 1);

@@ -15,10 +15,22 @@ import pinlab.policy.Rule;
  * those references (put_page, unpin_user_pages_dirty_lock, bio_release_pages).
  */
 final class Holders extends Subsystem {
-    private static final Set<Rule> RULES = EnumSet.of(Rule.DMA, Rule.RELEASE);
+    private static final Set<Rule> RULES = EnumSet.of(Rule.DMA, Rule.RELEASE, Rule.KARA_BOUNCE);
 
-    Holders(Kernel owner) {
+    private final Machine machine;
+    private final PageCache cache;
+    private Gup gup;
+    private DirectIo dio;
+
+    Holders(Kernel owner, Machine machine, PageCache cache) {
         super(owner);
+        this.machine = machine;
+        this.cache = cache;
+    }
+
+    void wire(Gup g, DirectIo d) {
+        this.gup = g;
+        this.dio = d;
     }
 
     @Override
@@ -35,6 +47,10 @@ final class Holders extends Subsystem {
             return -1;
         }
         if (status == Holder.RELEASED) {
+            if ((Holder.flags(word) & Holder.SERVED) != 0) {
+                note("the request was served without pinned pages: nothing to transfer");
+                return -1;
+            }
             w.raise(Event.DMA_AFTER_RELEASE);
             note("DMA after the references were released");
             return -1;
@@ -42,8 +58,20 @@ final class Holders extends Subsystem {
         return w.slot(h, cell / Folio.CELLS);
     }
 
-    void dmaWrite(World w, int h, int cell, int value) {
+    /** The slot's page for a device access; a revocable device whose mapping was invalidated faults it in again. */
+    private int deviceRef(World w, int h, int cell, boolean write) {
         int ref = heldRef(w, h, cell);
+        if (ref == Pte.NONE && (Holder.flags(w.holder(h)) & Holder.REVOCABLE) != 0) {
+            if (!gup.refault(w, h, cell / Folio.CELLS, write)) {
+                return -1;
+            }
+            ref = w.slot(h, cell / Folio.CELLS);
+        }
+        return ref;
+    }
+
+    void dmaWrite(World w, int h, int cell, int value) {
+        int ref = deviceRef(w, h, cell, true);
         if (ref < 0) {
             return;
         }
@@ -64,7 +92,7 @@ final class Holders extends Subsystem {
     }
 
     int dmaRead(World w, int h, int cell) {
-        int ref = heldRef(w, h, cell);
+        int ref = deviceRef(w, h, cell, false);
         if (ref < 0) {
             return Kernel.NONE;
         }
@@ -81,16 +109,51 @@ final class Holders extends Subsystem {
         }
         use(Rule.RELEASE);
         int flags = Holder.flags(word);
+        // A direct-I/O completion dirties only the pages the device wrote: a read (FOLL_WRITE) request.
+        boolean makeDirty = dirty && (!dio(h) || (flags & Holder.WRITE) != 0);
         for (int i = 0; i < w.layout().holderSlots(h); i++) {
             int ref = w.slot(h, i);
-            if (Pte.isFolio(ref) && dirty) {
+            if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.BOUNCE)) {
+                bounceBack(w, Pte.folio(ref), makeDirty);
+            } else if (Pte.isFolio(ref) && makeDirty) {
                 w.setFlags(Pte.folio(ref), Folio.DIRTY);
             }
             dropRef(w, ref, flags);
             w.setSlot(h, i, Pte.NONE);
         }
         w.setHolder(h, Holder.make(Holder.RELEASED, flags, 0));
-        note(((flags & Holder.PIN) != 0 ? "unpinned" : "put") + (dirty ? " after set_page_dirty_lock()" : ""));
+        note(((flags & Holder.PIN) != 0 ? "unpinned" : "put") + (makeDirty ? " after set_page_dirty_lock()" : ""));
+        dio.complete(w, h);
+    }
+
+    /** Whether holder {@code h} is an O_DIRECT request (its completion dirties only what the device wrote). */
+    private boolean dio(int h) {
+        Op.Gup g = machine.gupOf(h);
+        return g != null && g.via() == Op.Via.DIO;
+    }
+
+    /**
+     * kara-bounce: set_page_dirty_lock() on a bounce page copies it into the page cache through the filesystem
+     * (write_begin: buffers, block; then dirty), so the file shows the device's data from now on.
+     */
+    private void bounceBack(World w, int b, boolean dirty) {
+        if (!dirty) {
+            note("bounce page " + folioName(b) + " dropped without set_page_dirty_lock(): its data is discarded");
+            return;
+        }
+        use(Rule.KARA_BOUNCE);
+        int f = Folio.mappingFile(w.mapping(b));
+        int i = Folio.mappingIndex(w.mapping(b));
+        if (i >= cache.size(w, f)) {
+            note("bounce page " + folioName(b) + ": the file no longer reaches page " + i);
+            return;
+        }
+        int c = cache.getFolio(w, f, i);
+        if (c < 0) {
+            return;
+        }
+        cache.writeFolio(w, f, i, c, w.content(b));
+        note("kara-bounce: " + folioName(b) + " copied into the page cache folio " + folioName(c));
     }
 
     /** Drops one holder reference: 1 for FOLL_GET, the pin bias for FOLL_PIN; the zero page is not counted. */

@@ -1,59 +1,137 @@
 package pinlab.op;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import pinlab.model.Block;
+import pinlab.model.FileSystem;
+import pinlab.model.FileWord;
+import pinlab.model.Folio;
+import pinlab.model.Holder;
+import pinlab.model.Pte;
+import pinlab.model.Vma;
 import pinlab.model.World;
 import pinlab.policy.Policy;
 import pinlab.policy.Rule;
 
 /**
- * The kernel model: runs one operation on a World under a policy. It dispatches each operation to the subsystem
- * that handles it in the kernel, and knows nothing about search.
+ * The kernel model: runs one step of an operation, a kernel daemon or the disk on a World under a policy. It
+ * dispatches each operation to the subsystem that handles it in the kernel, and knows nothing about search.
+ *
+ * <p>Most operations are one step. Those that walk a file's pages and wait (fsync, sync, msync, sync_file_range,
+ * O_DIRECT on a file) take one step per folio they write back, then one to finish; {@link #exec} returns where
+ * the operation continues ({@code sub}), or {@link #DONE}.
  *
  * <table>
  * <caption>Where each subsystem lives</caption>
  * <tr><th>class</th><th>kernel</th></tr>
  * <tr><td>{@link Faults}</td><td>mm/memory.c: anonymous faults, do_wp_page, COW</td></tr>
- * <tr><td>{@link Shmem}</td><td>mm/shmem.c: shared anonymous memory</td></tr>
+ * <tr><td>{@link Shmem}</td><td>mm/shmem.c: tmpfs, memfd, shared anonymous memory</td></tr>
+ * <tr><td>{@link PageCache}</td><td>mm/filemap.c and the file fault paths: read-in, file faults, read/write</td></tr>
+ * <tr><td>{@link Filesystems}</td><td>fs/ext4, fs/xfs + fs/iomap, fs/btrfs: page_mkwrite, writepage, checksums</td></tr>
+ * <tr><td>{@link Writeback}</td><td>mm/page-writeback.c: writeback walks, the disk, fsync errors</td></tr>
+ * <tr><td>{@link Reclaim}</td><td>mm/vmscan.c reclaim, mm/truncate.c eviction, MADV_PAGEOUT</td></tr>
+ * <tr><td>{@link Truncate}</td><td>mm/truncate.c: truncate and punch-hole</td></tr>
+ * <tr><td>{@link DirectIo}</td><td>fs/iomap/direct-io.c, mm/filemap.c: O_DIRECT on files</td></tr>
  * <tr><td>{@link Fork}</td><td>kernel/fork.c dup_mmap, mm/memory.c copy_page_range</td></tr>
  * <tr><td>{@link Gup}</td><td>mm/gup.c</td></tr>
  * <tr><td>{@link Holders}</td><td>devices, pipes, io_uring buffers and bios: DMA and release</td></tr>
  * <tr><td>{@link MmCalls}</td><td>mmap, munmap, mremap, mprotect, madvise, exit</td></tr>
- * <tr><td>{@link Rmap}</td><td>mm/rmap.c: PageAnonExclusive bookkeeping</td></tr>
+ * <tr><td>{@link Rmap}</td><td>mm/rmap.c: folio_mkclean, try_to_unmap, PageAnonExclusive</td></tr>
+ * <tr><td>{@link Notifier}</td><td>mm/mmu_notifier.c: revocable device mappings (a proposal)</td></tr>
  * </table>
  */
 public final class Kernel {
     /** Errno values the model returns, as the kernel spells them. */
+    public static final int EIO = 5;
+    /** Bad file descriptor (a write to a file opened read-only). */
+    public static final int EBADF = 9;
+    /** Permission denied (MAP_SHARED|PROT_WRITE of a read-only file). */
+    public static final int EACCES = 13;
+    /** Bad address. */
     public static final int EFAULT = 14;
+    /** Device or resource busy. */
+    public static final int EBUSY = 16;
+    /** Invalid argument. */
+    public static final int EINVAL = 22;
     /** Function not implemented (io_uring on a kernel without it). */
     public static final int ENOSYS = 38;
+    /** Operation not supported (a long-term pin of filesystem DAX). */
+    public static final int EOPNOTSUPP = 95;
     /** The value of a cell nobody can see (unmapped, process gone, reference released). */
     public static final int NONE = -1;
+    /** What {@link #exec} returns when the operation is complete. */
+    public static final int DONE = -1;
+
+    private static final int PHASE_SHIFT = 13;
+    private static final int PHASE_WALK = 0;
+    private static final int PHASE_FINISH = 1;
+
+    private static final int DAEMON_BUSY = 1;
+    private static final int DAEMON_CURSOR_SHIFT = 1;
+    private static final int DAEMON_CURSOR_MASK = (1 << 14) - 1;
+    private static final int DAEMON_RUNS_SHIFT = 16;
 
     private final Policy pol;
+    private final Machine machine;
     private Recorder rec = Recorder.NONE;
     private final Faults faults;
     private final Shmem shmem;
+    private final PageCache cache;
+    private final Filesystems fs;
+    private final Writeback wb;
+    private final Reclaim reclaim;
+    private final Truncate truncate;
+    private final DirectIo dio;
     private final Fork fork;
     private final Gup gup;
     private final Holders holders;
     private final MmCalls mm;
     private final Rmap rmap;
+    private final Notifier notifier;
 
-    /** Creates the kernel semantics of {@code policy}. */
+    /** Creates the kernel semantics of {@code policy} for a scenario without files, daemons or holders. */
     public Kernel(Policy policy) {
+        this(policy, Machine.none());
+    }
+
+    /** Creates the kernel semantics of {@code policy} for the static shape {@code machine}. */
+    public Kernel(Policy policy, Machine machine) {
         this.pol = policy;
+        this.machine = machine;
         this.shmem = new Shmem(this);
-        this.faults = new Faults(this, shmem);
-        this.mm = new MmCalls(this, shmem);
-        faults.wire(mm);
-        this.fork = new Fork(this, faults);
-        this.holders = new Holders(this);
-        this.gup = new Gup(this, faults, holders);
+        this.fs = new Filesystems(this, machine);
+        this.cache = new PageCache(this, machine, fs, shmem);
+        this.faults = new Faults(this, cache);
+        this.mm = new MmCalls(this, machine, shmem);
+        this.notifier = new Notifier(this, machine);
         this.rmap = new Rmap(this);
+        this.wb = new Writeback(this, machine, fs, rmap);
+        this.reclaim = new Reclaim(this, machine, fs, rmap, wb);
+        this.truncate = new Truncate(this, machine, fs);
+        this.dio = new DirectIo(this, machine, fs, rmap, cache);
+        this.fork = new Fork(this, faults, notifier);
+        this.holders = new Holders(this, machine, cache);
+        this.gup = new Gup(this, machine, faults, holders, cache);
+        cache.wire(faults);
+        faults.wire(mm, notifier);
+        mm.wire(notifier, reclaim);
+        rmap.wire(notifier);
+        truncate.wire(mm);
+        dio.wire(gup, faults);
+        holders.wire(gup, dio);
     }
 
     /** Returns the policy. */
     public Policy policy() {
         return pol;
+    }
+
+    /** Returns the static shape the kernel runs on. */
+    public Machine machine() {
+        return machine;
     }
 
     /** Sets where decisions are reported (for trace replay); {@link Recorder#NONE} while exploring. */
@@ -66,9 +144,10 @@ public final class Kernel {
     }
 
     /** Returns each subsystem's name and the rules it names, in dispatch order (for tests and docs). */
-    java.util.Map<String, java.util.Set<Rule>> subsystems() {
-        java.util.Map<String, java.util.Set<Rule>> out = new java.util.LinkedHashMap<>();
-        for (Subsystem s : java.util.List.of(faults, shmem, fork, gup, holders, mm, rmap)) {
+    Map<String, Set<Rule>> subsystems() {
+        Map<String, Set<Rule>> out = new LinkedHashMap<>();
+        for (Subsystem s : List.of(faults, shmem, cache, fs, wb, reclaim, truncate, dio, fork, gup, holders, mm,
+                rmap, notifier)) {
             out.put(s.getClass().getSimpleName(), s.rules());
         }
         return out;
@@ -102,19 +181,97 @@ public final class Kernel {
         }
     }
 
+    // ---- the state before setup --------------------------------------------------------------------
+
+    /** Creates the files: sizes, allocated blocks of full files, the storage pages of DAX files. */
+    public void init(World w) {
+        for (int f = 0; f < machine.files().size(); f++) {
+            Machine.FileSpec spec = machine.file(f);
+            if (spec.anonymous()) {
+                continue;
+            }
+            w.setFile(f, FileWord.of(spec.pages()));
+            for (int i = 0; i < spec.pages(); i++) {
+                if (w.layout().onDisk(f) && !spec.sparse()) {
+                    w.setBlockState(f, i, Block.ALLOCATED);
+                }
+                if (spec.fs() == FileSystem.FSDAX) {
+                    int c = w.alloc(Folio.PAGECACHE | Folio.UPTODATE, 0);
+                    w.setMapping(c, Folio.mappingOf(f, i));
+                    w.setCacheSlot(f, i, Pte.ofFolio(c));
+                }
+            }
+        }
+    }
+
+    // ---- ranges ------------------------------------------------------------------------------------
+
+    private int[] fileRange(World w, int f) {
+        return new int[] {f, 0, cache.size(w, f)};
+    }
+
+    private int[] allDiskFiles(World w) {
+        List<Integer> out = new ArrayList<>();
+        for (int f = 0; f < machine.files().size(); f++) {
+            if (w.layout().onDisk(f)) {
+                out.add(f);
+                out.add(0);
+                out.add(cache.size(w, f));
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The file pages an msync of VMA {@code v} writes back: only a MAP_SHARED mapping of a file on a disk. */
+    private int[] msyncRange(World w, int p, int v) {
+        int word = w.vma(p, v);
+        if (!Vma.has(word, Vma.MAPPED | Vma.SHARED | Vma.FILE) || !w.layout().onDisk(Vma.space(word))) {
+            return new int[0];
+        }
+        int f = Vma.space(word);
+        int lo = Vma.pgoff(word);
+        return new int[] {f, lo, Math.min(cache.size(w, f), lo + w.layout().vmaPages(v))};
+    }
+
+    private static int phase(int sub) {
+        return sub >>> PHASE_SHIFT;
+    }
+
+    private static int atPhase(int phase, int cursor) {
+        return (phase << PHASE_SHIFT) | cursor;
+    }
+
+    private static int cursor(int sub) {
+        return sub & ((1 << PHASE_SHIFT) - 1);
+    }
+
     // ---- guards ------------------------------------------------------------------------------------
 
-    /** Returns whether {@code op} can run now (false while it waits for a device or a signal). */
-    public boolean enabled(World w, Op op) {
+    /**
+     * Returns whether {@code op}, run by process {@code p} ({@code -1} for a device thread) and {@code sub} steps
+     * into it, can take its next step now (false while it waits for a device, a signal, a lock or writeback).
+     */
+    public boolean enabled(World w, int p, Op op, int sub) {
         return switch (op) {
             case Op.DmaWrite d -> held(w, d.holder());
             case Op.DmaRead d -> held(w, d.holder());
-            case Op.Release r -> held(w, r.holder());
+            case Op.DmaTransfer d -> held(w, d.holder());
+            case Op.Release r -> held(w, r.holder()) && !dio.completeBlocks(w, r.holder());
             case Op.Wait x -> {
-                int s = pinlab.model.Holder.status(w.holder(x.holder()));
-                yield s == pinlab.model.Holder.RELEASED || s == pinlab.model.Holder.FAILED;
+                int s = Holder.status(w.holder(x.holder()));
+                yield s == Holder.RELEASED || s == Holder.FAILED;
             }
             case Op.Await x -> w.signalled(x.signal());
+            case Op.Store s -> !faults.storeBlocks(w, p, s.vma(), s.cell());
+            case Op.Write x -> !cache.writeBlocks(w, x.file(), x.cell() / Folio.CELLS);
+            case Op.Gup g -> g.io() == null ? !gup.blocks(w, p, g) : dioEnabled(w, g, sub);
+            case Op.Fsync x -> walkEnabled(w, fileRange(w, x.file()), true, sub);
+            case Op.Sync x -> walkEnabled(w, allDiskFiles(w), true, sub);
+            case Op.Msync x -> !x.sync() || walkEnabled(w, msyncRange(w, p, x.vma()), true, sub);
+            case Op.SyncFileRange x -> walkEnabled(w,
+                    new int[] {x.file(), x.page(), x.page() + x.count()}, false, sub);
+            case Op.Truncate x -> !truncate.blocks(w, x.file(), x.pages(), machine.file(x.file()).pages());
+            case Op.Punch x -> !truncate.blocks(w, x.file(), x.page(), x.page() + x.count());
             case Op.Mmap m -> true;
             case Op.Munmap m -> true;
             case Op.Mremap m -> true;
@@ -122,61 +279,172 @@ public final class Kernel {
             case Op.Madvise m -> true;
             case Op.Exit e -> true;
             case Op.Load l -> true;
-            case Op.Store s -> true;
             case Op.Fork f -> true;
-            case Op.Gup g -> true;
             case Op.Signal s -> true;
-            case Op.Atomic a -> enabled(w, a.ops().get(0));
+            case Op.Read r -> true;
+            case Op.Fadvise x -> true;
+            case Op.DropCaches x -> true;
+            case Op.Atomic a -> enabled(w, p, a.ops().get(0), sub);
+        };
+    }
+
+    /**
+     * Returns whether {@code op} cannot step because it waits inside the kernel (a folio lock, writeback, a pin
+     * under kara-block), as opposed to a wait the scenario itself set up (a signal, a holder's I/O, a device
+     * waiting for its GUP).
+     */
+    public boolean waitsInKernel(World w, int p, Op op, int sub) {
+        if (enabled(w, p, op, sub)) {
+            return false;
+        }
+        return switch (op) {
+            case Op.Wait x -> false;
+            case Op.Await x -> false;
+            case Op.DmaWrite d -> false;
+            case Op.DmaRead d -> false;
+            case Op.DmaTransfer d -> false;
+            case Op.Release r -> held(w, r.holder());
+            case Op.Atomic a -> waitsInKernel(w, p, a.ops().get(0), sub);
+            default -> true;
         };
     }
 
     /** Whether a holder's GUP has run (so its device can act). */
     private static boolean held(World w, int h) {
-        return pinlab.model.Holder.status(w.holder(h)) != pinlab.model.Holder.EMPTY;
+        return Holder.status(w.holder(h)) != Holder.EMPTY;
+    }
+
+    private boolean walkEnabled(World w, int[] ranges, boolean sync, int sub) {
+        if (phase(sub) == PHASE_FINISH) {
+            return !Writeback.underWriteback(w, ranges);
+        }
+        return wb.walkEnabled(w, ranges, sync, cursor(sub));
+    }
+
+    private boolean dioEnabled(World w, Op.Gup g, int sub) {
+        if (phase(sub) == PHASE_WALK) {
+            return wb.walkEnabled(w, DirectIo.range(g), true, cursor(sub));
+        }
+        return !dio.submitBlocks(w, g);
     }
 
     // ---- execution ---------------------------------------------------------------------------------
 
-    /** Runs {@code op} for thread {@code t} of process {@code p} ({@code -1} for a device thread). */
-    public void exec(World w, int t, int p, Op op) {
+    /**
+     * Runs the next step of {@code op} for thread {@code t} ({@code -1} in setup) of process {@code p}
+     * ({@code -1} for a device thread), {@code sub} steps into it. Returns {@link #DONE} when the operation is
+     * complete, else the {@code sub} to continue from.
+     */
+    public int exec(World w, int t, int p, Op op, int sub) {
         switch (op) {
-            case Op.Mmap m -> mm.mmap(w, p, m);
+            case Op.Mmap m -> setReg(w, t, m.reg(), mm.mmap(w, p, m));
             case Op.Munmap m -> mm.munmap(w, p, m.vma());
             case Op.Mremap m -> mm.mremap(w, p, m.vma(), m.to());
             case Op.Mprotect m -> mm.mprotect(w, p, m.vma(), m.prot());
-            case Op.Madvise m -> mm.madviseFork(w, p, m.vma(), m.dontfork());
+            case Op.Madvise m -> mm.madvise(w, p, m.vma(), m.advice());
             case Op.Exit e -> mm.exit(w, p);
-            case Op.Load l -> {
-                int v = faults.load(w, p, l.vma(), l.cell());
-                if (l.reg() >= 0) {
-                    w.setReg(t, l.reg(), v);
-                }
-            }
+            case Op.Load l -> setReg(w, t, l.reg(), faults.load(w, p, l.vma(), l.cell()));
             case Op.Store s -> faults.store(w, p, s.vma(), s.cell(), s.value());
             case Op.Fork f -> fork.fork(w, p, f.child());
             case Op.Gup g -> {
-                int r = gup.gup(w, p, g);
-                if (g.reg() >= 0) {
-                    w.setReg(t, g.reg(), r);
+                if (g.io() != null) {
+                    return dioStep(w, t, p, g, sub);
                 }
+                setReg(w, t, g.reg(), gup.gup(w, p, g));
             }
             case Op.DmaWrite d -> holders.dmaWrite(w, d.holder(), d.cell(), d.value());
-            case Op.DmaRead d -> {
-                int v = holders.dmaRead(w, d.holder(), d.cell());
-                if (d.reg() >= 0) {
-                    w.setReg(t, d.reg(), v);
-                }
-            }
+            case Op.DmaRead d -> setReg(w, t, d.reg(), holders.dmaRead(w, d.holder(), d.cell()));
+            case Op.DmaTransfer d -> dio.transfer(w, d.holder());
             case Op.Release r -> holders.release(w, r.holder(), r.dirty());
             case Op.Wait x -> note("the holder's I/O has completed");
             case Op.Signal s -> w.signal(s.signal());
             case Op.Await a -> note("signal received");
+            case Op.Read r -> setReg(w, t, r.reg(), cache.read(w, r.file(), r.cell()));
+            case Op.Write x -> setReg(w, t, x.reg(), cache.write(w, x.file(), x.cell(), x.value()));
+            case Op.Fsync x -> {
+                if (machine.file(x.file()).fs() == FileSystem.TMPFS || machine.file(x.file()).fs() == FileSystem.FSDAX) {
+                    setReg(w, t, x.reg(), wb.checkErrors(w, x.file()));
+                    return DONE;
+                }
+                return walkStep(w, t, x.reg(), x.file(), fileRange(w, x.file()), true, sub);
+            }
+            case Op.Sync x -> {
+                return walkStep(w, t, -1, -1, allDiskFiles(w), true, sub);
+            }
+            case Op.Msync x -> {
+                int[] r = msyncRange(w, p, x.vma());
+                if (!x.sync() || r.length == 0) {
+                    note(x.sync() ? "nothing to write back" : "MS_ASYNC does nothing (since 2.6.19)");
+                    setReg(w, t, x.reg(), 0);
+                    return DONE;
+                }
+                return walkStep(w, t, x.reg(), r[0], r, true, sub);
+            }
+            case Op.SyncFileRange x -> {
+                int next = wb.walkStep(w, new int[] {x.file(), x.page(), x.page() + x.count()}, false, sub);
+                if (next != Writeback.DONE) {
+                    return next;
+                }
+                setReg(w, t, x.reg(), 0);
+            }
+            case Op.Truncate x -> setReg(w, t, x.reg(), truncate.truncate(w, x.file(), x.pages()));
+            case Op.Punch x -> setReg(w, t, x.reg(), truncate.punch(w, x.file(), x.page(), x.count()));
+            case Op.Fadvise x -> {
+                reclaim.fadvise(w, x.file());
+                setReg(w, t, x.reg(), 0);
+            }
+            case Op.DropCaches x -> reclaim.dropCaches(w);
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
-                    exec(w, t, p, o);
+                    int s = 0;
+                    do {
+                        s = exec(w, t, p, o, s);
+                    } while (s != DONE);
                 }
             }
         }
+        return DONE;
+    }
+
+    private static void setReg(World w, int t, int reg, int value) {
+        if (t >= 0 && reg >= 0) {
+            w.setReg(t, reg, value);
+        }
+    }
+
+    /** One step of an integrity writeback walk, then the wait and (for fsync and msync) the error report. */
+    private int walkStep(World w, int t, int reg, int errFile, int[] ranges, boolean sync, int sub) {
+        if (phase(sub) == PHASE_WALK) {
+            int next = wb.walkStep(w, ranges, sync, cursor(sub));
+            if (next != Writeback.DONE) {
+                return next;
+            }
+            if (Writeback.underWriteback(w, ranges)) {
+                return atPhase(PHASE_FINISH, 0);
+            }
+        }
+        if (errFile >= 0) {
+            setReg(w, t, reg, wb.checkErrors(w, errFile));
+        }
+        return DONE;
+    }
+
+    /** One step of an O_DIRECT request on a file: the flush walk, then (after waiting) the submission. */
+    private int dioStep(World w, int t, int p, Op.Gup g, int sub) {
+        if (phase(sub) == PHASE_WALK) {
+            if (sub == 0) {
+                dio.useFlush();
+            }
+            int next = wb.walkStep(w, DirectIo.range(g), true, cursor(sub));
+            if (next != Writeback.DONE) {
+                return next;
+            }
+            if (dio.submitBlocks(w, g)) {
+                return atPhase(PHASE_FINISH, 0);
+            }
+        }
+        setReg(w, t, g.reg(), dio.submit(w, p, g));
+        return DONE;
     }
 
     private void note(String s) {
@@ -184,6 +452,109 @@ public final class Kernel {
             rec.note(s);
         }
     }
+
+    // ---- daemons and the disk ----------------------------------------------------------------------
+
+    private int[] daemonRange(World w, Machine.DaemonSpec d) {
+        if (d.page() >= 0) {
+            return new int[] {d.file(), d.page(), Math.min(d.page() + 1, cache.size(w, d.file()))};
+        }
+        return new int[] {d.file(), 0, cache.size(w, d.file())};
+    }
+
+    private static boolean busy(int word) {
+        return (word & DAEMON_BUSY) != 0;
+    }
+
+    private static int runs(int word) {
+        return word >>> DAEMON_RUNS_SHIFT;
+    }
+
+    private static int daemonCursor(int word) {
+        return (word >>> DAEMON_CURSOR_SHIFT) & DAEMON_CURSOR_MASK;
+    }
+
+    private static int daemonWord(boolean busy, int cursor, int runs) {
+        return (busy ? DAEMON_BUSY : 0) | (cursor << DAEMON_CURSOR_SHIFT) | (runs << DAEMON_RUNS_SHIFT);
+    }
+
+    /** Returns whether daemon {@code d} can take a step now: it is in a pass, or it has work and runs left. */
+    public boolean daemonEnabled(World w, int d) {
+        Machine.DaemonSpec spec = machine.daemons().get(d);
+        int word = w.daemon(d);
+        if (busy(word)) {
+            return switch (spec.work()) {
+                case WRITEBACK -> wb.walkEnabled(w, daemonRange(w, spec), false, daemonCursor(word));
+                case RECLAIM, DROP_CACHES -> true;
+            };
+        }
+        if (spec.bound() > 0 && runs(word) >= spec.bound()) {
+            return false;
+        }
+        return switch (spec.work()) {
+            case WRITEBACK -> Writeback.hasWork(w, daemonRange(w, spec), false);
+            case RECLAIM -> nextReclaim(w, spec, 0) >= 0;
+            case DROP_CACHES -> reclaim.dropCachesActs(w);
+        };
+    }
+
+    /** Returns whether daemon {@code d} is stuck in the middle of a pass (a kernel thread waiting for ever). */
+    public boolean daemonWaits(World w, int d) {
+        return busy(w.daemon(d)) && !daemonEnabled(w, d);
+    }
+
+    private int nextReclaim(World w, Machine.DaemonSpec spec, int from) {
+        int[] r = daemonRange(w, spec);
+        for (int i = Math.max(from, r[1]); i < r[2]; i++) {
+            if (reclaim.shrinkActs(w, spec.file(), i)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Runs one step of daemon {@code d}: it starts a pass if idle, then handles the next page of the pass. */
+    public void daemonStep(World w, int d) {
+        Machine.DaemonSpec spec = machine.daemons().get(d);
+        int word = w.daemon(d);
+        int runs = runs(word);
+        int cursor = daemonCursor(word);
+        if (!busy(word)) {
+            runs = spec.bound() > 0 ? runs + 1 : 0;
+            cursor = 0;
+            note(spec.name() + " starts a pass");
+        }
+        switch (spec.work()) {
+            case WRITEBACK -> {
+                int next = wb.walkStep(w, daemonRange(w, spec), false, cursor);
+                w.setDaemon(d, daemonWord(next != Writeback.DONE, next == Writeback.DONE ? 0 : next, runs));
+            }
+            case RECLAIM -> {
+                int i = nextReclaim(w, spec, cursor);
+                if (i >= 0) {
+                    reclaim.shrink(w, spec.file(), i);
+                }
+                int after = i < 0 ? -1 : nextReclaim(w, spec, i + 1);
+                w.setDaemon(d, daemonWord(after >= 0, Math.max(after, 0), runs));
+            }
+            case DROP_CACHES -> {
+                reclaim.dropCaches(w);
+                w.setDaemon(d, daemonWord(false, 0, runs));
+            }
+        }
+    }
+
+    /** Returns whether the disk under file {@code f} has a write to complete. */
+    public boolean diskEnabled(World w, int f) {
+        return Writeback.diskEnabled(w, f);
+    }
+
+    /** The disk under file {@code f} completes a write. */
+    public void diskStep(World w, int f) {
+        wb.diskStep(w, f);
+    }
+
+    // ---- invariants and views ----------------------------------------------------------------------
 
     /**
      * Returns whether the state keeps the PageAnonExclusive rule "GUP is only allowed to take a pin on
@@ -194,6 +565,27 @@ public final class Kernel {
         return rmap.anonExclusiveHolds(w);
     }
 
+    /** Returns what a buffered read of a cell of file {@code f} would return now, without changing anything. */
+    public int peekFile(World w, int f, int cell) {
+        return cache.peek(w, f, cell);
+    }
+
+    /** Returns what the page cache holds in a cell of file {@code f}, or {@link #NONE} if the page is not cached. */
+    public int peekCache(World w, int f, int cell) {
+        int c = PageCache.cached(w, f, cell / Folio.CELLS);
+        return c < 0 ? NONE : Folio.cell(w.content(c), cell % Folio.CELLS);
+    }
+
+    /** Returns what the disk holds in a cell of file {@code f} (0 for a hole). */
+    public int peekDisk(World w, int f, int cell) {
+        return cache.peekDisk(w, f, cell, false);
+    }
+
+    /** Returns file {@code f}'s size in pages now. */
+    public int fileSize(World w, int f) {
+        return cache.size(w, f);
+    }
+
     // ---- naming ------------------------------------------------------------------------------------
 
     /** Returns the trace name of folio {@code f}: A, B, ..., Z, A1, ... */
@@ -202,12 +594,36 @@ public final class Kernel {
         return f < 26 ? String.valueOf(c) : c + Integer.toString(f / 26);
     }
 
+    private static final Map<String, Integer> ERRNOS = new LinkedHashMap<>();
+
+    static {
+        ERRNOS.put("EIO", EIO);
+        ERRNOS.put("EBADF", EBADF);
+        ERRNOS.put("EACCES", EACCES);
+        ERRNOS.put("EFAULT", EFAULT);
+        ERRNOS.put("EBUSY", EBUSY);
+        ERRNOS.put("EINVAL", EINVAL);
+        ERRNOS.put("ENOSYS", ENOSYS);
+        ERRNOS.put("EOPNOTSUPP", EOPNOTSUPP);
+    }
+
     /** Returns the symbolic name of an errno value. */
     public static String errnoName(int errno) {
-        return switch (errno) {
-            case EFAULT -> "EFAULT";
-            case ENOSYS -> "ENOSYS";
-            default -> Integer.toString(errno);
-        };
+        for (Map.Entry<String, Integer> e : ERRNOS.entrySet()) {
+            if (e.getValue() == errno) {
+                return e.getKey();
+            }
+        }
+        return Integer.toString(errno);
+    }
+
+    /** Returns the errno named {@code name}, or -1. */
+    public static int errnoByName(String name) {
+        return ERRNOS.getOrDefault(name, -1);
+    }
+
+    /** Returns the errno names pinlab knows, for messages. */
+    public static String errnoNames() {
+        return String.join(", ", ERRNOS.keySet());
     }
 }

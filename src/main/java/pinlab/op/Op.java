@@ -13,8 +13,18 @@ public sealed interface Op {
     /** Returns the op as written in the scenario. */
     String text();
 
-    /** Protection bits for {@link Mmap} and {@link Mprotect}: {@code Vma.READ}, {@code Vma.WRITE}. */
-    record Mmap(int line, String text, int vma, int prot, boolean shared, int space) implements Op {}
+    /**
+     * mmap(MAP_FIXED) of a VMA name. Protection bits are {@code Vma.READ}, {@code Vma.WRITE}.
+     *
+     * @param reg the register that gets 0 or -errno, or -1
+     * @param shared MAP_SHARED (else MAP_PRIVATE)
+     * @param space the file mapped: a named file or memfd when {@code file}, else the shmem object a shared
+     *     anonymous mapping creates, or -1 for private anonymous memory
+     * @param file whether a file (not anonymous memory) is mapped
+     * @param pgoff the file page that page 0 of the mapping maps
+     */
+    record Mmap(int line, String text, int reg, int vma, int prot, boolean shared, int space, boolean file, int pgoff)
+            implements Op {}
 
     /** munmap of a whole VMA. */
     record Munmap(int line, String text, int vma) implements Op {}
@@ -25,8 +35,69 @@ public sealed interface Op {
     /** mprotect of a whole VMA. */
     record Mprotect(int line, String text, int vma, int prot) implements Op {}
 
-    /** madvise(MADV_DONTFORK) when {@code dontfork}, else madvise(MADV_DOFORK). */
-    record Madvise(int line, String text, int vma, boolean dontfork) implements Op {}
+    /** madvise() of a whole VMA. */
+    record Madvise(int line, String text, int vma, Advice advice) implements Op {}
+
+    /** The madvise() advice values pinlab models. */
+    enum Advice {
+        /** MADV_DONTFORK: set VM_DONTCOPY. */
+        DONTFORK("dontfork"),
+        /** MADV_DOFORK: clear VM_DONTCOPY. */
+        DOFORK("dofork"),
+        /** MADV_DONTNEED: zap the PTEs; the VMA stays. */
+        DONTNEED("dontneed"),
+        /** MADV_PAGEOUT: reclaim the pages this process maps (reclaim_pages()). */
+        PAGEOUT("pageout"),
+        /** MADV_COLD: deactivate the pages (only LRU order changes, which pinlab does not model). */
+        COLD("cold");
+
+        private final String word;
+
+        Advice(String word) {
+            this.word = word;
+        }
+
+        /** Returns the word used in scenarios. */
+        public String word() {
+            return word;
+        }
+    }
+
+    /** A buffered read() of one cell of a file; the register gets the value, none past EOF, or -errno. */
+    record Read(int line, String text, int reg, int file, int cell) implements Op {}
+
+    /** A buffered write() of one cell of a file; the register gets 0 or -errno. */
+    record Write(int line, String text, int reg, int file, int cell, int value) implements Op {}
+
+    /** fsync() (or fdatasync() when {@code dataOnly}) of a file: write back, wait, report errors. */
+    record Fsync(int line, String text, int reg, int file, boolean dataOnly) implements Op {}
+
+    /** sync(): write back every file and wait. */
+    record Sync(int line, String text) implements Op {}
+
+    /** msync() of a whole VMA: MS_SYNC writes back and waits for the file pages it maps; MS_ASYNC does nothing. */
+    record Msync(int line, String text, int reg, int vma, boolean sync) implements Op {}
+
+    /** sync_file_range(SYNC_FILE_RANGE_WRITE): starts writeback of pages {@code [page, page + count)}. */
+    record SyncFileRange(int line, String text, int reg, int file, int page, int count) implements Op {}
+
+    /** ftruncate() of a file to {@code pages} pages. */
+    record Truncate(int line, String text, int reg, int file, int pages) implements Op {}
+
+    /** fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of pages {@code [page, page + count)}. */
+    record Punch(int line, String text, int reg, int file, int page, int count) implements Op {}
+
+    /** posix_fadvise(POSIX_FADV_DONTNEED) of a whole file. */
+    record Fadvise(int line, String text, int reg, int file) implements Op {}
+
+    /** echo 1 > /proc/sys/vm/drop_caches: evict every clean, unmapped, unreferenced page-cache folio. */
+    record DropCaches(int line, String text) implements Op {}
+
+    /**
+     * The device side of an O_DIRECT request on a file: a read copies the file's blocks into the held pages, a
+     * write copies the held pages to the blocks.
+     */
+    record DmaTransfer(int line, String text, int holder) implements Op {}
 
     /** exit(): the process's mm is torn down and its threads end. */
     record Exit(int line, String text) implements Op {}
@@ -46,8 +117,22 @@ public sealed interface Op {
      * @param via which kernel path takes the references; the policy turns it into GUP flags
      * @param flags requested {@code Holder.WRITE}, {@code Holder.LONGTERM}, {@code Holder.FORCE} bits
      */
-    record Gup(int line, String text, int reg, int holder, int vma, int page, int count, Via via, int flags)
-            implements Op {}
+    record Gup(int line, String text, int reg, int holder, int vma, int page, int count, Via via, int flags,
+            FileIo io) implements Op {
+        /** Creates a GUP request on memory only (no file on the other side). */
+        public Gup(int line, String text, int reg, int holder, int vma, int page, int count, Via via, int flags) {
+            this(line, text, reg, holder, vma, page, count, via, flags, null);
+        }
+    }
+
+    /**
+     * The file an O_DIRECT request reads or writes, and from which of its pages.
+     *
+     * @param file the file
+     * @param page the file page the request starts at
+     * @param write whether the request writes the file (dio_write), else it reads it
+     */
+    record FileIo(int file, int page, boolean write) {}
 
     /** A device (or a kernel copy to a pinned page) writes one cell through a holder's reference. */
     record DmaWrite(int line, String text, int holder, int cell, int value) implements Op {}

@@ -9,8 +9,9 @@ import pinlab.model.World;
 import pinlab.policy.Rule;
 
 /**
- * Shared anonymous memory, as mm/shmem.c backs it: each MAP_SHARED|MAP_ANONYMOUS mapping is a shmem object whose
- * pages live in its page cache. A fault finds or adds the page there; the object goes away with its last mapping.
+ * tmpfs, as mm/shmem.c implements it: the shmem object behind a shared anonymous mapping, memfds and tmpfs files
+ * are one kind of file whose pages live only in its page cache. A fault finds or adds the page there; there is no
+ * page_mkwrite and no writeback, and a shmem object goes away with its last mapping.
  */
 final class Shmem extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.SHMEM_SHARED_ANON);
@@ -27,24 +28,30 @@ final class Shmem extends Subsystem {
     /** Creates the object behind a new shared anonymous mapping (shmem_zero_setup()). */
     void create(World w, int s) {
         use(Rule.SHMEM_SHARED_ANON);
-        w.setSpace(s, 1);
+        w.setFile(s, 1);
     }
 
-    /** The shmem fault path: find or add the page-cache folio, then map it. */
-    void fault(World w, int p, int v, int i, boolean write) {
+    /** shmem_get_folio(): the page-cache folio at page {@code i}, a new zeroed one if there is none. */
+    int addFolio(World w, int s, int i) {
+        int ref = w.cacheSlot(s, i);
+        if (Pte.isFolio(ref)) {
+            return Pte.folio(ref);
+        }
+        int f = w.alloc(Folio.PAGECACHE | Folio.UPTODATE, 0);
+        w.setMapping(f, Folio.mappingOf(s, i));
+        w.setCacheSlot(s, i, Pte.ofFolio(f));
+        note("shmem allocates " + folioName(f) + " in its page cache");
+        return f;
+    }
+
+    /**
+     * shmem_fault() for a shared mapping: find or add the page-cache folio, then map it; writable at once if the
+     * VMA is (no writenotify), and dirty on a write fault.
+     */
+    void fault(World w, int p, int v, int i, int s, int idx, boolean write) {
         use(Rule.SHMEM_SHARED_ANON);
         int word = w.vma(p, v);
-        int s = Vma.space(word);
-        int ref = w.cacheSlot(s, i);
-        int f;
-        if (Pte.isFolio(ref)) {
-            f = Pte.folio(ref);
-        } else {
-            f = w.alloc(Folio.PAGECACHE, 0);
-            w.setMapping(f, ((s + 1) << 16) | i);
-            w.setCacheSlot(s, i, Pte.ofFolio(f));
-            note("shmem allocates " + folioName(f) + " in its page cache");
-        }
+        int f = addFolio(w, s, idx);
         w.addRef(f, 1);
         int bits = Vma.has(word, Vma.WRITE) ? Pte.WRITE : 0;
         if (write) {
@@ -66,7 +73,7 @@ final class Shmem extends Subsystem {
         }
         use(Rule.SHMEM_SHARED_ANON);
         note("last mapping of the shmem object gone: its page cache is truncated");
-        for (int i = 0; i < w.layout().spacePages(s); i++) {
+        for (int i = 0; i < w.layout().filePages(s); i++) {
             int ref = w.cacheSlot(s, i);
             if (Pte.isFolio(ref)) {
                 int f = Pte.folio(ref);
@@ -76,6 +83,6 @@ final class Shmem extends Subsystem {
                 put(w, f, 1);
             }
         }
-        w.setSpace(s, 0);
+        w.setFile(s, 0);
     }
 }

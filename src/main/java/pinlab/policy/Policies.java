@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * The registry of named policies, in kernel order. Each policy is its predecessor plus the rules that changed,
- * as Jimfs builds one OS preset from another.
+ * as Jimfs builds one OS preset from another. {@link #resolve} also reads policy expressions: a preset with
+ * proposals and rules switched on or off, e.g. {@code linux-5.8+kara-block} or {@code linux-6.5-dio-foll-pin}.
  */
 public final class Policies {
     private static final Map<String, Policy> BY_NAME = new LinkedHashMap<>();
@@ -26,17 +27,36 @@ public final class Policies {
         base.add(WP_REUSE_MAPCOUNT);
         base.add(FORK_SHARE_PINNED);
         base.add(GUP_ANON_ZERO_PAGE);
+        base.add(EXT4_BUG_NO_BUFFERS);
+        base.add(DIO_INVALIDATE_BEFORE);
+        base.add(DIO_INVALIDATE_AFTER);
         Policy l26 = new Policy("linux-2.6",
                 null, "2.6.28 (Nov 2008, seed 003's era): COW reuse by mapcount, fork shares pinned pages,"
-                        + " every GUP user takes FOLL_GET, anonymous read faults allocate (no zero page)",
+                        + " every GUP user takes FOLL_GET, anonymous read faults allocate (no zero page); ext4 BUGs on"
+                        + " a dirty page without buffers",
                 base);
-        Policy l58 = l26.extend("linux-5.8",
-                "5.8: FOLL_PIN exists, io_uring exists, GUP in COW mappings breaks COW first",
-                List.of(FOLL_PIN, IO_URING, ANON_READ_ZERO_PAGE, GUP_READ_BREAKS_COW), List.of(GUP_ANON_ZERO_PAGE));
+        Policy l415 = l26.extend("linux-4.15",
+                "4.15 (Jan 2018, seed 004's era): get_user_pages_longterm() refuses filesystem-DAX, the zero page"
+                        + " is back for anonymous read faults, O_DIRECT invalidation failures are reported",
+                List.of(ANON_READ_ZERO_PAGE, GUP_LONGTERM_FSDAX, DIO_WARN_STALE), List.of(GUP_ANON_ZERO_PAGE));
+        Policy l52 = l415.extend("linux-5.2",
+                "5.2 (Jul 2019, after seed 002): FOLL_LONGTERM is a GUP flag; io_uring exists (5.1) and registers"
+                        + " buffers with FOLL_GET; DAX truncate waits for pinned pages (4.18)",
+                List.of(FOLL_LONGTERM, IO_URING, DAX_BREAK_LAYOUTS), List.of());
+        Policy l58 = l52.extend("linux-5.8",
+                "5.8: FOLL_PIN exists, GUP in COW mappings breaks COW first, MADV_PAGEOUT exists (5.4)",
+                List.of(FOLL_PIN, GUP_READ_BREAKS_COW, MADV_PAGEOUT), List.of());
         Policy l59 = l58.extend("linux-5.9",
                 "5.9: COW reuse only at refcount 1; fork copies maybe-pinned pages of pinning mms early",
                 List.of(WP_REUSE_REFCOUNT, FORK_COPY_MAYBE_PINNED, MMF_HAS_PINNED), List.of(GUP_READ_BREAKS_COW));
-        Policy l519 = l59.extend("linux-5.19",
+        Policy l510 = l59.extend("linux-5.10",
+                "5.10: stable writes are a queue and superblock flag (same behaviour for filesystem files)",
+                List.of(STABLE_WRITES_QUEUE), List.of());
+        Policy l518 = l510.extend("linux-5.18",
+                "5.18: ext4 warns about a dirty page without buffers and drops it instead of crashing;"
+                        + " fadvise/drop_caches check references before releasing buffers",
+                List.of(EXT4_WARN_NO_BUFFERS, EVICT_REFCOUNT_FIRST), List.of());
+        Policy l519 = l518.extend("linux-5.19",
                 "5.19: PageAnonExclusive; R/O pins unshare shared anonymous pages; fork refuses to share"
                         + " exclusive maybe-pinned pages",
                 List.of(ANON_EXCLUSIVE_FLAG, WP_REUSE_EXCLUSIVE, FORK_COPY_EXCLUSIVE_PINNED, GUP_UNSHARE_ANON),
@@ -44,23 +64,29 @@ public final class Policies {
         Policy l62 = l519.extend("linux-6.2",
                 "6.2: R/O long-term pins in COW mappings unshare non-anonymous pages too",
                 List.of(GUP_UNSHARE_COW_LONGTERM), List.of());
-        Policy l65 = l62.extend("linux-6.5", "6.5: direct I/O pins its pages with FOLL_PIN",
-                List.of(DIO_FOLL_PIN), List.of());
+        Policy l64 = l62.extend("linux-6.4",
+                "6.4: reclaim keeps a maybe-pinned folio, with its buffers, once it is unmapped",
+                List.of(RECLAIM_SKIP_PINNED), List.of());
+        Policy l65 = l64.extend("linux-6.5",
+                "6.5: direct I/O pins its pages with FOLL_PIN; long-term writable pins of dirty-tracked shared file"
+                        + " mappings are refused",
+                List.of(DIO_FOLL_PIN, GUP_LONGTERM_FILE_WRITE), List.of());
         Policy l618 = l65.extend("linux-6.18",
-                "6.18, the kernel this machine runs: the same anonymous-memory rules as 6.5", List.of(), List.of());
-        for (Policy p : List.of(l26, l58, l59, l519, l62, l65, l618)) {
+                "6.18, the kernel this machine runs: btrfs O_DIRECT writes with checksums fall back to buffered",
+                List.of(BTRFS_DIO_BUFFERED), List.of());
+        for (Policy p : List.of(l26, l415, l52, l58, l59, l510, l518, l519, l62, l64, l65, l618)) {
             BY_NAME.put(p.name(), p);
         }
     }
 
     private Policies() {}
 
-    /** Returns every policy, in kernel order. */
+    /** Returns every linux preset, in kernel order. */
     public static List<Policy> all() {
         return Collections.unmodifiableList(new ArrayList<>(BY_NAME.values()));
     }
 
-    /** Returns the policy named {@code name}, or null. */
+    /** Returns the preset named {@code name} (no expression), or null. */
     public static Policy byName(String name) {
         return BY_NAME.get(name);
     }
@@ -68,5 +94,80 @@ public final class Policies {
     /** Returns the policy of the kernel this machine runs. */
     public static Policy host() {
         return BY_NAME.get("linux-6.18");
+    }
+
+    /** Returns the proposals, which apply as overlays on any preset. */
+    public static List<Rule> proposals() {
+        List<Rule> out = new ArrayList<>();
+        for (Rule r : Rule.values()) {
+            if (r.group() == Group.PROPOSAL) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /** Thrown when a policy expression names nothing pinlab knows. */
+    public static final class UnknownPolicy extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownPolicy(String msg) {
+            super(msg);
+        }
+    }
+
+    /**
+     * Resolves a policy expression: a preset name, then any number of {@code +RULE} (switch a rule or proposal
+     * on) and {@code -RULE} (switch it off), e.g. {@code linux-5.8+kara-block} or {@code linux-6.5-dio-foll-pin}.
+     * The result is named by the expression as written.
+     *
+     * @throws UnknownPolicy when the preset or a rule is unknown, or a rule cannot be switched that way
+     */
+    public static Policy resolve(String expr) {
+        Policy p = BY_NAME.get(expr);
+        if (p != null) {
+            return p;
+        }
+        String base = null;
+        for (String name : BY_NAME.keySet()) {
+            if (expr.startsWith(name) && expr.length() > name.length()
+                    && (expr.charAt(name.length()) == '+' || expr.charAt(name.length()) == '-')
+                    && (base == null || name.length() > base.length())) {
+                base = name;
+            }
+        }
+        if (base == null) {
+            throw new UnknownPolicy("unknown policy '" + expr + "' (presets: " + String.join(", ", BY_NAME.keySet())
+                    + "; add proposals or rules with +RULE / -RULE, e.g. linux-5.8+kara-block)");
+        }
+        p = BY_NAME.get(base);
+        String rest = expr.substring(base.length());
+        while (!rest.isEmpty()) {
+            boolean on = rest.charAt(0) == '+';
+            String tail = rest.substring(1);
+            Rule match = null;
+            for (Rule r : Rule.values()) {
+                String id = r.id();
+                if (tail.startsWith(id) && (tail.length() == id.length() || tail.charAt(id.length()) == '+'
+                        || tail.charAt(id.length()) == '-') && (match == null || id.length() > match.id().length())) {
+                    match = r;
+                }
+            }
+            if (match == null) {
+                throw new UnknownPolicy("unknown rule or proposal in '" + expr + "' after '" + (on ? "+" : "-")
+                        + "' (see: pinlab policies)");
+            }
+            if (on == p.has(match)) {
+                throw new UnknownPolicy("'" + expr + "': " + p.name() + " already has " + match.id() + " "
+                        + (on ? "on" : "off"));
+            }
+            try {
+                p = p.with(match, on, p.name() + (on ? "+" : "-") + match.id());
+            } catch (IllegalArgumentException e) {
+                throw new UnknownPolicy("'" + expr + "': " + e.getMessage());
+            }
+            rest = tail.substring(match.id().length());
+        }
+        return p;
     }
 }

@@ -22,7 +22,7 @@ public record Policy(String name, Policy parent, String description, Set<Rule> r
         Objects.requireNonNull(name);
         rules = Collections.unmodifiableSet(EnumSet.copyOf(rules));
         for (Rule.Group g : Rule.Group.values()) {
-            if (g == Rule.Group.BASE || g == Rule.Group.TOGGLE) {
+            if (!g.choice()) {
                 continue;
             }
             long n = rules.stream().filter(r -> r.group() == g).count();
@@ -46,7 +46,7 @@ public record Policy(String name, Policy parent, String description, Set<Rule> r
     public Policy extend(String newName, String newDescription, List<Rule> on, List<Rule> off) {
         EnumSet<Rule> next = EnumSet.copyOf(rules);
         for (Rule r : on) {
-            if (r.group() != Rule.Group.TOGGLE) {
+            if (r.group().choice()) {
                 next.removeIf(x -> x.group() == r.group());
             }
             next.add(r);
@@ -57,16 +57,32 @@ public record Policy(String name, Policy parent, String description, Set<Rule> r
 
     /** Returns a copy of this policy with one rule switched: a toggle flipped, or a choice replaced. */
     public Policy with(Rule rule, boolean enabled) {
+        return with(rule, enabled, name + (enabled ? "+" : "-") + rule.id());
+    }
+
+    /** Like {@link #with(Rule, boolean)}, naming the result {@code newName}. */
+    public Policy with(Rule rule, boolean enabled, String newName) {
         EnumSet<Rule> next = EnumSet.copyOf(rules);
         if (enabled) {
-            if (rule.group() != Rule.Group.TOGGLE) {
+            if (rule.group().choice()) {
                 next.removeIf(x -> x.group() == rule.group());
             }
             next.add(rule);
         } else {
+            if (!rule.group().switchable()) {
+                throw new IllegalArgumentException(rule.id() + " is " + (rule.group() == Rule.Group.BASE
+                        ? "part of every policy" : "one choice of " + rule.group().name().toLowerCase(
+                                java.util.Locale.ROOT).replace('_', '-') + "; switch on another choice instead")
+                        + " and cannot be switched off");
+            }
             next.remove(rule);
         }
-        return new Policy(name + (enabled ? "+" : "-") + rule.id(), this, description, next);
+        return new Policy(newName, this, description, next);
+    }
+
+    /** Returns whether this policy is a linux preset as registered, without overlays or switched rules. */
+    public boolean isPreset() {
+        return equals(Policies.byName(name));
     }
 
     /** Returns the rules this policy switches on relative to its parent. */

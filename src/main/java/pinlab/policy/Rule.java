@@ -21,9 +21,11 @@ public enum Rule {
             "a write fault on a read-only PTE of a shared mapping makes the PTE writable (no copy)",
             "mm/memory.c do_wp_page() shared case (wp_page_shared / reuse in 2.6)", "store, gup"),
     SHMEM_SHARED_ANON(Group.BASE, "shmem-shared-anon",
-            "a MAP_SHARED|MAP_ANONYMOUS mapping is backed by a shmem object: its pages live in that object's"
-                    + " page cache, hold one reference for the cache, and are not anonymous",
-            "mm/mmap.c mmap_region() -> shmem_zero_setup(); mm/shmem.c", "mmap, load, store, fork"),
+            "a MAP_SHARED|MAP_ANONYMOUS mapping is backed by a shmem object, a tmpfs file like a memfd: its pages"
+                    + " live in that object's page cache, hold one reference for the cache, and are not anonymous;"
+                    + " a fault finds or adds the page there",
+            "mm/mmap.c mmap_region() -> shmem_zero_setup(); mm/shmem.c shmem_fault(), shmem_get_folio()",
+            "mmap, load, store, fork"),
     FORK_WRPROTECT(Group.BASE, "fork-wrprotect",
             "fork copies the page tables of private mappings: both PTEs of an anonymous page are"
                     + " write-protected and the page is shared (mapcount and refcount + 1)",
@@ -79,6 +81,116 @@ public enum Rule {
                     + " nothing in the mm redirects or stops it",
             "Documentation/core-api/pin_user_pages.rst (the pinned pages are the DMA target);"
                     + " seed 003 (\"the dma will complete on the oldpage\")", "dma, read_fixed, pipe"),
+    // ---- files, the page cache and writeback: the same under every policy ---------------------------
+    PAGECACHE_READ(Group.BASE, "pagecache-read",
+            "a file page that is not cached is read in from its block (zeros for a hole) into a new uptodate"
+                    + " folio, which holds one reference for the page cache",
+            "mm/filemap.c filemap_fault(), filemap_read(), filemap_add_folio()", "load, store, read, gup"),
+    FILE_FAULT_MAP(Group.BASE, "file-fault-map",
+            "a read fault on a file mapping maps the page-cache folio: read-only in a private mapping and in a"
+                    + " shared one that needs dirty tracking (vma_wants_writenotify), writable in a shared tmpfs"
+                    + " mapping",
+            "mm/memory.c do_read_fault() -> finish_fault(); mm/mmap.c vma_wants_writenotify()", "load, gup"),
+    FILE_COW(Group.BASE, "file-cow",
+            "a write fault in a private file mapping copies the page-cache folio into a new exclusive anonymous"
+                    + " folio; the file and its page cache are unchanged",
+            "mm/memory.c do_cow_fault(), wp_page_copy()", "store, gup"),
+    PAGE_MKWRITE(Group.BASE, "page-mkwrite",
+            "a write fault in a shared mapping of a file that needs dirty tracking calls ->page_mkwrite: it locks"
+                    + " the folio, waits for writeback if the file needs stable pages, attaches buffers (ext4,"
+                    + " btrfs), allocates the block and dirties the folio; the PTE becomes writable and dirty",
+            "mm/memory.c do_page_mkwrite(), wp_page_shared(); fs/buffer.c block_page_mkwrite();"
+                    + " fs/iomap/buffered-io.c iomap_page_mkwrite(); fs/btrfs/file.c btrfs_page_mkwrite()",
+            "store, gup"),
+    BUFFERED_IO(Group.BASE, "buffered-io",
+            "write(2) locks the folio (reading it in first), lets the filesystem attach buffers and allocate the"
+                    + " block, waits for writeback if the file needs stable pages, copies the data and dirties the"
+                    + " folio; read(2) copies from the cached folio, reading it in first",
+            "mm/filemap.c generic_perform_write() (->write_begin / ->write_end), filemap_read()", "read, write"),
+    WRITEBACK(Group.BASE, "writeback",
+            "writeback of a dirty folio: lock it, folio_clear_dirty_for_io() (folio_mkclean() write-protects and"
+                    + " cleans every PTE that maps it), set PG_writeback, unlock, submit the write; the device"
+                    + " then writes the block from the folio as it is at that moment and ends writeback."
+                    + " Integrity writeback (fsync) waits for a folio already under writeback, the flusher skips it",
+            "mm/page-writeback.c write_cache_pages() / writeback_iter(), folio_clear_dirty_for_io(); mm/rmap.c"
+                    + " folio_mkclean(); folio_end_writeback()", "fsync, sync, msync, sync_file_range, flusher"),
+    FSYNC_ERRSEQ(Group.BASE, "fsync-errseq",
+            "fsync and fdatasync write back the file, wait, then report -EIO once for an error recorded in the"
+                    + " mapping (errseq_t wb_err) since the open file last reported one; fsync on tmpfs does nothing",
+            "mm/filemap.c file_check_and_advance_wb_err(); lib/errseq.c; mm/shmem.c noop_fsync", "fsync, msync"),
+    STABLE_PAGES(Group.BASE, "stable-pages",
+            "a CPU write through write(2) or page_mkwrite waits until writeback of the folio ends when the"
+                    + " device requires stable pages (integrity checksums); GUP holders and PTEs that are already"
+                    + " writable bypass the wait",
+            "mm/page-writeback.c folio_wait_stable() (wait_for_stable_page before 5.19); Jan Kara, seed 004"
+                    + " (\"stable-pages framework for DIF/DIX\")", "store, write"),
+    RECLAIM_FILE(Group.BASE, "reclaim-file",
+            "reclaim of a file folio (kswapd, MADV_PAGEOUT) skips it while locked, under writeback or dirty,"
+                    + " else unmaps every PTE, releases its buffers, and then removes it from the page cache only if"
+                    + " no unexpected reference remains; otherwise the folio stays cached, unmapped and without"
+                    + " buffers",
+            "mm/vmscan.c shrink_folio_list(): try_to_unmap(), filemap_release_folio(), __remove_mapping()"
+                    + " (folio_ref_freeze); Jan Kara, \"Filesystem crashes due to pages without buffers\" (2018)",
+            "kswapd, madvise pageout"),
+    EVICT_CLEAN(Group.BASE, "evict-clean",
+            "invalidate_mapping_pages() (POSIX_FADV_DONTNEED, drop_caches) evicts a folio only if it is clean,"
+                    + " not under writeback, not locked, not mapped and has no extra reference, checked before its"
+                    + " buffers are released",
+            "mm/truncate.c mapping_evict_folio() (invalidate_inode_page() before 5.19)", "fadvise, drop_caches"),
+    TRUNCATE(Group.BASE, "truncate",
+            "truncate and punch-hole unmap the range (private COW copies too), wait for writeback, drop the"
+                    + " buffers and remove each folio from the page cache whatever its references (a pinned folio"
+                    + " lives on as an orphan), and free the blocks; a fault beyond the new end of file is SIGBUS",
+            "mm/truncate.c truncate_pagecache(), truncate_inode_pages_range(); mm/memory.c"
+                    + " unmap_mapping_range(even_cows); mm/filemap.c filemap_fault() (VM_FAULT_SIGBUS past EOF)",
+            "truncate, punch"),
+    MADVISE_FILE(Group.BASE, "madvise",
+            "MADV_DONTNEED zaps the PTEs and keeps the VMA (the next touch faults: the zero page or the page"
+                    + " cache; a pinned page stays alive); MADV_PAGEOUT reclaims the file folios only this process"
+                    + " maps; MADV_COLD only reorders the LRU, which pinlab does not model",
+            "mm/madvise.c madvise_dontneed_single_vma(), madvise_cold_or_pageout_pte_range() -> reclaim_pages()",
+            "madvise"),
+    MMAP_FILE(Group.BASE, "mmap-file",
+            "mmap of a file: MAP_SHARED with PROT_WRITE of a file opened read-only fails with -EACCES (no"
+                    + " VM_MAYWRITE, so a later mprotect(PROT_WRITE) fails too); MAP_PRIVATE needs only read",
+            "mm/mmap.c do_mmap(): MAP_SHARED && !(file->f_mode & FMODE_WRITE) -> EACCES", "mmap, mprotect"),
+    DIO_FLUSH(Group.BASE, "dio-flush",
+            "O_DIRECT reads and writes first write back and wait for the dirty cached pages of their range",
+            "mm/filemap.c filemap_write_and_wait_range() via kiocb_write_and_wait() / kiocb_invalidate_pages()"
+                    + " (generic_file_direct_write() in 2.6)", "dio_read, dio_write"),
+    // ---- filesystems: the same under every policy --------------------------------------------------
+    EXT4_BUFFERS(Group.BASE, "ext4-buffers",
+            "ext4 keeps buffer heads on page-cache folios it may write: ->write_begin and ->page_mkwrite attach"
+                    + " them, a read does not (block size = page size), ext4_release_folio() frees clean ones",
+            "fs/ext4/inode.c ext4_page_mkwrite() -> block_page_mkwrite(); fs/buffer.c try_to_free_buffers()",
+            "store, write, writeback, reclaim"),
+    XFS_IOMAP(Group.BASE, "xfs-iomap",
+            "xfs writes back through iomap, which needs no per-folio state when the block size is the page size:"
+                    + " a dirty folio whose block is allocated is written whether or not page_mkwrite ran",
+            "fs/iomap/buffered-io.c iomap_writepage_map(); fs/xfs/xfs_aops.c xfs_map_blocks()",
+            "writeback"),
+    BTRFS_CSUM(Group.BASE, "btrfs-csum",
+            "btrfs computes data checksums when it submits a write and verifies them on read: a block whose data"
+                    + " changed after the checksum was computed fails the read with -EIO (\"csum failed\")",
+            "fs/btrfs/file-item.c btrfs_csum_one_bio(); fs/btrfs/inode.c btrfs_check_data_csum(); Liu Bo in"
+                    + " seed 004 (qemu with checksums)", "writeback, dio, read"),
+    BTRFS_WAIT_WRITEBACK(Group.BASE, "btrfs-wait-writeback",
+            "btrfs page_mkwrite and buffered writes wait for writeback of the folio to end, whatever the device"
+                    + " (btrfs gives its own pages stable contents)",
+            "fs/btrfs/file.c btrfs_page_mkwrite() (folio_wait_writeback), prepare_one_folio()", "store, write"),
+    BTRFS_FIXUP(Group.BASE, "btrfs-fixup",
+            "btrfs writeback of a folio dirtied without page_mkwrite (no private state, no reservation) hands it"
+                    + " to the COW fixup worker, which reserves space and writes it: the data is saved (6.15 rejects"
+                    + " it with -EUCLEAN only in CONFIG_BTRFS_EXPERIMENTAL builds)",
+            "fs/btrfs/inode.c btrfs_writepage_cow_fixup(), btrfs_writepage_fixup_worker(); 87826df0ec36"
+                    + " \"btrfs: delalloc for page dirtied out-of-band in fixup worker\"; 7ca3e84980ef (6.15,"
+                    + " experimental only)", "writeback"),
+    TMPFS_NO_WRITEBACK(Group.BASE, "tmpfs-no-writeback",
+            "tmpfs (shmem, memfd) pages live only in memory: no writeback, no page_mkwrite, no dirty tracking, so"
+                    + " a shared writable mapping is mapped writable at once and long-term writable pins are"
+                    + " allowed",
+            "mm/shmem.c (no ->page_mkwrite, shmem_writepage() only swaps); vma_needs_dirty_tracking() is false",
+            "store, gup, fsync"),
     // ---- write-fault reuse: exactly one ------------------------------------------------------------
     WP_REUSE_MAPCOUNT(Group.WP_REUSE, "wp-reuse-mapcount",
             "a write fault reuses an anonymous page when its mapcount (+ swapcount) is 1, ignoring extra"
@@ -108,6 +220,16 @@ public enum Rule {
                     + " fails) and copies it for the child; sharing any other page clears PG_anon_exclusive",
             "\"mm/rmap: split page_dup_rmap() into page_dup_file_rmap() and page_try_dup_anon_rmap()\" (5.19);"
                     + " mm/memory.c copy_present_pte()", "fork"),
+    // ---- ext4 and a dirty folio without buffers: exactly one -------------------------------------------
+    EXT4_BUG_NO_BUFFERS(Group.EXT4_NO_BUFFERS, "ext4-bug-no-buffers",
+            "ext4 writeback of a dirty folio without buffers hits a BUG (the kernel crashes)",
+            "fs/ext4/inode.c before cc5095747edf (page_buffers() BUG_ON in the writepage path); Jan Kara,"
+                    + " \"Filesystem crashes due to pages without buffers\" (2018)", "writeback"),
+    EXT4_WARN_NO_BUFFERS(Group.EXT4_NO_BUFFERS, "ext4-warn-no-buffers",
+            "ext4 writeback of a dirty folio without buffers warns (\"page %lu does not have buffers attached\"),"
+                    + " clears the dirty bit and skips it: the data never reaches the disk",
+            "cc5095747edf \"ext4: don't BUG if someone dirty pages without asking ext4 first\" (5.18)",
+            "writeback"),
     // ---- toggles -----------------------------------------------------------------------------------
     FOLL_PIN(Group.TOGGLE, "foll-pin",
             "pin_user_pages() exists: pins use FOLL_PIN and add GUP_PIN_COUNTING_BIAS (1024) to a small"
@@ -156,6 +278,94 @@ public enum Rule {
             "io_uring merged in 5.1 (get_user_pages_longterm(FOLL_WRITE)); \"fs/io_uring: set FOLL_PIN via"
                     + " pin_user_pages()\" (5.6); io_uring/rsrc.c io_pin_pages(): pin_user_pages_fast(FOLL_WRITE|"
                     + "FOLL_LONGTERM) (6.x)", "uring-register"),
+    GUP_LONGTERM_FSDAX(Group.TOGGLE, "gup-longterm-fsdax",
+            "a long-term GUP of a filesystem-DAX mapping fails (-EOPNOTSUPP): the kernel cannot revoke it when"
+                    + " the file is truncated",
+            "2bb6d2837083 \"mm: introduce get_user_pages_longterm\" (4.15); mm/gup.c check_vma_flags()"
+                    + " (FOLL_LONGTERM && vma_is_fsdax())", "gup"),
+    FOLL_LONGTERM(Group.TOGGLE, "foll-longterm",
+            "long-term pinning is the GUP flag FOLL_LONGTERM, checked per VMA in check_vma_flags(); before, it was"
+                    + " the separate entry point get_user_pages_longterm() with the same checks",
+            "932f4a630a69 \"mm/gup: replace get_user_pages_longterm() with FOLL_LONGTERM\" (5.2)", "gup"),
+    GUP_LONGTERM_FILE_WRITE(Group.TOGGLE, "gup-longterm-file-write",
+            "a FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE GUP of a shared file mapping that needs dirty tracking fails"
+                    + " with -EFAULT (writable_file_mapping_allowed()); short-term pins and tmpfs are still allowed",
+            "Lorenzo Stoakes, \"mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings\""
+                    + " (6.5)", "gup, uring-register"),
+    STABLE_WRITES_QUEUE(Group.TOGGLE, "stable-writes-queue",
+            "whether a file needs stable pages comes from the superblock flag SB_I_STABLE_WRITES, set from the"
+                    + " block queue's QUEUE_FLAG_STABLE_WRITES, instead of the BDI capability; for files on a"
+                    + " filesystem the answer is the same (raw block-device access, which pinlab does not model,"
+                    + " lost it until the per-mapping flag)",
+            "1cb039f3dc16 \"bdi: replace BDI_CAP_STABLE_WRITES with a queue and a sb flag\" (5.10)",
+            "store, write"),
+    DIO_INVALIDATE_BEFORE(Group.TOGGLE, "dio-invalidate-before",
+            "an O_DIRECT write invalidates its range in the page cache before the I/O"
+                    + " (invalidate_inode_pages2_range(), which ignores the refcount, so a pinned clean folio leaves"
+                    + " the cache); a folio that is dirty again or whose buffers cannot be released makes the"
+                    + " write fall back to buffered I/O",
+            "mm/filemap.c kiocb_invalidate_pages() (6.5; generic_file_direct_write() before); Matthew Wilcox in"
+                    + " seed 002 (\"tossed out of the page cache _before_ an O_DIRECT write starts\")",
+            "dio_write"),
+    DIO_INVALIDATE_AFTER(Group.TOGGLE, "dio-invalidate-after",
+            "an O_DIRECT write invalidates its range again after it completes, so that buffered readers see the"
+                    + " new data; a folio that cannot be invalidated stays, stale",
+            "mm/filemap.c kiocb_invalidate_post_direct_write() (6.5; iomap_dio_complete() and"
+                    + " generic_file_direct_write() before); Jerome Glisse in seed 002 (\"tossed after O_DIRECT"
+                    + " starts\")", "dio_complete"),
+    DIO_WARN_STALE(Group.TOGGLE, "dio-warn-stale-pagecache",
+            "when the invalidation after an O_DIRECT write fails, the kernel logs \"Page cache invalidation"
+                    + " failure on direct I/O\" and records -EIO in the mapping, so the next fsync reports it",
+            "5a9d929d6e13 \"iomap: report collisions between directio and buffered writes to userspace\";"
+                    + " mm/filemap.c dio_warn_stale_pagecache()", "dio_complete, fsync"),
+    RECLAIM_SKIP_PINNED(Group.TOGGLE, "reclaim-skip-pinned",
+            "reclaim keeps a folio that may be DMA-pinned (refcount >= 1024, FOLL_PIN) once it is unmapped, before"
+                    + " releasing its buffers; FOLL_GET references are not seen",
+            "d824ec2a1546 \"mm: do not reclaim private data from pinned page\" (Jan Kara, 6.4); mm/vmscan.c"
+                    + " shrink_folio_list(): folio_maybe_dma_pinned() -> activate_locked", "kswapd, madvise pageout"),
+    EVICT_REFCOUNT_FIRST(Group.TOGGLE, "evict-refcount-first",
+            "mapping_evict_folio() checks the refcount before releasing buffers, so fadvise DONTNEED and"
+                    + " drop_caches leave a referenced folio alone; before, invalidate_inode_page() checked only"
+                    + " page_mapped(), released the buffers of an unmapped pinned page, and then failed to remove it",
+            "Matthew Wilcox's folio conversion of mm/truncate.c (5.18): mapping_evict_folio(); 4.x"
+                    + " invalidate_inode_page()", "fadvise, drop_caches"),
+    DAX_BREAK_LAYOUTS(Group.TOGGLE, "dax-break-layouts",
+            "truncate and punch-hole of a filesystem-DAX file wait while a page of the range is still referenced"
+                    + " for DMA (dax_layout_busy_page()); before, the pages were freed under the DMA",
+            "Dan Williams, \"mm, fs, dax: handle layout changes to pinned dax mappings\" (4.18)",
+            "truncate, punch"),
+    MADV_PAGEOUT(Group.TOGGLE, "madv-pageout",
+            "MADV_PAGEOUT and MADV_COLD exist; without them madvise() fails with -EINVAL",
+            "1a4e58cce84e \"mm: introduce MADV_PAGEOUT\" and 9c276cc65a58 \"mm: introduce MADV_COLD\" (5.4)",
+            "madvise"),
+    BTRFS_DIO_BUFFERED(Group.TOGGLE, "btrfs-dio-csum-buffered",
+            "an O_DIRECT write to a btrfs file with data checksums is done as a buffered write, so user space"
+                    + " changing the buffer during the I/O cannot make the checksum wrong",
+            "Qu Wenruo, \"btrfs: always fallback to buffered write if the inode requires checksum\"", "dio_write"),
+    // ---- proposals from the threads: never part of a linux preset ------------------------------------
+    KARA_BLOCK(Group.PROPOSAL, "kara-block",
+            "proposal: page_mkclean(), writeback, reclaim's unmapping and page-cache invalidation wait while a"
+                    + " folio is GUP-referenced; a long-term pin that is never released makes them wait for ever",
+            "Jan Kara, seed 004, option (a): \"block page_mkclean() until they are dropped\"; \"blocking e.g."
+                    + " writeback for hours ... simply is not acceptable\"", "writeback, reclaim, dio, truncate"),
+    KARA_BOUNCE(Group.PROPOSAL, "kara-bounce",
+            "proposal: a long-term GUP of a shared file page gets a bounce page, a copy; set_page_dirty_lock() at"
+                    + " release copies it into the page cache through the filesystem, so the file shows the data"
+                    + " only then, and the device does not see later CPU writes",
+            "Jan Kara, seed 004, option (c): \"bounce pages ... copied into page cache at set_page_dirty_lock()"
+                    + " time\"", "gup, release"),
+    KARA_TOLERATE(Group.PROPOSAL, "kara-tolerate",
+            "proposal: filesystems accept a dirty folio that appeared without page_mkwrite: writeback attaches"
+                    + " buffers again (the block was reserved when the page was first written) and writes it",
+            "Jan Kara, seed 004, option (b): \"make sure filesystems are prepared for dirty pages suddenly"
+                    + " appearing in files\"", "writeback"),
+    REVOCABLE(Group.PROPOSAL, "revocable",
+            "proposal: long-term device mappings are ODP-style: the device holds a plain reference that an"
+                    + " MMU-notifier invalidation (writeback's page_mkclean, unmapping, COW, truncate) makes it drop,"
+                    + " dirtying the page if it could write; its next access faults the current page in again",
+            "Documentation/core-api/pin_user_pages.rst CASE 3 (mmu notifier registration); rdma-core ODP;"
+                    + " Jan Kara, seed 004 (\"require that RDMA users provide a way to revoke access\")",
+            "gup, dma, writeback, reclaim"),
     GUP_ANON_ZERO_PAGE(Group.TOGGLE, "gup-anon-zero-page",
             "a read-only GUP of untouched private anonymous memory returns the zero page without filling the"
                     + " PTE (FOLL_ANON)",
@@ -170,8 +380,22 @@ public enum Rule {
         WP_REUSE,
         /** What fork does with anonymous pages that may be pinned. */
         FORK_PINNED,
+        /** What ext4 writeback does with a dirty folio that has no buffers. */
+        EXT4_NO_BUFFERS,
         /** Independent switches. */
-        TOGGLE
+        TOGGLE,
+        /** A proposal from the threads, applied as an overlay on a linux preset ({@code linux-5.8+kara-block}). */
+        PROPOSAL;
+
+        /** Returns whether a policy must enable exactly one rule of this group. */
+        public boolean choice() {
+            return this != BASE && this != TOGGLE && this != PROPOSAL;
+        }
+
+        /** Returns whether a rule of this group can be switched off on its own. */
+        public boolean switchable() {
+            return this == TOGGLE || this == PROPOSAL;
+        }
     }
 
     private final Group group;

@@ -122,8 +122,7 @@ final class Executor {
             case Op.Munmap m -> send(ch, p, "munmap " + m.vma() + " " + pages(m.vma()));
             case Op.Mremap m -> send(ch, p, "mremap " + m.vma() + " " + pages(m.vma()) + " " + m.to());
             case Op.Mprotect m -> send(ch, p, "mprotect " + m.vma() + " " + pages(m.vma()) + " " + prot(m.prot()));
-            case Op.Madvise m -> send(ch, p, "madvise " + m.vma() + " " + pages(m.vma()) + " "
-                    + (m.dontfork() ? "dontfork" : "dofork"));
+            case Op.Madvise m -> send(ch, p, "madvise " + m.vma() + " " + pages(m.vma()) + " " + m.advice().word());
             case Op.Exit e -> {
                 JsonNode r = agent.request("send " + ch + " exit");
                 died(p, r);
@@ -162,12 +161,27 @@ final class Executor {
             }
             case Op.Signal s -> { }
             case Op.Await a -> { }
+            case Op.Read x -> unplanned(x);
+            case Op.Write x -> unplanned(x);
+            case Op.Fsync x -> unplanned(x);
+            case Op.Sync x -> unplanned(x);
+            case Op.Msync x -> unplanned(x);
+            case Op.SyncFileRange x -> unplanned(x);
+            case Op.Truncate x -> unplanned(x);
+            case Op.Punch x -> unplanned(x);
+            case Op.Fadvise x -> unplanned(x);
+            case Op.DropCaches x -> unplanned(x);
+            case Op.DmaTransfer x -> unplanned(x);
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
                     exec(o, t, p, ch);
                 }
             }
         }
+    }
+
+    private static void unplanned(Op op) {
+        throw new IllegalStateException("the replay plan does not map '" + op.text() + "' onto the agent");
     }
 
     private void gup(Op.Gup g, int t, int p, int ch) throws AgentException {
@@ -444,6 +458,9 @@ final class Executor {
                         .asInt();
             }
             case Term.HolderCell h -> dmaRead(h.holder(), h.cell(), -1);
+            case Term.Disk d -> throw new IllegalStateException("the replay plan does not map " + d.text());
+            case Term.Cache c -> throw new IllegalStateException("the replay plan does not map " + c.text());
+            case Term.FileRead r -> throw new IllegalStateException("the replay plan does not map " + r.text());
         };
     }
 

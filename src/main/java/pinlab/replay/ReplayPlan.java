@@ -128,6 +128,15 @@ public final class ReplayPlan {
                         + " page; give dio_read a one-page range (dio_read d buf P 1)"));
             }
         }
+        for (Scenario.FileDecl f : sc.files()) {
+            if (!f.anonymous()) {
+                problems.add(new Problem(f.line(), "file " + f.name(), "files are not mapped onto the agent yet"));
+            }
+        }
+        for (Scenario.DaemonDecl d : sc.daemons()) {
+            problems.add(new Problem(d.line(), "daemon " + d.name(), "kernel daemons are not mapped onto the agent"
+                    + " yet"));
+        }
         checkCondition(sc, real, problems);
         Scenario merged = merge(sc, real, problems);
         return new ReplayPlan(merged, problems, real, dioCell);
@@ -235,7 +244,7 @@ public final class ReplayPlan {
         }
         return new Scenario(sc.name(), sc.title(), sc.sources(), sc.topic(), sc.failure(), sc.file(), sc.text(),
                 sc.processes(),
-                sc.initialProcesses(), sc.vmas(), sc.spacePages(), sc.holders(), sc.signals(), sc.setup(),
+                sc.initialProcesses(), sc.vmas(), sc.files(), sc.daemons(), sc.holders(), sc.signals(), sc.setup(),
                 List.copyOf(threads), sc.condition(), sc.locations(), sc.expectations());
     }
 }

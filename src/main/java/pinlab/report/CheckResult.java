@@ -32,6 +32,9 @@ import java.util.List;
  * @param depth length of the longest shortest run
  * @param millis time spent
  * @param collisionProbability estimated chance that a fingerprint collision hid a state
+ * @param kernelEvents what the kernel reported in some final state, as matrix labels in a fixed order
+ *     ({@code CRASH} for a BUG, {@code WARN} for a warning in the log, {@code CSUM} for a checksum failure,
+ *     {@code EIO} for an fsync that returned -EIO)
  */
 public record CheckResult(String scenario, String file, String title, List<String> sources, String topic,
         String failure, String policy,
@@ -39,7 +42,7 @@ public record CheckResult(String scenario, String file, String title, List<Strin
         List<OutcomeRow> outcomes, List<ViolationRow> violations, Trace witness, Expected expected, Boolean matches,
         boolean complete, String stopReason, long states, long transitions, long finalStates, long refusedFinals,
         int depth,
-        long millis, double collisionProbability) {
+        long millis, double collisionProbability, List<String> kernelEvents) {
 
     /**
      * One reachable outcome.
@@ -82,8 +85,9 @@ public record CheckResult(String scenario, String file, String title, List<Strin
 
     /**
      * Returns what a matrix cell says: INCOMPLETE; the violation kinds (STALL, UAF, ...); REFUSED when the
-     * kernel refused a GUP in every final state; the failure (DATA LOSS, ...) when the failing side is
-     * reachable; else SAFE. Scenarios without a failure meaning show the observation instead.
+     * kernel refused a GUP in every final state; the kernel events of any final state (CRASH, WARN, CSUM, EIO),
+     * joined with the failure (DATA LOSS, ...) when the failing side is reachable; else SAFE. Scenarios without a
+     * failure meaning show the observation instead of the failure.
      */
     public String cell() {
         if (!complete) {
@@ -96,10 +100,12 @@ public record CheckResult(String scenario, String file, String title, List<Strin
         if (finalStates > 0 && refusedFinals == finalStates) {
             return "REFUSED";
         }
-        if (failure == null) {
-            return observation;
+        String result = failure == null ? observation : failing() ? failure : null;
+        List<String> parts = new java.util.ArrayList<>(kernelEvents);
+        if (result != null) {
+            parts.add(result);
         }
-        return failing() ? failure : "SAFE";
+        return parts.isEmpty() ? "SAFE" : String.join(" + ", parts);
     }
 
     /** Returns the verdict: OK, MISMATCH, INCOMPLETE, VIOLATION (unexpected, no expectation) or UNCHECKED. */

@@ -206,7 +206,8 @@ final class HtmlDetail {
         if (t == null) {
             return;
         }
-        int n = t.threads().size();
+        List<Integer> cols = t.columns();
+        int n = cols.size();
         sb.append("<section class=\"trace ").append(cls).append("\" data-steps=\"").append(t.steps().size())
                 .append("\">\n<h3>").append(esc(what));
         if (!why.isEmpty()) {
@@ -216,7 +217,7 @@ final class HtmlDetail {
                 .append(")</span></h3>\n");
         sb.append("<div class=\"lanes-wrap\"><table class=\"lanes\">\n<thead><tr><th class=\"n\">#</th>");
         for (int i = 0; i < n; i++) {
-            String col = t.threads().get(i);
+            String col = t.threads().get(cols.get(i));
             String owner = threadOwner(col);
             sb.append("<th class=\"lane-h t").append(i % 8).append(owner.equals("device") ? " dev" : "")
                     .append("\">").append(esc(threadName(col))).append(" <small>").append(esc(owner))
@@ -232,7 +233,7 @@ final class HtmlDetail {
             sb.append("<tr class=\"st\" data-step=\"").append(k).append("\" data-line=\"").append(s.line())
                     .append("\"><td class=\"n\">").append(k).append("</td>");
             for (int i = 0; i < n; i++) {
-                if (i == s.thread()) {
+                if (cols.get(i) == s.thread()) {
                     sb.append("<td class=\"lane on t").append(i % 8).append("\"><span class=\"op\" title=\"line ")
                             .append(s.line()).append("\">").append(esc(s.op())).append("</span></td>");
                 } else {

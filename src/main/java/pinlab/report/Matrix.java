@@ -43,7 +43,7 @@ public record Matrix(List<String> policies, List<Row> rows, List<RuleInfo> rules
     /** Returns a result's label, with {@code *} if the failure happens in every final state. */
     public static String resultText(CheckResult c) {
         String s = c.cell();
-        if (c.complete() && c.violations().isEmpty() && c.failure() != null && s.equals(c.failure())
+        if (c.complete() && c.violations().isEmpty() && c.failure() != null && s.endsWith(c.failure())
                 && c.alwaysFailing()) {
             s += "*";
         }

@@ -82,12 +82,13 @@ public final class TextReport {
         for (String l : t.initial()) {
             sb.append("    ").append(l).append('\n');
         }
-        int n = t.threads().size();
+        List<Integer> cols = t.columns();
+        int n = cols.size();
         List<String[]> rows = new ArrayList<>();
         String[] head = new String[n + 3];
         head[0] = "#";
         for (int i = 0; i < n; i++) {
-            head[i + 1] = t.threads().get(i);
+            head[i + 1] = t.threads().get(cols.get(i));
         }
         head[n + 1] = "rule";
         head[n + 2] = "what changed";
@@ -104,7 +105,7 @@ public final class TextReport {
                 java.util.Arrays.fill(row, "");
                 if (line == 0) {
                     row[0] = Integer.toString(k);
-                    row[s.thread() + 1] = s.op();
+                    row[cols.indexOf(s.thread()) + 1] = s.op();
                 }
                 row[n + 1] = line < s.rules().size() ? s.rules().get(line) : "";
                 row[n + 2] = line < detail.size() ? detail.get(line) : "";

@@ -5,14 +5,29 @@ import java.util.List;
 /**
  * A run of a scenario, step by step, as a kernel developer would explain it.
  *
- * @param threads thread names with their process, e.g. {@code T0 (P)}; one column each in tables
+ * @param threads actor names: the scenario's threads with their process, e.g. {@code T0 (P)}, then the kernel's
+ *     daemons and disks; one column each in tables
+ * @param scenarioThreads how many of {@code threads} are the scenario's own (the rest get a column only if they
+ *     step)
  * @param initial the state after setup, one line per page table, folio and holder
  * @param steps the steps
  * @param last the state at the end, same form as {@code initial}
  * @param start the state after setup, typed
  */
-public record Trace(List<String> threads, List<String> initial, List<Step> steps, List<String> last,
-        Snapshot start) {
+public record Trace(List<String> threads, int scenarioThreads, List<String> initial, List<Step> steps,
+        List<String> last, Snapshot start) {
+
+    /** Returns the indices of the columns to show: every scenario thread, and each kernel actor that steps. */
+    public List<Integer> columns() {
+        List<Integer> out = new java.util.ArrayList<>();
+        for (int a = 0; a < threads.size(); a++) {
+            int actor = a;
+            if (a < scenarioThreads || steps.stream().anyMatch(s -> s.thread() == actor)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
 
     /**
      * The whole state at one point, typed, for pictures (the HTML timeline).

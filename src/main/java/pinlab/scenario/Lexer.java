@@ -71,7 +71,7 @@ final class Lexer {
             if (Character.isLetter(c) || c == '_') {
                 i++;
                 while (i < n && (Character.isLetterOrDigit(src.charAt(i)) || src.charAt(i) == '_'
-                        || src.charAt(i) == '-' || src.charAt(i) == '.')) {
+                        || src.charAt(i) == '-' || src.charAt(i) == '.' || src.charAt(i) == '+')) {
                     i++;
                 }
                 col += i - start;

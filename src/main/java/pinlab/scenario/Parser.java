@@ -41,11 +41,14 @@ public final class Parser {
     private int declaredProcesses;
     private final Map<String, Integer> vmaIndex = new LinkedHashMap<>();
     private final List<Integer> vmaPages = new ArrayList<>();
-    private final List<Integer> spacePages = new ArrayList<>();
+    private final List<Scenario.FileDecl> files = new ArrayList<>();
+    private final Map<String, Integer> fileIndex = new LinkedHashMap<>();
+    private final List<Scenario.DaemonDecl> daemons = new ArrayList<>();
     private final Map<String, Integer> holderIndex = new LinkedHashMap<>();
     private final List<HolderKind> holderKinds = new ArrayList<>();
     private final List<Integer> holderSlots = new ArrayList<>();
     private final Map<Integer, Token> holderGup = new HashMap<>();
+    private final Map<Integer, Op.Gup> holderFileIo = new HashMap<>();
     private final List<Token> holderCellUses = new ArrayList<>();
     private final List<int[]> holderCellChecks = new ArrayList<>();
     private final List<String> signals = new ArrayList<>();
@@ -172,8 +175,8 @@ public final class Parser {
             Token t = peek();
             if (t.kind() != Kind.IDENT && !t.is("~")) {
                 throw err(t, "PL004", "expected a section keyword but found " + describe(t),
-                        "sections: name, title, source, topic, failure, process, holder, setup, thread, exists, ~exists,"
-                                + " forall, locations, expect");
+                        "sections: name, title, source, topic, failure, process, holder, file, memfd, daemon, setup,"
+                                + " thread, exists, ~exists, forall, locations, expect");
             }
             switch (t.text()) {
                 case "name" -> {
@@ -225,6 +228,14 @@ public final class Parser {
                 case "holder" -> {
                     next();
                     holderDecl();
+                }
+                case "file", "memfd" -> {
+                    next();
+                    fileDecl(t);
+                }
+                case "daemon" -> {
+                    next();
+                    daemonDecl(t);
                 }
                 case "setup" -> {
                     next();
@@ -288,7 +299,7 @@ public final class Parser {
                 Math.max(1, holderSlots.get(i)))));
         return new Scenario(name, title, List.copyOf(sources), topic, failure, file, src, List.copyOf(processes),
                 declaredProcesses,
-                vmas, List.copyOf(spacePages), holders, List.copyOf(signals), List.copyOf(setup), List.copyOf(threads),
+                vmas, List.copyOf(files), List.copyOf(daemons), holders, List.copyOf(signals), List.copyOf(setup), List.copyOf(threads),
                 condition, List.copyOf(locations), List.copyOf(expectations));
     }
 
@@ -329,10 +340,118 @@ public final class Parser {
     }
 
     private void checkFreshName(Token n) throws ScenarioException {
-        if (holderIndex.containsKey(n.text()) || vmaIndex.containsKey(n.text())) {
-            throw err(n, "PL010", "'" + n.text() + "' is already a " + (vmaIndex.containsKey(n.text())
-                    ? "mapping" : "holder") + " name", "mappings and holders share one namespace");
+        if (holderIndex.containsKey(n.text()) || vmaIndex.containsKey(n.text()) || fileIndex.containsKey(n.text())) {
+            String what = vmaIndex.containsKey(n.text()) ? "mapping" : fileIndex.containsKey(n.text()) ? "file"
+                    : "holder";
+            throw err(n, "PL010", "'" + n.text() + "' is already a " + what + " name",
+                    "mappings, files and holders share one namespace");
         }
+    }
+
+    /** {@code file F on FS [size N] [sparse] [ro] [stable]}, or {@code memfd M [size N]}. */
+    private void fileDecl(Token kw) throws ScenarioException {
+        Token n = ident("a file name");
+        checkFreshName(n);
+        pinlab.model.FileSystem fs = pinlab.model.FileSystem.TMPFS;
+        if (kw.is("file")) {
+            Token on = next();
+            if (!on.is("on")) {
+                throw err(on, "PL003", "expected 'on' and a filesystem but found " + describe(on),
+                        "write: file " + n.text() + " on ext4 size 1");
+            }
+            Token f = ident("a filesystem (ext4, xfs, btrfs, tmpfs, fsdax)");
+            fs = pinlab.model.FileSystem.byId(f.text());
+            if (fs == null) {
+                throw err(f, "PL033", "unknown filesystem '" + f.text() + "'", "filesystems: ext4, xfs, btrfs, tmpfs,"
+                        + " fsdax");
+            }
+        }
+        int pages = 1;
+        boolean sparse = false;
+        boolean ro = false;
+        boolean stable = false;
+        while (peek().kind() == Kind.IDENT) {
+            Token o = next();
+            switch (o.text()) {
+                case "size" -> pages = number("the size in pages", 1, 8);
+                case "sparse" -> sparse = true;
+                case "ro" -> ro = true;
+                case "stable" -> stable = true;
+                default -> throw err(o, "PL003", "unknown file option '" + o.text() + "'",
+                        "options: size N, sparse, ro, stable");
+            }
+            if ((sparse || stable) && !fs.onDisk()) {
+                throw err(o, "PL034", "'" + o.text() + "' needs a file on a disk; " + fs.id() + " has none",
+                        "use ext4, xfs or btrfs");
+            }
+        }
+        fileIndex.put(n.text(), files.size());
+        files.add(new Scenario.FileDecl(n.text(), fs, pages, sparse, ro, stable, false, n.line()));
+    }
+
+    /** {@code daemon NAME: writeback F [PAGE] | reclaim F [PAGE] | drop_caches} then {@code [bound N]}. */
+    private void daemonDecl(Token kw) throws ScenarioException {
+        Token n = ident("a daemon name");
+        for (Scenario.DaemonDecl d : daemons) {
+            if (d.name().equals(n.text())) {
+                throw err(n, "PL010", "daemon '" + n.text() + "' is declared twice", null);
+            }
+        }
+        if (threadIndexOf(n.text()) >= 0) {
+            throw err(n, "PL010", "'" + n.text() + "' is already a thread name", null);
+        }
+        expect(":");
+        Token w = ident("the daemon's work (writeback, reclaim, drop_caches)");
+        Scenario.DaemonWork work = switch (w.text()) {
+            case "writeback" -> Scenario.DaemonWork.WRITEBACK;
+            case "reclaim" -> Scenario.DaemonWork.RECLAIM;
+            case "drop_caches" -> Scenario.DaemonWork.DROP_CACHES;
+            default -> throw err(w, "PL035", "unknown daemon work '" + w.text() + "'",
+                    "daemons: writeback F (the flusher), reclaim F (kswapd), drop_caches");
+        };
+        int file = -1;
+        int page = -1;
+        if (work != Scenario.DaemonWork.DROP_CACHES) {
+            Token f = ident("a file name");
+            file = fileRef(f);
+            Scenario.FileDecl fd = files.get(file);
+            if (work == Scenario.DaemonWork.WRITEBACK && !fd.fs().onDisk()) {
+                throw err(f, "PL034", "file '" + f.text() + "' is on " + fd.fs().id() + ", which has no writeback",
+                        null);
+            }
+            if (peek().kind() == Kind.NUMBER) {
+                page = number("a page", 0, fd.pages() - 1);
+            }
+        }
+        int bound = 0;
+        if (peek().is("bound")) {
+            next();
+            bound = number("the bound (runs)", 1, 15);
+        }
+        daemons.add(new Scenario.DaemonDecl(n.text(), work, file, page, bound, kw.line()));
+    }
+
+    private int fileRef(Token f) throws ScenarioException {
+        Integer i = fileIndex.get(f.text());
+        if (i == null) {
+            throw err(f, "PL036", "unknown file '" + f.text() + "'", "declare it above: file " + f.text()
+                    + " on ext4 size 1");
+        }
+        return i;
+    }
+
+    /** Parses {@code [i]} after a file name: a cell of the file (two per page). */
+    private int fileCell(int file) throws ScenarioException {
+        expect("[");
+        Token t = peek();
+        int cells = files.get(file).pages() * Folio.CELLS;
+        int c = number("a cell index", 0, Integer.MAX_VALUE);
+        if (c >= cells) {
+            throw err(t, "PL015", "cell " + c + " is beyond file '" + files.get(file).name() + "' ("
+                    + files.get(file).pages() + " page(s), " + cells + " cells)", null);
+        }
+        expect("]");
+        return c;
     }
 
     private int processRef(Token t) {
@@ -479,6 +598,15 @@ public final class Parser {
                     case "shared" -> true;
                     default -> throw err(kind, "PL003", "expected private or shared", null);
                 };
+                int fileNo = -1;
+                int pgoff = 0;
+                if (peek().kind() == Kind.IDENT) {
+                    Token f = next();
+                    fileNo = fileRef(f);
+                    if (peek().kind() == Kind.NUMBER) {
+                        pgoff = number("the file page to map from", 0, files.get(fileNo).pages() - 1);
+                    }
+                }
                 Integer existing = vmaIndex.get(v.text());
                 if (existing == null) {
                     checkFreshName(v);
@@ -489,14 +617,77 @@ public final class Parser {
                     throw err(v, "PL026", "mapping '" + v.text() + "' was mmapped with " + vmaPages.get(existing)
                             + " page(s) before", "use one size per mapping name");
                 }
-                int space = -1;
-                if (shared) {
-                    space = spacePages.size();
-                    spacePages.add(pages);
+                int space = fileNo;
+                if (shared && fileNo < 0) {
+                    space = files.size();
+                    files.add(new Scenario.FileDecl("shmem" + space, pinlab.model.FileSystem.TMPFS, pages, false,
+                            false, false, true, line));
                 }
                 needMm(proc, w, "mmap");
+                return new Op.Mmap(line, text, reg, existing, prot, shared, space, fileNo >= 0, pgoff);
+            }
+            case "read", "write" -> {
+                Token f = ident("a file name");
+                int fileNo = fileRef(f);
+                int cell = fileCell(fileNo);
+                needMm(proc, w, word);
+                if (word.equals("read")) {
+                    return new Op.Read(line, text, reg, fileNo, cell);
+                }
+                expect("=");
+                int value = number("a value", 0, Folio.MAX_VALUE);
+                return new Op.Write(line, text, reg, fileNo, cell, value);
+            }
+            case "fsync", "fdatasync", "fadvise" -> {
+                Token f = ident("a file name");
+                int fileNo = fileRef(f);
+                needMm(proc, w, word);
+                if (word.equals("fadvise")) {
+                    Token adv = ident("dontneed");
+                    if (!adv.is("dontneed")) {
+                        throw err(adv, "PL003", "expected dontneed (POSIX_FADV_DONTNEED)", null);
+                    }
+                    return new Op.Fadvise(line, text, reg, fileNo);
+                }
+                return new Op.Fsync(line, text, reg, fileNo, word.equals("fdatasync"));
+            }
+            case "sync", "drop_caches" -> {
+                needMm(proc, w, word);
                 noReg(reg, w);
-                return new Op.Mmap(line, text, existing, prot, shared, space);
+                return word.equals("sync") ? new Op.Sync(line, text) : new Op.DropCaches(line, text);
+            }
+            case "msync" -> {
+                Token v = ident("a mapping name");
+                boolean sync = true;
+                if (peek().is("async") || peek().is("sync")) {
+                    sync = next().is("sync");
+                }
+                needMm(proc, w, word);
+                return new Op.Msync(line, text, reg, vmaRef(v), sync);
+            }
+            case "sync_file_range", "punch" -> {
+                Token f = ident("a file name");
+                int fileNo = fileRef(f);
+                int fp = files.get(fileNo).pages();
+                int lo = 0;
+                int count = fp;
+                if (peek().kind() == Kind.NUMBER) {
+                    lo = number("the first page", 0, fp - 1);
+                    count = 1;
+                    if (peek().kind() == Kind.NUMBER) {
+                        count = number("the page count", 1, fp - lo);
+                    }
+                }
+                needMm(proc, w, word);
+                return word.equals("punch") ? new Op.Punch(line, text, reg, fileNo, lo, count)
+                        : new Op.SyncFileRange(line, text, reg, fileNo, lo, count);
+            }
+            case "truncate" -> {
+                Token f = ident("a file name");
+                int fileNo = fileRef(f);
+                int to = number("the new size in pages", 0, files.get(fileNo).pages());
+                needMm(proc, w, word);
+                return new Op.Truncate(line, text, reg, fileNo, to);
             }
             case "munmap" -> {
                 Token v = ident("a mapping name");
@@ -534,15 +725,19 @@ public final class Parser {
             }
             case "madvise" -> {
                 Token v = ident("a mapping name");
-                Token adv = ident("dontfork or dofork");
-                boolean dontfork = switch (adv.text()) {
-                    case "dontfork" -> true;
-                    case "dofork" -> false;
-                    default -> throw err(adv, "PL003", "expected dontfork or dofork", null);
-                };
+                Token adv = ident("an advice (dontfork, dofork, dontneed, pageout, cold)");
+                Op.Advice advice = null;
+                for (Op.Advice a : Op.Advice.values()) {
+                    if (a.word().equals(adv.text())) {
+                        advice = a;
+                    }
+                }
+                if (advice == null) {
+                    throw err(adv, "PL003", "expected dontfork, dofork, dontneed, pageout or cold", null);
+                }
                 needMm(proc, w, word);
                 noReg(reg, w);
-                return new Op.Madvise(line, text, vmaRef(v), dontfork);
+                return new Op.Madvise(line, text, vmaRef(v), advice);
             }
             case "exit" -> {
                 needMm(proc, w, word);
@@ -579,6 +774,23 @@ public final class Parser {
                     case "dma" -> needKind(h, kind, HolderKind.DEVICE, HolderKind.DIO);
                     case "read_fixed" -> needKind(h, kind, HolderKind.RING);
                     default -> needKind(h, kind, HolderKind.PIPE);
+                }
+                Op.Gup fileIo = holderFileIo.get(holder);
+                if (fileIo != null) {
+                    boolean endsHere = peek().kind() == Kind.NEWLINE || peek().kind() == Kind.EOF || peek().is(";")
+                            || peek().is("}");
+                    if (!word.equals("dma") || !endsHere) {
+                        throw err(h, "PL037", "holder '" + h.text() + "' does O_DIRECT I/O on file '"
+                                + files.get(fileIo.io().file()).name() + "': its data comes from the file",
+                                "write: dma " + h.text() + " (the device transfers the whole request)");
+                    }
+                    noReg(reg, w);
+                    return new Op.DmaTransfer(line, text, holder);
+                }
+                if (word.equals("dma") && kind == HolderKind.DIO && !peek().is("[")) {
+                    throw err(peek(), "PL003", "a dma on an O_DIRECT request without a file names a cell:"
+                            + " dma " + h.text() + "[0] = 7", "or give the request a file: dio_read " + h.text()
+                            + " buf from F");
                 }
                 expect("[");
                 Token cellTok = peek();
@@ -645,8 +857,9 @@ public final class Parser {
             }
             default -> throw err(w, "PL025", "unknown operation '" + word + "'",
                     "operations: mmap munmap mremap mprotect madvise exit fork pin get vmsplice uring_register dio_read"
-                            + " dio_write dma read_fixed pipe release dio_complete uring_unregister wait signal await,"
-                            + " NAME[i] = v (store), r = NAME[i] (load)");
+                            + " dio_write dma read_fixed pipe release dio_complete uring_unregister wait signal await"
+                            + " read write fsync fdatasync sync msync sync_file_range truncate punch fadvise"
+                            + " drop_caches, NAME[i] = v (store), r = NAME[i] (load)");
         }
     }
 
@@ -703,7 +916,7 @@ public final class Parser {
                 count = number("the page count", 1, pages - first);
             }
         }
-        while (peek().kind() == Kind.IDENT) {
+        while (peek().kind() == Kind.IDENT && !peek().is("from") && !peek().is("to")) {
             Token f = next();
             boolean flagOk = word.equals("pin") || word.equals("get");
             int bit = switch (f.text()) {
@@ -722,7 +935,30 @@ public final class Parser {
             flags |= bit;
         }
         holderSlots.set(holder, Math.max(holderSlots.get(holder), count));
-        return new Op.Gup(line, text, reg, holder, vma, first, count, via, flags);
+        Op.FileIo io = null;
+        if ((word.equals("dio_read") && peek().is("from")) || (word.equals("dio_write") && peek().is("to"))) {
+            next();
+            Token f = ident("a file name");
+            int fileNo = fileRef(f);
+            Scenario.FileDecl fd = files.get(fileNo);
+            int at = 0;
+            if (peek().kind() == Kind.NUMBER) {
+                at = number("the file page", 0, fd.pages() - 1);
+            }
+            if (at + count > fd.pages()) {
+                throw err(f, "PL015", "the request covers file pages " + at + ".." + (at + count - 1) + " but '"
+                        + f.text() + "' has " + fd.pages() + " page(s)", null);
+            }
+            io = new Op.FileIo(fileNo, at, word.equals("dio_write"));
+        } else if (peek().is("from") || peek().is("to")) {
+            throw err(peek(), "PL003", word + " takes '" + (word.equals("dio_read") ? "from" : "to")
+                    + " FILE', not '" + peek().text() + "'", null);
+        }
+        Op.Gup g = new Op.Gup(line, text, reg, holder, vma, first, count, via, flags, io);
+        if (io != null) {
+            holderFileIo.put(holder, g);
+        }
+        return g;
     }
 
     private void needKind(Token h, HolderKind kind, HolderKind... ok) throws ScenarioException {
@@ -965,11 +1201,10 @@ public final class Parser {
         }
         if (t.is("-")) {
             Token e = ident("an errno name such as EFAULT");
-            int v = switch (e.text()) {
-                case "EFAULT" -> Kernel.EFAULT;
-                case "ENOSYS" -> Kernel.ENOSYS;
-                default -> throw err(e, "PL017", "unknown errno '" + e.text() + "'", "known: EFAULT, ENOSYS");
-            };
+            int v = Kernel.errnoByName(e.text());
+            if (v < 0) {
+                throw err(e, "PL017", "unknown errno '" + e.text() + "'", "known: " + Kernel.errnoNames());
+            }
             return new Term.Const("-" + e.text(), -v);
         }
         if (t.kind() != Kind.IDENT) {
@@ -978,6 +1213,22 @@ public final class Parser {
         }
         if (t.is("none")) {
             return new Term.Const("none", Kernel.NONE);
+        }
+        if ((t.is("disk") || t.is("cache") || t.is("file")) && peek().kind() == Kind.IDENT
+                && peek(1).is("[")) {
+            Token f = next();
+            int fileNo = fileRef(f);
+            Scenario.FileDecl fd = files.get(fileNo);
+            int cell = fileCell(fileNo);
+            String text = t.text() + " " + f.text() + "[" + cell + "]";
+            if (t.is("disk")) {
+                if (!fd.fs().onDisk() && fd.fs() != pinlab.model.FileSystem.FSDAX) {
+                    throw err(f, "PL034", "file '" + f.text() + "' is on " + fd.fs().id() + ", which has no disk",
+                            "read it with cache " + f.text() + "[" + cell + "] or file " + f.text() + "[" + cell + "]");
+                }
+                return new Term.Disk(text, fileNo, cell);
+            }
+            return t.is("cache") ? new Term.Cache(text, fileNo, cell) : new Term.FileRead(text, fileNo, cell);
         }
         if (peek().is("[")) {
             int h = holderRef(t);
@@ -1041,9 +1292,12 @@ public final class Parser {
     private void expectDecl(Token kw) throws ScenarioException {
         List<String> pols = new ArrayList<>();
         do {
+            skipNl();
             Token p = ident("a policy name");
-            if (Policies.byName(p.text()) == null) {
-                throw err(p, "PL018", "unknown policy '" + p.text() + "'", "see: pinlab policies");
+            try {
+                Policies.resolve(p.text());
+            } catch (Policies.UnknownPolicy e) {
+                throw err(p, "PL018", e.getMessage(), "see: pinlab policies");
             }
             for (Scenario.Expectation e : expectations) {
                 if (e.policies().contains(p.text())) {
@@ -1070,8 +1324,8 @@ public final class Parser {
             do {
                 Token v = ident("a violation name");
                 Event e = Event.byId(v.text());
-                if (!v.text().equals("stall") && (e == null || !e.isViolation())) {
-                    throw err(v, "PL019", "unknown violation '" + v.text() + "'", "violations: stall, "
+                if (!v.text().equals("stall") && !v.text().equals("deadlock") && (e == null || !e.isViolation())) {
+                    throw err(v, "PL019", "unknown violation '" + v.text() + "'", "violations: stall, deadlock, "
                             + violationIds());
                 }
                 viol.add(v.text());

@@ -18,7 +18,8 @@ import pinlab.op.Op;
  * @param processes process names; the first {@code initialProcesses} exist from the start
  * @param initialProcesses how many processes exist before setup
  * @param vmas VMA names and sizes
- * @param spacePages size in pages of each shared-memory object (one per shared mmap op)
+ * @param files the files: named files and memfds, then one shmem object per shared anonymous mmap op
+ * @param daemons the kernel daemons that may run at any time
  * @param holders reference holders
  * @param signals user-level signal names
  * @param setup operations run in order before the threads start, each in a process
@@ -29,8 +30,8 @@ import pinlab.op.Op;
  */
 public record Scenario(String name, String title, List<String> sources, String topic, Failure failure,
         String file, String text,
-        List<String> processes, int initialProcesses, List<VmaDecl> vmas, List<Integer> spacePages,
-        List<HolderDecl> holders, List<String> signals, List<SetupStep> setup, List<ThreadDecl> threads,
+        List<String> processes, int initialProcesses, List<VmaDecl> vmas, List<FileDecl> files,
+        List<DaemonDecl> daemons, List<HolderDecl> holders, List<String> signals, List<SetupStep> setup, List<ThreadDecl> threads,
         Condition condition, List<Term> locations, List<Expectation> expectations) {
 
     /**
@@ -49,7 +50,9 @@ public record Scenario(String name, String title, List<String> sources, String t
         /** The kernel warns (WARN, a filesystem warning). */
         KERNEL_WARNING("kernel-warning", "KERNEL WARNING"),
         /** The kernel crashes (BUG). */
-        CRASH("crash", "CRASH");
+        CRASH("crash", "CRASH"),
+        /** Data that was written is not on the disk (what survives a crash, or a read after dropping caches). */
+        DISK_DATA_LOSS("disk-data-loss", "DATA LOSS (disk)");
 
         private final String id;
         private final String label;
@@ -82,6 +85,54 @@ public record Scenario(String name, String title, List<String> sources, String t
 
     /** A VMA name and its size in pages. */
     public record VmaDecl(String name, int pages) {}
+
+    /**
+     * A file: a named file on a filesystem, a memfd, or the shmem object behind a shared anonymous mapping.
+     *
+     * @param name its name (shmem objects are named {@code shmemN})
+     * @param fs the filesystem it is on
+     * @param pages its size in pages at the start (and the most it can grow to)
+     * @param sparse whether its blocks start as holes (otherwise allocated and zero-filled)
+     * @param readOnly whether the scenario's processes opened it O_RDONLY
+     * @param stable whether the device under it requires stable pages (integrity checksums, DIF/DIX)
+     * @param anonymous whether it is a shmem object that exists only while mapped
+     * @param line the line it is declared on (or the mmap that creates it)
+     */
+    public record FileDecl(String name, pinlab.model.FileSystem fs, int pages, boolean sparse, boolean readOnly,
+            boolean stable, boolean anonymous, int line) {}
+
+    /** What a kernel daemon does when it runs. */
+    public enum DaemonWork {
+        /** The flusher: a writeback pass over a file's dirty pages (WB_SYNC_NONE). */
+        WRITEBACK("writeback"),
+        /** kswapd: a reclaim pass over a file's page-cache folios (shrink_folio_list). */
+        RECLAIM("reclaim"),
+        /** drop_caches: invalidate_mapping_pages() of every file. */
+        DROP_CACHES("drop_caches");
+
+        private final String word;
+
+        DaemonWork(String word) {
+            this.word = word;
+        }
+
+        /** Returns the word used in scenarios. */
+        public String word() {
+            return word;
+        }
+    }
+
+    /**
+     * A kernel daemon: it may run whenever it has work, at any point of any interleaving.
+     *
+     * @param name its name
+     * @param work what it does
+     * @param file the file it works on, or -1 for every file
+     * @param page the one page it works on, or -1 for every page
+     * @param bound how many runs it may make (0: as many as there is work for)
+     * @param line the line it is declared on
+     */
+    public record DaemonDecl(String name, DaemonWork work, int file, int page, int bound, int line) {}
 
     /** A reference holder: something outside page tables that takes page references. */
     public record HolderDecl(String name, HolderKind kind, int slots) {}
@@ -123,6 +174,11 @@ public record Scenario(String name, String title, List<String> sources, String t
             }
         }
         return null;
+    }
+
+    /** Returns the shmem-object sizes of the old layout: every file's size in pages. */
+    public List<Integer> filePages() {
+        return files.stream().map(FileDecl::pages).toList();
     }
 
     /** Returns the index of thread {@code name}, or -1. */

@@ -17,6 +17,7 @@ import pinlab.model.Pte;
 import pinlab.model.Vma;
 import pinlab.model.World;
 import pinlab.op.Kernel;
+import pinlab.op.Machine;
 import pinlab.op.Op;
 import pinlab.policy.Policy;
 import pinlab.policy.Rule;
@@ -30,7 +31,10 @@ import pinlab.scenario.Condition.Expr;
 public final class ScenarioModel implements TransitionSystem {
     private final Scenario sc;
     private final Layout lay;
+    private final Machine machine;
     private final Kernel kernel;
+    private final int[] diskFiles;
+    private final int actors;
     private final int[] initial;
     private final Op[][] ops;
     private final int[] procOf;
@@ -67,28 +71,89 @@ public final class ScenarioModel implements TransitionSystem {
             procOf[t] = td.process();
         }
         int[] vmaPages = scenario.vmas().stream().mapToInt(Scenario.VmaDecl::pages).toArray();
-        int[] spaces = scenario.spacePages().stream().mapToInt(Integer::intValue).toArray();
+        int[] filePages = scenario.files().stream().mapToInt(Scenario.FileDecl::pages).toArray();
+        boolean[] onDisk = new boolean[filePages.length];
+        List<Integer> disks = new ArrayList<>();
+        for (int f = 0; f < onDisk.length; f++) {
+            onDisk[f] = scenario.files().get(f).fs().onDisk();
+            if (onDisk[f]) {
+                disks.add(f);
+            }
+        }
+        this.diskFiles = disks.stream().mapToInt(Integer::intValue).toArray();
         int[] slots = scenario.holders().stream().mapToInt(Scenario.HolderDecl::slots).toArray();
-        this.lay = new Layout(regs, scenario.processes().size(), vmaPages, spaces, slots);
-        this.kernel = new Kernel(policy);
+        this.lay = new Layout(regs, scenario.daemons().size(), scenario.processes().size(), vmaPages, filePages,
+                onDisk, slots);
+        this.machine = machineOf(scenario);
+        this.kernel = new Kernel(policy, machine);
         this.observed = observables(scenario);
+        this.actors = n + scenario.daemons().size() + diskFiles.length;
         this.initial = runSetup(World.empty(lay), kernel).freeze();
     }
 
+    /** The static shape of a scenario, as the kernel model needs it. */
+    static Machine machineOf(Scenario sc) {
+        List<Machine.FileSpec> files = new ArrayList<>();
+        for (Scenario.FileDecl f : sc.files()) {
+            files.add(new Machine.FileSpec(f.name(), f.fs(), f.pages(), f.sparse(), f.readOnly(), f.stable(),
+                    f.anonymous()));
+        }
+        List<Machine.DaemonSpec> daemons = new ArrayList<>();
+        for (Scenario.DaemonDecl d : sc.daemons()) {
+            Machine.Work work = switch (d.work()) {
+                case WRITEBACK -> Machine.Work.WRITEBACK;
+                case RECLAIM -> Machine.Work.RECLAIM;
+                case DROP_CACHES -> Machine.Work.DROP_CACHES;
+            };
+            daemons.add(new Machine.DaemonSpec(d.name(), work, d.file(), d.page(), d.bound()));
+        }
+        Op.Gup[] gups = new Op.Gup[sc.holders().size()];
+        List<Op> all = new ArrayList<>();
+        sc.setup().forEach(st -> all.add(st.op()));
+        sc.threads().forEach(td -> all.addAll(td.ops()));
+        for (Op op : all) {
+            if (op instanceof Op.Gup g) {
+                gups[g.holder()] = g;
+            }
+        }
+        return new Machine(files, daemons, java.util.Arrays.asList(gups));
+    }
+
     private World runSetup(World w, Kernel k) {
+        k.init(w);
         for (int p = 0; p < sc.initialProcesses(); p++) {
             w.setProc(p, World.PROC_ALIVE | World.PROC_CREATED);
         }
         for (Scenario.SetupStep st : sc.setup()) {
-            if (!k.enabled(w, st.op())) {
-                throw new SetupBlocked(st.op().line(), "setup blocks at '" + st.op().text()
-                        + "': it waits for something no setup step provides");
-            }
-            if (w.alive(st.process())) {
-                k.exec(w, -1, st.process(), st.op());
-            }
+            int sub = 0;
+            do {
+                while (!k.enabled(w, st.process(), st.op(), sub) && completeOneDiskWrite(w, k)) {
+                    // setup runs alone: the disk finishes what it was given before the step goes on
+                }
+                if (!k.enabled(w, st.process(), st.op(), sub)) {
+                    throw new SetupBlocked(st.op().line(), "setup blocks at '" + st.op().text()
+                            + "': it waits for something no setup step provides");
+                }
+                if (!w.alive(st.process())) {
+                    break;
+                }
+                sub = k.exec(w, -1, st.process(), st.op(), sub);
+            } while (sub != Kernel.DONE);
+        }
+        while (completeOneDiskWrite(w, k)) {
+            // writes submitted in setup are done before the threads start
         }
         return w;
+    }
+
+    private boolean completeOneDiskWrite(World w, Kernel k) {
+        for (int f : diskFiles) {
+            if (k.diskEnabled(w, f)) {
+                k.diskStep(w, f);
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Returns the scenario. */
@@ -110,6 +175,11 @@ public final class ScenarioModel implements TransitionSystem {
 
     @Override
     public int threads() {
+        return actors;
+    }
+
+    /** Returns how many of the actors are the scenario's own threads (the rest are daemons, then disks). */
+    public int scenarioThreads() {
         return ops.length;
     }
 
@@ -122,12 +192,26 @@ public final class ScenarioModel implements TransitionSystem {
         if (p >= 0 && !w.alive(p)) {
             return false;
         }
-        return kernel.enabled(w, ops[t][pc]);
+        return kernel.enabled(w, p, ops[t][pc], w.sub(t));
+    }
+
+    private boolean canStep(World w, int a) {
+        if (w.happened(Event.KERNEL_BUG)) {
+            return false;
+        }
+        if (a < ops.length) {
+            return runnable(w, a);
+        }
+        int d = a - ops.length;
+        if (d < lay.daemons()) {
+            return kernel.daemonEnabled(w, d);
+        }
+        return kernel.diskEnabled(w, diskFiles[d - lay.daemons()]);
     }
 
     @Override
     public int[] step(int[] state, int t) {
-        if (!runnable(World.view(lay, state), t)) {
+        if (!canStep(World.view(lay, state), t)) {
             return null;
         }
         World w = World.of(lay, state);
@@ -135,18 +219,52 @@ public final class ScenarioModel implements TransitionSystem {
         return w.freeze();
     }
 
-    private void exec(World w, Kernel k, int t) {
-        int pc = w.pc(t);
-        w.setPc(t, pc + 1);
-        k.exec(w, t, procOf[t], ops[t][pc]);
+    private void exec(World w, Kernel k, int a) {
+        if (a < ops.length) {
+            int pc = w.pc(a);
+            int sub = k.exec(w, a, procOf[a], ops[a][pc], w.sub(a));
+            if (sub == Kernel.DONE) {
+                w.setPc(a, pc + 1);
+            } else {
+                w.setSub(a, sub);
+            }
+        } else if (a - ops.length < lay.daemons()) {
+            k.daemonStep(w, a - ops.length);
+        } else {
+            k.diskStep(w, diskFiles[a - ops.length - lay.daemons()]);
+        }
         if (!k.anonExclusiveHolds(w)) {
             w.raise(Event.INV_ANON_EXCLUSIVE);
         }
     }
 
+    /** Returns what actor {@code a} does at its next step, as a trace shows it. */
+    private String actorText(World w, int a) {
+        if (a < ops.length) {
+            return ops[a][w.pc(a)].text();
+        }
+        int d = a - ops.length;
+        if (d < lay.daemons()) {
+            Scenario.DaemonDecl dd = sc.daemons().get(d);
+            return dd.work().word() + (dd.file() >= 0 ? " " + sc.files().get(dd.file()).name() : "");
+        }
+        return "write " + sc.files().get(diskFiles[d - lay.daemons()]).name();
+    }
+
+    private int actorLine(World w, int a) {
+        if (a < ops.length) {
+            return ops[a][w.pc(a)].line();
+        }
+        int d = a - ops.length;
+        return d < lay.daemons() ? sc.daemons().get(d).line() : 0;
+    }
+
     @Override
     public boolean finished(int[] state) {
         World w = World.view(lay, state);
+        if (w.happened(Event.KERNEL_BUG)) {
+            return true;
+        }
         for (int t = 0; t < ops.length; t++) {
             if (w.pc(t) >= ops[t].length) {
                 continue;
@@ -157,19 +275,66 @@ public final class ScenarioModel implements TransitionSystem {
                 return false;
             }
         }
+        for (int d = 0; d < lay.daemons(); d++) {
+            if (kernel.daemonWaits(w, d)) {
+                return false;
+            }
+        }
         return true;
     }
 
+    /**
+     * Names a state where nothing can step and not everything has finished: {@code stall} when something waits
+     * inside the kernel for what no remaining step provides (writeback waiting for a pin, a fault waiting for a
+     * folio lock), {@code deadlock} when the scenario's own threads wait on each other (a signal, a holder's I/O,
+     * a process never created).
+     */
+    @Override
+    public String stuck(int[] state) {
+        World w = World.view(lay, state);
+        for (int d = 0; d < lay.daemons(); d++) {
+            if (kernel.daemonWaits(w, d)) {
+                return "stall";
+            }
+        }
+        for (int t = 0; t < ops.length; t++) {
+            int pc = w.pc(t);
+            int p = procOf[t];
+            if (pc < ops[t].length && (p < 0 || w.alive(p))
+                    && kernel.waitsInKernel(w, p, ops[t][pc], w.sub(t))) {
+                return "stall";
+            }
+        }
+        return "deadlock";
+    }
+
     private static final int VIOLATION_MASK;
+    private static final int LABELLED_MASK;
 
     static {
         int m = 0;
+        int l = 0;
         for (Event e : Event.values()) {
             if (e.isViolation()) {
                 m |= e.bit();
             }
+            if (e.label() != null) {
+                l |= e.bit();
+            }
         }
         VIOLATION_MASK = m;
+        LABELLED_MASK = l;
+    }
+
+    /** Returns the distinct labels (CRASH, WARN, CSUM, EIO) of the events in a tag mask, in a fixed order. */
+    public static List<String> labels(int tags) {
+        List<String> out = new ArrayList<>();
+        for (Event e : Event.values()) {
+            if ((tags & e.bit()) != 0 && e.label() != null && !out.contains(e.label())) {
+                out.add(e.label());
+            }
+        }
+        return out;
     }
 
     @Override
@@ -211,7 +376,11 @@ public final class ScenarioModel implements TransitionSystem {
         for (int h = 0; h < lay.holders(); h++) {
             refused |= Holder.status(w.holder(h)) == Holder.FAILED;
         }
-        return new Outcome(key.toString(), eval(w, sc.condition().expr()), refused);
+        int tags = w.events() & LABELLED_MASK;
+        if (tags != 0) {
+            key.append(key.length() > 0 ? "; " : "").append("kernel: ").append(String.join(", ", labels(tags)));
+        }
+        return new Outcome(key.toString(), eval(w, sc.condition().expr()), refused, tags);
     }
 
     private static String show(int v) {
@@ -267,17 +436,35 @@ public final class ScenarioModel implements TransitionSystem {
         return switch (t) {
             case Term.Const c -> c.value();
             case Term.Reg r -> w.reg(r.thread(), r.reg());
-            case Term.Cell c -> {
-                int ref = pageSeenBy(w, c.process(), c.vma(), c.cell() / Folio.CELLS);
-                yield ref < 0 ? Kernel.NONE : contentOf(w, ref, c.cell() % Folio.CELLS);
-            }
+            case Term.Cell c -> cellSeenBy(w, c);
             case Term.HolderCell h -> {
                 if (Holder.status(w.holder(h.holder())) != Holder.HELD) {
                     yield Kernel.NONE;
                 }
-                yield contentOf(w, w.slot(h.holder(), h.cell() / Folio.CELLS), h.cell() % Folio.CELLS);
+                int ref = w.slot(h.holder(), h.cell() / Folio.CELLS);
+                yield ref == Pte.NONE ? Kernel.NONE : contentOf(w, ref, h.cell() % Folio.CELLS);
             }
+            case Term.Disk d -> kernel.peekDisk(w, d.file(), d.cell());
+            case Term.Cache c -> kernel.peekCache(w, c.file(), c.cell());
+            case Term.FileRead r -> kernel.peekFile(w, r.file(), r.cell());
         };
+    }
+
+    /** What a load by the process would read now (a fault reads a file page from the cache or the disk). */
+    private int cellSeenBy(World w, Term.Cell c) {
+        int i = c.cell() / Folio.CELLS;
+        int ref = pageSeenBy(w, c.process(), c.vma(), i);
+        if (ref < 0) {
+            return Kernel.NONE;
+        }
+        int word = w.vma(c.process(), c.vma());
+        if (ref == Pte.NONE && (word & Vma.FILE) != 0) {
+            int f = Vma.space(word);
+            int idx = Vma.pgoff(word) + i;
+            return idx >= kernel.fileSize(w, f) ? Kernel.NONE
+                    : kernel.peekFile(w, f, idx * Folio.CELLS + c.cell() % Folio.CELLS);
+        }
+        return contentOf(w, ref, c.cell() % Folio.CELLS);
     }
 
     private static int contentOf(World w, int ref, int c) {
@@ -304,8 +491,9 @@ public final class ScenarioModel implements TransitionSystem {
         if (Pte.present(pte)) {
             return Pte.ref(pte);
         }
-        if (Vma.has(word, Vma.SHARED)) {
-            return w.cacheSlot(Vma.space(word), i);
+        if (Vma.hasFile(word)) {
+            int idx = Vma.pgoff(word) + i;
+            return idx < w.layout().filePages(Vma.space(word)) ? w.cacheSlot(Vma.space(word), idx) : Pte.NONE;
         }
         return Pte.NONE;
     }
@@ -315,6 +503,7 @@ public final class ScenarioModel implements TransitionSystem {
         int b = pageOf(w, s.right());
         return a > 0 && a == b;
     }
+
 
     private static int pageOf(World w, Term t) {
         if (t instanceof Term.Cell c) {
@@ -348,7 +537,7 @@ public final class ScenarioModel implements TransitionSystem {
 
     /** Replays a schedule and returns the final state, folios numbered in allocation order. */
     public World finalWorld(List<Integer> schedule) {
-        Kernel k = new Kernel(kernel.policy());
+        Kernel k = new Kernel(kernel.policy(), machine);
         World w = World.forTrace(lay, initial);
         for (int t : schedule) {
             exec(w, k, t);
@@ -359,18 +548,27 @@ public final class ScenarioModel implements TransitionSystem {
 
     // ---- traces ------------------------------------------------------------------------------------
 
-    /** Returns the thread column names: {@code name (process)} or {@code name (device)}. */
+    /**
+     * Returns the actor column names: {@code name (process)} or {@code name (device)} for the scenario's threads,
+     * then {@code name (daemon)} and {@code disk F} for the kernel's own actors.
+     */
     public List<String> threadNames() {
         List<String> out = new ArrayList<>();
         for (Scenario.ThreadDecl t : sc.threads()) {
             out.add(t.name() + " (" + (t.process() < 0 ? "device" : sc.processes().get(t.process())) + ")");
+        }
+        for (Scenario.DaemonDecl d : sc.daemons()) {
+            out.add(d.name() + " (daemon)");
+        }
+        for (int f : diskFiles) {
+            out.add("disk " + sc.files().get(f).name());
         }
         return out;
     }
 
     /** Replays a schedule from the state after setup and returns it as a trace. */
     public Trace replay(List<Integer> schedule) {
-        Kernel k = new Kernel(kernel.policy());
+        Kernel k = new Kernel(kernel.policy(), machine);
         World w = World.forTrace(lay, initial);
         Map<String, String> before = describe(w);
         List<String> initialLines = lines(before);
@@ -391,15 +589,16 @@ public final class ScenarioModel implements TransitionSystem {
                     notes.add(s);
                 }
             });
-            Op op = ops[t][w.pc(t)];
+            String text = actorText(w, t);
+            int line = actorLine(w, t);
             exec(w, k, t);
             w = World.forTrace(lay, w.freeze());
             Map<String, String> after = describe(w);
-            steps.add(new Trace.Step(t, op.text(), op.line(), List.copyOf(rules), List.copyOf(notes),
+            steps.add(new Trace.Step(t, text, line, List.copyOf(rules), List.copyOf(notes),
                     diff(before, after), snapshot(w)));
             before = after;
         }
-        return new Trace(threadNames(), initialLines, steps, lines(before),
+        return new Trace(threadNames(), ops.length, initialLines, steps, lines(before),
                 snapshot(World.forTrace(lay, initial)));
     }
 
@@ -432,12 +631,12 @@ public final class ScenarioModel implements TransitionSystem {
                 }
             }
         }
-        for (int s = 0; s < lay.spaces(); s++) {
-            for (int i = 0; i < lay.spacePages(s); i++) {
+        for (int s = 0; s < lay.files(); s++) {
+            String fn = sc.files().get(s).name();
+            for (int i = 0; i < lay.filePages(s); i++) {
                 int ref = w.cacheSlot(s, i);
                 if (ref != Pte.NONE) {
-                    entries.add(new Trace.Entry("pagecache", "shmem" + s, "shmem" + s + " page " + i, refText(ref),
-                            ""));
+                    entries.add(new Trace.Entry("pagecache", fn, fn + " page " + i, refText(ref), ""));
                 }
             }
         }
@@ -533,12 +732,34 @@ public final class ScenarioModel implements TransitionSystem {
                 }
             }
         }
-        for (int s = 0; s < lay.spaces(); s++) {
-            for (int i = 0; i < lay.spacePages(s); i++) {
+        for (int s = 0; s < lay.files(); s++) {
+            Scenario.FileDecl fd = sc.files().get(s);
+            String fn = fd.name();
+            int word = w.file(s);
+            if (!fd.anonymous() && word != 0) {
+                StringBuilder fw = new StringBuilder(fd.fs().id()).append(", ")
+                        .append(pinlab.model.FileWord.size(word)).append(" page(s)");
+                if (pinlab.model.FileWord.errseq(word) != pinlab.model.FileWord.seen(word)) {
+                    fw.append(", an unreported writeback error (-EIO)");
+                }
+                m.put("file " + fn, fw.toString());
+            }
+            for (int i = 0; i < lay.filePages(s); i++) {
                 int ref = w.cacheSlot(s, i);
                 if (ref != Pte.NONE) {
-                    m.put("shmem" + s + " page " + i, refText(ref));
+                    m.put(fn + " page " + i, refText(ref));
                 }
+            }
+            if (lay.onDisk(s)) {
+                for (int i = 0; i < lay.filePages(s); i++) {
+                    m.put("disk " + fn + "[" + i + "]", blockText(fd, w.blockData(s, i), w.blockState(s, i)));
+                }
+            }
+        }
+        for (int d = 0; d < lay.daemons(); d++) {
+            if (w.daemon(d) != 0) {
+                m.put("daemon " + sc.daemons().get(d).name(), (w.daemon(d) & 1) != 0 ? "in a pass"
+                        : "idle, " + (w.daemon(d) >>> 16) + " run(s) made");
             }
         }
         for (int h = 0; h < lay.holders(); h++) {
@@ -590,10 +811,31 @@ public final class ScenarioModel implements TransitionSystem {
         return m;
     }
 
+    private static String blockText(Scenario.FileDecl fd, int data, int state) {
+        if ((state & pinlab.model.Block.ALLOCATED) == 0 && (state & pinlab.model.Block.INFLIGHT) == 0) {
+            return "hole";
+        }
+        int content = pinlab.model.Block.data(data);
+        StringBuilder sb = new StringBuilder("[");
+        for (int c = 0; c < Folio.CELLS; c++) {
+            sb.append(c == 0 ? "" : ",").append(Folio.cell(content, c));
+        }
+        sb.append(']');
+        if (fd.fs().checksums() && pinlab.model.Block.csum(data) != content) {
+            sb.append(" csum mismatch");
+        }
+        if ((state & pinlab.model.Block.INFLIGHT) != 0) {
+            sb.append((state & pinlab.model.Block.DIRECT) != 0 ? " (O_DIRECT write in flight)"
+                    : " (write in flight)");
+        }
+        return sb.toString();
+    }
+
     private static String vmaText(int word) {
         StringBuilder sb = new StringBuilder();
         sb.append(Vma.has(word, Vma.READ) ? 'r' : '-').append(Vma.has(word, Vma.WRITE) ? 'w' : '-');
-        sb.append(Vma.has(word, Vma.SHARED) ? " shared" : " private");
+        sb.append(Vma.has(word, Vma.SHARED) ? " shared" : Vma.has(word, Vma.NOMAYWRITE) ? " shared read-only"
+                : " private");
         if (Vma.has(word, Vma.DONTCOPY)) {
             sb.append(" dontfork");
         }

@@ -14,6 +14,15 @@ public sealed interface Term {
     /** One cell as a holder sees it through its reference (a device's view, a pipe's content). */
     record HolderCell(String text, int holder, int cell) implements Term {}
 
+    /** What the disk holds in one cell of a file: what survives a crash, or a read after dropping caches. */
+    record Disk(String text, int file, int cell) implements Term {}
+
+    /** What the page cache holds in one cell of a file; none if the page is not cached. */
+    record Cache(String text, int file, int cell) implements Term {}
+
+    /** What a buffered read() of one cell of a file would return now (-EIO on a checksum failure). */
+    record FileRead(String text, int file, int cell) implements Term {}
+
     /** A constant. */
     record Const(String text, int value) implements Term {}
 }

@@ -18,7 +18,7 @@ import pinlab.report.JsonReport;
 class ExplorerTest {
 
     @Test
-    void awaitNeverSignalled_isAStall() {
+    void awaitNeverSignalled_isTheScenariosOwnDeadlock() {
         String s = """
                 name stall
                 process P
@@ -29,12 +29,12 @@ class ExplorerTest {
                   await never
                 }
                 exists (P:buf[0] = 0)
-                expect linux-6.18: Never with stall
+                expect linux-6.18: Never with deadlock
                 """;
         CheckResult r = check(s, "linux-6.18");
-        assertEquals(List.of("stall"), r.violations().stream().map(CheckResult.ViolationRow::kind).toList());
+        assertEquals(List.of("deadlock"), r.violations().stream().map(CheckResult.ViolationRow::kind).toList());
         assertEquals(0, r.finalStates());
-        assertEquals("OK", r.verdict(), "the stall is expected by the scenario");
+        assertEquals("OK", r.verdict(), "the deadlock is expected by the scenario");
     }
 
     @Test
