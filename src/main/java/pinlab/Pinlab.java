@@ -34,6 +34,11 @@ public final class Pinlab {
     /** Like {@link #check(Scenario, Policy, Limits, boolean)}, reporting progress of long searches. */
     public static CheckResult check(Scenario scenario, Policy policy, Limits limits, boolean allTraces,
             Progress progress) {
+        Scenario.Requirement req = scenario.requires();
+        if (req != null && req.newerThan(pinlab.policy.Policies.versionOf(policy))) {
+            return CheckResult.notApplicable(scenario, policy.name(), req.reason() + " (the scenario requires "
+                    + req.version() + "; " + policy.name() + " is " + pinlab.policy.Policies.versionOf(policy) + ")");
+        }
         ScenarioModel model = new ScenarioModel(scenario, policy);
         SearchResult r = new Explorer(model, limits, progress).run();
         Scenario.Expectation exp = scenario.expectationFor(policy.name());
@@ -89,7 +94,7 @@ public final class Pinlab {
                 scenario.condition().text(), q.word(), obs.word(), r.positive(), r.negative(), List.copyOf(outcomes),
                 List.copyOf(violations), witnessTrace, expected, matches, r.complete(), r.stopReason(), r.states(),
                 r.transitions(), r.finalStates(), r.markedFinals(), r.maxDepth(), r.nanos() / 1_000_000,
-                r.collisionProbability(), ScenarioModel.labels(tags));
+                r.collisionProbability(), ScenarioModel.labels(tags), null);
     }
 
     /** Receives progress of a matrix run. */

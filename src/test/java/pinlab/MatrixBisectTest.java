@@ -110,8 +110,9 @@ class MatrixBisectTest {
     @Test
     void explain_dioFollPin_isWhatKeepsODirectSafeIn618() throws Exception {
         List<Pinlab.RuleEffect> e = Pinlab.dependents(Policies.host(), Rule.DIO_FOLL_PIN, corpusAll(), Limits.NONE);
-        assertEquals(List.of("dio-write-ro-pin-cow-shared", "odirect-fork-thread-write"),
+        assertEquals(List.of("dio-write-ro-pin-cow-shared", "kara-dio-reclaim", "odirect-fork-thread-write"),
                 e.stream().map(Pinlab.RuleEffect::scenario).toList());
-        assertEquals("DATA LOSS", e.get(1).without());
+        assertEquals("WARN + DATA LOSS (disk)", e.get(1).without(), "6.4's reclaim check needs direct I/O to pin");
+        assertEquals("DATA LOSS", e.get(2).without());
     }
 }

@@ -30,6 +30,7 @@ final class DirectIo extends Subsystem {
     private final PageCache cache;
     private Gup gup;
     private Faults faults;
+    private Reclaim reclaim;
 
     DirectIo(Kernel owner, Machine machine, Filesystems fs, Rmap rmap, PageCache cache) {
         super(owner);
@@ -39,9 +40,10 @@ final class DirectIo extends Subsystem {
         this.cache = cache;
     }
 
-    void wire(Gup g, Faults f) {
+    void wire(Gup g, Faults f, Reclaim r) {
         this.gup = g;
         this.faults = f;
+        this.reclaim = r;
     }
 
     @Override
@@ -114,6 +116,23 @@ final class DirectIo extends Subsystem {
             }
         }
         return ret;
+    }
+
+    /**
+     * Whether a write that fell back to buffered I/O then writes its range back and evicts it (ext4's
+     * ext4_dio_write_iter(), btrfs_direct_write(); xfs only writes it buffered).
+     */
+    boolean flushesAfterFallback(World w, Op.Gup g) {
+        return g.io().write() && (Holder.flags(w.holder(g.holder())) & Holder.SERVED) != 0
+                && machine.file(g.io().file()).fs() != FileSystem.XFS;
+    }
+
+    /** invalidate_mapping_pages() of the range after the fallback's writeback: what is clean and unused goes. */
+    void evictAfterFallback(World w, Op.Gup g) {
+        int[] r = range(g);
+        for (int i = r[1]; i < r[2]; i++) {
+            reclaim.evict(w, r[0], i);
+        }
     }
 
     /** The request is done as a buffered write of the user pages (their content as the CPU reads them now). */

@@ -58,6 +58,43 @@ final class Holders extends Subsystem {
         return w.slot(h, cell / Folio.CELLS);
     }
 
+    /**
+     * Whether a device access through holder {@code h} would wait now: a revocable device whose mapping was
+     * invalidated faults the page in again, and that fault can wait (page_mkwrite on a locked folio, or on one
+     * under writeback when the file needs stable pages).
+     */
+    boolean deviceBlocks(World w, int h, int cell, boolean write) {
+        int word = w.holder(h);
+        if (Holder.status(word) != Holder.HELD || (Holder.flags(word) & Holder.REVOCABLE) == 0 || !write) {
+            return false;
+        }
+        int k = cell / Folio.CELLS;
+        if (w.slot(h, k) != Pte.NONE) {
+            return false;
+        }
+        Op.Gup g = machine.gupOf(h);
+        int p = Holder.proc(word);
+        return p >= 0 && w.alive(p) && cache.writeFaultBlocks(w, p, g.vma(), g.page() + k);
+    }
+
+    /** Whether releasing holder {@code h} would wait: a bounce page's copy-back waits like a buffered write. */
+    boolean releaseBlocks(World w, int h, boolean dirty) {
+        if (!dirty || Holder.status(w.holder(h)) != Holder.HELD) {
+            return false;
+        }
+        for (int k = 0; k < w.layout().holderSlots(h); k++) {
+            int ref = w.slot(h, k);
+            if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.BOUNCE)) {
+                int b = Pte.folio(ref);
+                int f = Folio.mappingFile(w.mapping(b));
+                if (cache.writeBlocks(w, f, Folio.mappingIndex(w.mapping(b)))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The slot's page for a device access; a revocable device whose mapping was invalidated faults it in again. */
     private int deviceRef(World w, int h, int cell, boolean write) {
         int ref = heldRef(w, h, cell);

@@ -68,6 +68,8 @@ public final class Kernel {
     private static final int PHASE_SHIFT = 13;
     private static final int PHASE_WALK = 0;
     private static final int PHASE_FINISH = 1;
+    private static final int PHASE_FALLBACK_WALK = 2;
+    private static final int PHASE_FALLBACK_WAIT = 3;
 
     private static final int DAEMON_BUSY = 1;
     private static final int DAEMON_CURSOR_SHIFT = 1;
@@ -120,7 +122,7 @@ public final class Kernel {
         mm.wire(notifier, reclaim);
         rmap.wire(notifier);
         truncate.wire(mm);
-        dio.wire(gup, faults);
+        dio.wire(gup, faults, reclaim);
         holders.wire(gup, dio);
     }
 
@@ -253,10 +255,11 @@ public final class Kernel {
      */
     public boolean enabled(World w, int p, Op op, int sub) {
         return switch (op) {
-            case Op.DmaWrite d -> held(w, d.holder());
-            case Op.DmaRead d -> held(w, d.holder());
+            case Op.DmaWrite d -> held(w, d.holder()) && !holders.deviceBlocks(w, d.holder(), d.cell(), true);
+            case Op.DmaRead d -> held(w, d.holder()) && !holders.deviceBlocks(w, d.holder(), d.cell(), false);
             case Op.DmaTransfer d -> held(w, d.holder());
-            case Op.Release r -> held(w, r.holder()) && !dio.completeBlocks(w, r.holder());
+            case Op.Release r -> held(w, r.holder()) && !dio.completeBlocks(w, r.holder())
+                    && !holders.releaseBlocks(w, r.holder(), r.dirty());
             case Op.Wait x -> {
                 int s = Holder.status(w.holder(x.holder()));
                 yield s == Holder.RELEASED || s == Holder.FAILED;
@@ -300,8 +303,8 @@ public final class Kernel {
         return switch (op) {
             case Op.Wait x -> false;
             case Op.Await x -> false;
-            case Op.DmaWrite d -> false;
-            case Op.DmaRead d -> false;
+            case Op.DmaWrite d -> held(w, d.holder());
+            case Op.DmaRead d -> held(w, d.holder());
             case Op.DmaTransfer d -> false;
             case Op.Release r -> held(w, r.holder());
             case Op.Atomic a -> waitsInKernel(w, p, a.ops().get(0), sub);
@@ -322,10 +325,11 @@ public final class Kernel {
     }
 
     private boolean dioEnabled(World w, Op.Gup g, int sub) {
-        if (phase(sub) == PHASE_WALK) {
-            return wb.walkEnabled(w, DirectIo.range(g), true, cursor(sub));
-        }
-        return !dio.submitBlocks(w, g);
+        return switch (phase(sub)) {
+            case PHASE_WALK, PHASE_FALLBACK_WALK -> wb.walkEnabled(w, DirectIo.range(g), true, cursor(sub));
+            case PHASE_FALLBACK_WAIT -> !Writeback.underWriteback(w, DirectIo.range(g));
+            default -> !dio.submitBlocks(w, g);
+        };
     }
 
     // ---- execution ---------------------------------------------------------------------------------
@@ -429,21 +433,43 @@ public final class Kernel {
         return DONE;
     }
 
-    /** One step of an O_DIRECT request on a file: the flush walk, then (after waiting) the submission. */
+    /**
+     * One step of an O_DIRECT request on a file: the flush walk, then (after waiting) the submission; a write
+     * that fell back to buffered I/O then writes its range back and evicts it, as ext4 and btrfs do.
+     */
     private int dioStep(World w, int t, int p, Op.Gup g, int sub) {
-        if (phase(sub) == PHASE_WALK) {
+        int[] range = DirectIo.range(g);
+        int phase = phase(sub);
+        if (phase == PHASE_WALK) {
             if (sub == 0) {
                 dio.useFlush();
             }
-            int next = wb.walkStep(w, DirectIo.range(g), true, cursor(sub));
+            int next = wb.walkStep(w, range, true, cursor(sub));
             if (next != Writeback.DONE) {
                 return next;
             }
             if (dio.submitBlocks(w, g)) {
                 return atPhase(PHASE_FINISH, 0);
             }
+            phase = PHASE_FINISH;
         }
-        setReg(w, t, g.reg(), dio.submit(w, p, g));
+        if (phase == PHASE_FINISH) {
+            setReg(w, t, g.reg(), dio.submit(w, p, g));
+            if (!dio.flushesAfterFallback(w, g)) {
+                return DONE;
+            }
+            return atPhase(PHASE_FALLBACK_WALK, 0);
+        }
+        if (phase == PHASE_FALLBACK_WALK) {
+            int next = wb.walkStep(w, range, true, cursor(sub));
+            if (next != Writeback.DONE) {
+                return atPhase(PHASE_FALLBACK_WALK, next);
+            }
+            if (Writeback.underWriteback(w, range)) {
+                return atPhase(PHASE_FALLBACK_WAIT, 0);
+            }
+        }
+        dio.evictAfterFallback(w, g);
         return DONE;
     }
 
@@ -576,9 +602,12 @@ public final class Kernel {
         return c < 0 ? NONE : Folio.cell(w.content(c), cell % Folio.CELLS);
     }
 
-    /** Returns what the disk holds in a cell of file {@code f} (0 for a hole). */
+    /**
+     * Returns what a read of a cell of file {@code f} from the disk returns (after dropping caches, or after a
+     * crash): its data, 0 for a hole, -EIO when btrfs finds the checksum does not match.
+     */
     public int peekDisk(World w, int f, int cell) {
-        return cache.peekDisk(w, f, cell, false);
+        return cache.peekDisk(w, f, cell, true);
     }
 
     /** Returns file {@code f}'s size in pages now. */

@@ -91,6 +91,36 @@ public final class Policies {
         return BY_NAME.get(name);
     }
 
+    /**
+     * Returns the kernel release a policy stands for: its preset's (linux-2.6 is 2.6.28; linux-X.Y is X.Y), for an
+     * expression the preset it starts from.
+     */
+    public static String versionOf(Policy p) {
+        Policy q = p;
+        while (q != null && !q.isPreset()) {
+            q = q.parent();
+        }
+        if (q == null) {
+            return "0";
+        }
+        String v = q.name().substring("linux-".length());
+        return v.equals("2.6") ? "2.6.28" : v;
+    }
+
+    /** Compares two dotted release numbers ({@code 2.6.28} &lt; {@code 2.6.29} &lt; {@code 4.15}). */
+    public static int compareVersions(String a, String b) {
+        String[] x = a.split("\\.", -1);
+        String[] y = b.split("\\.", -1);
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            int u = i < x.length ? Integer.parseInt(x[i]) : 0;
+            int v = i < y.length ? Integer.parseInt(y[i]) : 0;
+            if (u != v) {
+                return Integer.compare(u, v);
+            }
+        }
+        return 0;
+    }
+
     /** Returns the policy of the kernel this machine runs. */
     public static Policy host() {
         return BY_NAME.get("linux-6.18");

@@ -245,6 +245,6 @@ public final class ReplayPlan {
         return new Scenario(sc.name(), sc.title(), sc.sources(), sc.topic(), sc.failure(), sc.file(), sc.text(),
                 sc.processes(),
                 sc.initialProcesses(), sc.vmas(), sc.files(), sc.daemons(), sc.holders(), sc.signals(), sc.setup(),
-                List.copyOf(threads), sc.condition(), sc.locations(), sc.expectations());
+                List.copyOf(threads), sc.condition(), sc.locations(), sc.expectations(), sc.requires());
     }
 }

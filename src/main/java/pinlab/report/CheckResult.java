@@ -35,6 +35,7 @@ import java.util.List;
  * @param kernelEvents what the kernel reported in some final state, as matrix labels in a fixed order
  *     ({@code CRASH} for a BUG, {@code WARN} for a warning in the log, {@code CSUM} for a checksum failure,
  *     {@code EIO} for an fsync that returned -EIO)
+ * @param notApplicable why the scenario does not apply to this policy's kernel (nothing was explored), or null
  */
 public record CheckResult(String scenario, String file, String title, List<String> sources, String topic,
         String failure, String policy,
@@ -42,7 +43,15 @@ public record CheckResult(String scenario, String file, String title, List<Strin
         List<OutcomeRow> outcomes, List<ViolationRow> violations, Trace witness, Expected expected, Boolean matches,
         boolean complete, String stopReason, long states, long transitions, long finalStates, long refusedFinals,
         int depth,
-        long millis, double collisionProbability, List<String> kernelEvents) {
+        long millis, double collisionProbability, List<String> kernelEvents, String notApplicable) {
+
+    /** Returns the result of a scenario that does not apply to the policy's kernel: nothing is explored. */
+    public static CheckResult notApplicable(pinlab.scenario.Scenario sc, String policy, String reason) {
+        return new CheckResult(sc.name(), sc.file(), sc.title(), sc.sources(), sc.topic(),
+                sc.failure() == null ? null : sc.failure().label(), policy, sc.condition().text(),
+                sc.condition().quantifier().word(), "n/a", 0, 0, List.of(), List.of(), null, null, null, true, null, 0,
+                0, 0, 0, 0, 0, 0, List.of(), reason);
+    }
 
     /**
      * One reachable outcome.
@@ -90,6 +99,9 @@ public record CheckResult(String scenario, String file, String title, List<Strin
      * failure meaning show the observation instead of the failure.
      */
     public String cell() {
+        if (notApplicable != null) {
+            return "N/A";
+        }
         if (!complete) {
             return "INCOMPLETE";
         }
@@ -110,6 +122,9 @@ public record CheckResult(String scenario, String file, String title, List<Strin
 
     /** Returns the verdict: OK, MISMATCH, INCOMPLETE, VIOLATION (unexpected, no expectation) or UNCHECKED. */
     public String verdict() {
+        if (notApplicable != null) {
+            return "N/A";
+        }
         if (!complete) {
             return "INCOMPLETE";
         }

@@ -57,6 +57,7 @@ public final class Parser {
     private Condition condition;
     private final List<Term> locations = new ArrayList<>();
     private final List<Scenario.Expectation> expectations = new ArrayList<>();
+    private Scenario.Requirement requires;
     private boolean setupSeen;
 
     private Parser(String file, String src) throws ScenarioException {
@@ -175,8 +176,8 @@ public final class Parser {
             Token t = peek();
             if (t.kind() != Kind.IDENT && !t.is("~")) {
                 throw err(t, "PL004", "expected a section keyword but found " + describe(t),
-                        "sections: name, title, source, topic, failure, process, holder, file, memfd, daemon, setup,"
-                                + " thread, exists, ~exists, forall, locations, expect");
+                        "sections: name, title, source, topic, failure, requires, process, holder, file, memfd, daemon,"
+                                + " setup, thread, exists, ~exists, forall, locations, expect");
             }
             switch (t.text()) {
                 case "name" -> {
@@ -198,6 +199,15 @@ public final class Parser {
                 case "topic" -> {
                     next();
                     topic = string("the topic");
+                }
+                case "requires" -> {
+                    next();
+                    Token v = ident("a kernel such as linux-2.6.29");
+                    if (!v.text().matches("linux-\\d+(\\.\\d+){1,2}")) {
+                        throw err(v, "PL038", "expected a kernel release such as linux-2.6.29 but found '" + v.text()
+                                + "'", null);
+                    }
+                    requires = new Scenario.Requirement(v.text().substring("linux-".length()), string("the reason"));
                 }
                 case "failure" -> {
                     next();
@@ -300,7 +310,7 @@ public final class Parser {
         return new Scenario(name, title, List.copyOf(sources), topic, failure, file, src, List.copyOf(processes),
                 declaredProcesses,
                 vmas, List.copyOf(files), List.copyOf(daemons), holders, List.copyOf(signals), List.copyOf(setup), List.copyOf(threads),
-                condition, List.copyOf(locations), List.copyOf(expectations));
+                condition, List.copyOf(locations), List.copyOf(expectations), requires);
     }
 
     private String string(String what) throws ScenarioException {

@@ -27,12 +27,26 @@ import pinlab.op.Op;
  * @param condition the final condition
  * @param locations extra terms shown in every outcome
  * @param expectations the expected results per policy
+ * @param requires the oldest kernel the scenario applies to (a filesystem or a call that came later), or null
  */
 public record Scenario(String name, String title, List<String> sources, String topic, Failure failure,
         String file, String text,
         List<String> processes, int initialProcesses, List<VmaDecl> vmas, List<FileDecl> files,
         List<DaemonDecl> daemons, List<HolderDecl> holders, List<String> signals, List<SetupStep> setup, List<ThreadDecl> threads,
-        Condition condition, List<Term> locations, List<Expectation> expectations) {
+        Condition condition, List<Term> locations, List<Expectation> expectations, Requirement requires) {
+
+    /**
+     * The oldest kernel a scenario applies to.
+     *
+     * @param version the release, e.g. {@code 2.6.29}
+     * @param reason why, e.g. "btrfs was merged in 2.6.29"
+     */
+    public record Requirement(String version, String reason) {
+        /** Returns whether a kernel of release {@code other} is older than this one. */
+        public boolean newerThan(String other) {
+            return pinlab.policy.Policies.compareVersions(version, other) > 0;
+        }
+    }
 
     /**
      * What a reachable failing side of the condition means: a final state satisfying an exists/~exists

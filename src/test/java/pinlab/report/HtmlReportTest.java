@@ -281,7 +281,7 @@ class HtmlReportTest {
                 c.policy(), c.condition(), c.quantifier(), c.observation(), c.positive(), c.negative(), c.outcomes(),
                 c.violations(), c.witness(), c.expected(), c.matches(), c.complete(), c.stopReason(), c.states(),
                 c.transitions(), c.finalStates(), c.refusedFinals(), c.depth(), c.millis(),
-                c.collisionProbability(), c.kernelEvents());
+                c.collisionProbability(), c.kernelEvents(), c.notApplicable());
         assertEquals("INTERESTING", HtmlText.grade(bare, c.outcomes().stream()
                 .filter(CheckResult.OutcomeRow::satisfies).findFirst().orElseThrow()));
     }
