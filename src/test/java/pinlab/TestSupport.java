@@ -23,10 +23,7 @@ public final class TestSupport {
 
     /** Checks inline scenario text under the named policy. */
     public static CheckResult check(String text, String policy) {
-        Policy p = Policies.byName(policy);
-        if (p == null) {
-            throw new AssertionError("no policy " + policy);
-        }
+        Policy p = Policies.resolve(policy);
         return Pinlab.check(parse(text), p, Limits.NONE, true);
     }
 

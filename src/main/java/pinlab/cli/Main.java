@@ -33,7 +33,7 @@ import pinlab.scenario.ScenarioModel;
 @Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
         description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
         subcommands = {Main.MatrixCmd.class, Main.Check.class, Main.BisectCmd.class, Main.ExplainCmd.class,
-            Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class},
+            Main.CompareCmd.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class},
         footer = {"", "Exit codes:", "  0  every result matches its expectation",
             "  1  a result does not match its expectation, or a violation nobody expected",
             "  2  bad usage or a bad scenario (file:line:col: error CODE)",
@@ -435,6 +435,58 @@ public final class Main implements Callable<Integer> {
             }
             out.flush();
             return bad[0] ? BAD_INPUT : OK;
+        }
+    }
+
+    /** {@code pinlab compare}. */
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = {"Check one scenario under several policies and show them side by side: the cell, the",
+                "observation, the outcomes, and the rules each policy switches relative to the first. Proposals",
+                "are overlays: --policies linux-5.18,linux-5.18+kara-block,linux-5.18+kara-bounce."})
+    static final class CompareCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "FILE", description = "The scenario.")
+        Path file;
+
+        @Option(names = "--policies", split = ",", required = true, paramLabel = "P",
+                description = "Policies to compare, the first being the baseline.")
+        List<String> policies = new ArrayList<>();
+
+        @Option(names = "--traces", description = "Also print the run that shows each policy's result.")
+        boolean traces;
+
+        @Option(names = "--max-states", description = "Per check: stop after this many distinct states.")
+        long maxStates;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            List<Policy> pols = new ArrayList<>();
+            for (String n : policies) {
+                Policy p = policy(n, err, "pinlab compare");
+                if (p == null) {
+                    return BAD_INPUT;
+                }
+                pols.add(p);
+            }
+            boolean[] bad = {false};
+            List<Scenario> scenarios = loadScenarios(List.of(file), err, bad);
+            if (scenarios.size() != 1) {
+                return BAD_INPUT;
+            }
+            List<CheckResult> results = new ArrayList<>();
+            for (Policy p : pols) {
+                results.add(Pinlab.check(scenarios.get(0), p, new Limits(maxStates, 0), false));
+            }
+            out.print(pinlab.report.CompareReport.text(pols, results, traces));
+            out.flush();
+            boolean incomplete = results.stream().anyMatch(r -> !r.complete());
+            boolean mismatch = results.stream().anyMatch(r -> r.verdict().equals("MISMATCH")
+                    || r.verdict().equals("VIOLATION"));
+            return incomplete ? INCOMPLETE : mismatch ? MISMATCH : OK;
         }
     }
 

@@ -10,8 +10,16 @@ import pinlab.model.FileSystem;
  * @param files one entry per file, in layout order
  * @param daemons one entry per daemon, in layout order
  * @param holderGups the one GUP call of each holder (null for a holder that never takes references)
+ * @param syncDisk whether a writeback write completes in the step that submits it (replay: user space can only
+ *     ask for writeback that waits, sync_file_range(WAIT_BEFORE|WRITE|WAIT_AFTER)); normally the disk is an
+ *     actor of its own that completes writes at any later point
  */
-public record Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gup> holderGups) {
+public record Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gup> holderGups, boolean syncDisk) {
+
+    /** Creates a machine whose disk completes writes on its own. */
+    public Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gup> holderGups) {
+        this(files, daemons, holderGups, false);
+    }
 
     /** Creates a machine; the lists are copied. */
     public Machine {

@@ -174,6 +174,9 @@ final class Writeback extends Subsystem {
         w.setBlockState(f, i, Block.stateWord((state & Block.ALLOCATED) | Block.INFLIGHT,
                 fs.submitCsum(f, w.content(c))));
         note("writeback of " + folioName(c) + ": its PTEs are write-protected and clean, the write is submitted");
+        if (machine.syncDisk()) {
+            diskStep(w, f);
+        }
     }
 
     /** Returns whether any page in {@code ranges} is under writeback. */

@@ -24,6 +24,7 @@ final class HtmlAssets {
             .k-fail{background:#fecaca;color:#991b1b}
             .k-fail.k-always{background:#dc2626;color:#fff}
             .k-ref{background:#e5e7eb;color:#374151}
+            .k-na{background:#f8fafc;color:#94a3b8;font-style:italic}
             .k-vio{background:#7c3aed;color:#fff}
             .k-inc{background:#fb923c;color:#431407}
             .k-obs{background:#e0f2fe;color:#075985}

@@ -70,7 +70,7 @@ public final class HtmlReport {
         long incomplete = m.rows().stream().flatMap(r -> r.cells().stream()).filter(c -> !c.complete()).count();
         long violations = m.rows().stream().flatMap(r -> r.cells().stream())
                 .filter(c -> !c.violations().isEmpty()).count();
-        sb.append("<header class=\"top\">\n<h1>pinlab <span>page pinning, COW, fork and DMA across kernel versions"
+        sb.append("<header class=\"top\">\n<h1>pinlab <span>page pinning, COW, the page cache, writeback and DMA across kernel versions"
                 + "</span></h1>\n<p class=\"summary\">").append(m.rows().size()).append(" scenarios \u00d7 ")
                 .append(m.policies().size()).append(" policies = ").append(cells).append(" cells \u00b7 ")
                 .append("<span class=\"").append(mismatched > 0 ? "bad" : "ok").append("\">").append(mismatched)
@@ -81,8 +81,12 @@ public final class HtmlReport {
                 .append("<li><span class=\"sw k-safe\">SAFE</span> the failure cannot happen</li>")
                 .append("<li><span class=\"sw k-fail\">DATA LOSS</span> it can, in some runs</li>")
                 .append("<li><span class=\"sw k-fail k-always\">DATA LOSS*</span> in every run</li>")
+                .append("<li><span class=\"sw k-fail\">CRASH, WARN, CSUM, EIO +</span> the kernel BUGs, warns,"
+                        + " fails a checksum or an fsync, in some run</li>")
                 .append("<li><span class=\"sw k-ref\">REFUSED</span> the kernel refuses the operation</li>")
-                .append("<li><span class=\"sw k-vio\">STALL, UAF\u2026</span> violation</li>")
+                .append("<li><span class=\"sw k-vio\">STALL, DEADLOCK, UAF\u2026</span> violation: a kernel wait"
+                        + " that never ends, the scenario's own threads stuck, a use after free\u2026</li>")
+                .append("<li><span class=\"sw k-na\">N/A</span> the scenario needs a newer kernel</li>")
                 .append("<li><span class=\"sw k-inc\">INCOMPLETE</span> a limit stopped the search</li>")
                 .append("<li><span class=\"sw k-safe mismatch\">X</span> \u2260 the scenario's expect line</li>")
                 .append("</ul>\n</header>\n");

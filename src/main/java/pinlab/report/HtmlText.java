@@ -65,6 +65,9 @@ final class HtmlText {
 
     /** The CSS class of a cell's colour, mirroring {@link CheckResult#cell()}. */
     static String kind(CheckResult c) {
+        if (c.notApplicable() != null) {
+            return "k-na";
+        }
         if (!c.complete()) {
             return "k-inc";
         }
@@ -73,6 +76,9 @@ final class HtmlText {
         }
         if (c.finalStates() > 0 && c.refusedFinals() == c.finalStates()) {
             return "k-ref";
+        }
+        if (!c.kernelEvents().isEmpty() && !(c.failure() != null && c.failing())) {
+            return "k-fail";
         }
         if (c.failure() == null) {
             return "k-obs";

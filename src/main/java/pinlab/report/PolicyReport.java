@@ -45,6 +45,12 @@ public final class PolicyReport {
             }
             sb.append(ids).append('\n');
         }
+        sb.append("\nProposals (overlays on any preset, e.g. linux-5.8+kara-block; never part of a linux preset):\n");
+        for (Rule r : Policies.proposals()) {
+            rule(sb, "  ", r);
+        }
+        sb.append("\nAny switchable rule can be added or removed the same way: linux-5.8+fork-copy-maybe-pinned,"
+                + " linux-6.5-dio-foll-pin.\n");
         return sb.toString();
     }
 
@@ -80,6 +86,14 @@ public final class PolicyReport {
             }
             ArrayNode removed = o.putArray("removed");
             p.removed().forEach(r -> removed.add(r.id()));
+        }
+        ArrayNode props = root.putArray("proposals");
+        for (Rule r : Policies.proposals()) {
+            ObjectNode x = props.addObject();
+            x.put("id", r.id());
+            x.put("summary", r.summary());
+            x.put("source", r.source());
+            x.put("ops", r.ops());
         }
         try {
             return m.writeValueAsString(root) + "\n";

@@ -59,6 +59,14 @@ public final class ScenarioModel implements TransitionSystem {
 
     /** Builds the model of {@code scenario} under {@code policy}, running its setup. */
     public ScenarioModel(Scenario scenario, Policy policy) {
+        this(scenario, policy, false);
+    }
+
+    /**
+     * Builds the model of {@code scenario} under {@code policy}; with {@code syncDisk} a writeback write completes
+     * in the step that submits it (the restriction replay runs under), so there is no disk actor.
+     */
+    public ScenarioModel(Scenario scenario, Policy policy, boolean syncDisk) {
         this.sc = scenario;
         int n = scenario.threads().size();
         int[] regs = new int[n];
@@ -76,7 +84,7 @@ public final class ScenarioModel implements TransitionSystem {
         List<Integer> disks = new ArrayList<>();
         for (int f = 0; f < onDisk.length; f++) {
             onDisk[f] = scenario.files().get(f).fs().onDisk();
-            if (onDisk[f]) {
+            if (onDisk[f] && !syncDisk) {
                 disks.add(f);
             }
         }
@@ -84,7 +92,7 @@ public final class ScenarioModel implements TransitionSystem {
         int[] slots = scenario.holders().stream().mapToInt(Scenario.HolderDecl::slots).toArray();
         this.lay = new Layout(regs, scenario.daemons().size(), scenario.processes().size(), vmaPages, filePages,
                 onDisk, slots);
-        this.machine = machineOf(scenario);
+        this.machine = machineOf(scenario, syncDisk);
         this.kernel = new Kernel(policy, machine);
         this.observed = observables(scenario);
         this.actors = n + scenario.daemons().size() + diskFiles.length;
@@ -92,7 +100,7 @@ public final class ScenarioModel implements TransitionSystem {
     }
 
     /** The static shape of a scenario, as the kernel model needs it. */
-    static Machine machineOf(Scenario sc) {
+    static Machine machineOf(Scenario sc, boolean syncDisk) {
         List<Machine.FileSpec> files = new ArrayList<>();
         for (Scenario.FileDecl f : sc.files()) {
             files.add(new Machine.FileSpec(f.name(), f.fs(), f.pages(), f.sparse(), f.readOnly(), f.stable(),
@@ -116,7 +124,7 @@ public final class ScenarioModel implements TransitionSystem {
                 gups[g.holder()] = g;
             }
         }
-        return new Machine(files, daemons, java.util.Arrays.asList(gups));
+        return new Machine(files, daemons, java.util.Arrays.asList(gups), syncDisk);
     }
 
     private World runSetup(World w, Kernel k) {

@@ -142,6 +142,29 @@ class CliTest {
     }
 
     @Test
+    void compare_showsProposalsSideBySide() {
+        Run r = run("compare", "corpus/longterm-pin-file-writeback.pin", "--policies",
+                "linux-5.18,linux-5.18+kara-block,linux-5.18+kara-bounce,linux-6.5");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("linux-5.18+kara-block"), r.out());
+        assertTrue(r.out().contains("STALL"), r.out());
+        assertTrue(r.out().contains("REFUSED"), r.out());
+        assertTrue(r.out().contains("+kara-bounce"), "the rule delta is listed: " + r.out());
+    }
+
+    @Test
+    void policyExpressions_resolveOrFailCleanly() {
+        Run ok = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-6.4+dio-foll-pin", "-q");
+        assertEquals(0, ok.code(), ok.err());
+        Run bad = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-5.8+no-such-rule");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("unknown rule or proposal"), bad.err());
+        Run base = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-6.5-ext4-buffers");
+        assertEquals(2, base.code(), "a base rule cannot be switched off");
+        assertTrue(base.err().contains("part of every policy"), base.err());
+    }
+
+    @Test
     void mainMethod_isThereForTheLauncher() throws Exception {
         java.lang.reflect.Method m = Main.class.getMethod("main", String[].class);
         assertTrue(java.lang.reflect.Modifier.isStatic(m.getModifiers()), "pinlab.cli.Main.main must be static");
