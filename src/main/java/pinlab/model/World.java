@@ -400,6 +400,33 @@ public final class World {
     }
 
     /**
+     * Counts the page cache's references and checks that each slot's folio is marked as that page, that no folio
+     * is in two slots, and that every folio marked as cached is in one.
+     */
+    private void checkPageCache(int[] refs, boolean[] reached) {
+        boolean broken = false;
+        boolean[] cached = new boolean[nf];
+        for (int s = 0; s < lay.spaceBase.length; s++) {
+            for (int i = 0; i < lay.spacePages[s]; i++) {
+                int ref = cacheSlot(s, i);
+                if (Pte.isFolio(ref)) {
+                    int f = Pte.folio(ref);
+                    refs[f]++;
+                    reached[f] = true;
+                    broken |= cached[f] || !test(f, Folio.PAGECACHE) || mapping(f) != Folio.mappingOf(s, i);
+                    cached[f] = true;
+                }
+            }
+        }
+        for (int f = 0; f < nf; f++) {
+            broken |= test(f, Folio.PAGECACHE) && !cached[f] && !test(f, Folio.FREED);
+        }
+        if (broken) {
+            raise(Event.INV_PAGECACHE);
+        }
+    }
+
+    /**
      * Recomputes every folio's refcount and mapcount from the PTEs, holder references, page-cache slots and
      * attached buffers that name it, compares them with the stored counters, and raises the matching invariant events. This is
      * the model re-checking its own bookkeeping on every state.
@@ -424,28 +451,8 @@ public final class World {
                 }
             }
         }
-        boolean cacheBroken = false;
-        boolean[] cached = new boolean[nf];
-        for (int s = 0; s < lay.spaceBase.length; s++) {
-            for (int i = 0; i < lay.spacePages[s]; i++) {
-                int ref = cacheSlot(s, i);
-                if (Pte.isFolio(ref)) {
-                    int f = Pte.folio(ref);
-                    refs[f]++;
-                    reached[f] = true;
-                    cacheBroken |= cached[f] || !test(f, Folio.PAGECACHE) || mapping(f) != Folio.mappingOf(s, i);
-                    cached[f] = true;
-                }
-            }
-        }
-        for (int f = 0; f < nf; f++) {
-            if (test(f, Folio.PRIVATE)) {
-                refs[f]++; // folio_attach_private() takes a reference for the buffers
-            }
-            cacheBroken |= test(f, Folio.PAGECACHE) && !cached[f] && !test(f, Folio.FREED);
-        }
-        if (cacheBroken) {
-            raise(Event.INV_PAGECACHE);
+        if (lay.spaceBase.length > 0) {
+            checkPageCache(refs, reached);
         }
         for (int h = 0; h < lay.holderBase.length; h++) {
             int word = holder(h);
@@ -460,6 +467,9 @@ public final class World {
         }
         for (int f = 0; f < nf; f++) {
             boolean freed = test(f, Folio.FREED);
+            if (test(f, Folio.PRIVATE)) {
+                refs[f]++; // folio_attach_private() takes a reference for the buffers
+            }
             if (reached[f]) {
                 if (freed) {
                     raise(Event.UAF);

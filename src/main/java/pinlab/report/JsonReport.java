@@ -50,6 +50,13 @@ public final class JsonReport {
             o.put("failure", r.failure());
         }
         o.put("policy", r.policy());
+        ArrayNode kev = o.putArray("kernelEvents");
+        r.kernelEvents().forEach(kev::add);
+        if (r.notApplicable() == null) {
+            o.putNull("notApplicable");
+        } else {
+            o.put("notApplicable", r.notApplicable());
+        }
         o.put("condition", r.condition());
         o.put("quantifier", r.quantifier());
         o.put("observation", r.observation().toLowerCase(java.util.Locale.ROOT));
