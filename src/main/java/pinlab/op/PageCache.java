@@ -100,7 +100,11 @@ final class PageCache extends Subsystem {
             return false;
         }
         int f = Vma.space(word);
-        int c = cached(w, f, Vma.pgoff(word) + i);
+        int idx = Vma.pgoff(word) + i;
+        if (idx >= w.layout().filePages(f)) {
+            return false; // beyond any size the file can have: the fault is SIGBUS, it does not wait
+        }
+        int c = cached(w, f, idx);
         return c >= 0 && mkwriteBlocks(w, f, c);
     }
 
