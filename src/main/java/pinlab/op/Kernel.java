@@ -267,7 +267,7 @@ public final class Kernel {
             case Op.Await x -> w.signalled(x.signal());
             case Op.Store s -> !faults.storeBlocks(w, p, s.vma(), s.cell());
             case Op.Write x -> !cache.writeBlocks(w, x.file(), x.cell() / Folio.CELLS);
-            case Op.Gup g -> g.io() == null ? !gup.blocks(w, p, g) : dioEnabled(w, g, sub);
+            case Op.Gup g -> g.io() == null ? !gup.blocks(w, p, g) : dioEnabled(w, p, g, sub);
             case Op.Fsync x -> walkEnabled(w, fileRange(w, x.file()), true, sub);
             case Op.Sync x -> walkEnabled(w, allDiskFiles(w), true, sub);
             case Op.Msync x -> !x.sync() || walkEnabled(w, msyncRange(w, p, x.vma()), true, sub);
@@ -324,11 +324,11 @@ public final class Kernel {
         return wb.walkEnabled(w, ranges, sync, cursor(sub));
     }
 
-    private boolean dioEnabled(World w, Op.Gup g, int sub) {
+    private boolean dioEnabled(World w, int p, Op.Gup g, int sub) {
         return switch (phase(sub)) {
             case PHASE_WALK, PHASE_FALLBACK_WALK -> wb.walkEnabled(w, DirectIo.range(g), true, cursor(sub));
             case PHASE_FALLBACK_WAIT -> !Writeback.underWriteback(w, DirectIo.range(g));
-            default -> !dio.submitBlocks(w, g);
+            default -> !dio.submitBlocks(w, g) && !gup.blocks(w, p, g);
         };
     }
 
@@ -448,7 +448,7 @@ public final class Kernel {
             if (next != Writeback.DONE) {
                 return next;
             }
-            if (dio.submitBlocks(w, g)) {
+            if (dio.submitBlocks(w, g) || gup.blocks(w, p, g)) {
                 return atPhase(PHASE_FINISH, 0);
             }
             phase = PHASE_FINISH;
