@@ -532,7 +532,7 @@ public final class Kernel {
     private int nextReclaim(World w, Machine.DaemonSpec spec, int from) {
         int[] r = daemonRange(w, spec);
         for (int i = Math.max(from, r[1]); i < r[2]; i++) {
-            if (reclaim.shrinkActs(w, spec.file(), i)) {
+            if (reclaim.shrinkActs(w, spec.file(), i, true)) {
                 return i;
             }
         }
@@ -558,7 +558,7 @@ public final class Kernel {
             case RECLAIM -> {
                 int i = nextReclaim(w, spec, cursor);
                 if (i >= 0) {
-                    reclaim.shrink(w, spec.file(), i);
+                    reclaim.shrink(w, spec.file(), i, true);
                 }
                 int after = i < 0 ? -1 : nextReclaim(w, spec, i + 1);
                 w.setDaemon(d, daemonWord(after >= 0, Math.max(after, 0), runs));

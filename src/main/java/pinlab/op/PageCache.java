@@ -193,6 +193,10 @@ final class PageCache extends Subsystem {
             note("past the end of the file: read returns 0 bytes");
             return Kernel.NONE;
         }
+        if (machine.file(f).fs() == FileSystem.TMPFS && cached(w, f, i) < 0) {
+            shmem.readHole();
+            return 0;
+        }
         int c = getFolio(w, f, i);
         if (c < 0) {
             return -Kernel.EIO;

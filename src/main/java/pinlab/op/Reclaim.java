@@ -13,8 +13,10 @@ import pinlab.policy.Rule;
  * Taking clean page-cache folios away: reclaim (mm/vmscan.c shrink_folio_list(), for kswapd and MADV_PAGEOUT)
  * and eviction (mm/truncate.c mapping_evict_folio(), for POSIX_FADV_DONTNEED and drop_caches). Reclaim unmaps
  * first and checks references last, after the buffers are gone; eviction checks them first (since 5.18).
- * Anonymous memory is not reclaimed: pinlab has no swap. Reclaim never writes a dirty file folio back (the
- * flusher does, at any time), which is what 6.16 does and what earlier kernels amount to for the states reached.
+ * Anonymous memory is not reclaimed: pinlab has no swap. A clean tmpfs folio (one nobody wrote) can be dropped
+ * by MADV_PAGEOUT and evicted, but kswapd never sees it: shmem folios are swap-backed and live on the anonymous
+ * LRU, which reclaim does not scan without swap. Reclaim never writes a dirty file folio back (the flusher does,
+ * at any time), which is what 6.16 does and what earlier kernels amount to for the states reached.
  */
 final class Reclaim extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.RECLAIM_FILE, Rule.EVICT_CLEAN, Rule.EVICT_REFCOUNT_FIRST,
@@ -38,9 +40,13 @@ final class Reclaim extends Subsystem {
         return RULES;
     }
 
-    private boolean reclaimable(int f) {
+    /**
+     * Whether reclaim can take folios of file {@code f}: never the storage pages of DAX; tmpfs only when asked
+     * directly (MADV_PAGEOUT, eviction), not by kswapd's LRU scan.
+     */
+    private boolean reclaimable(int f, boolean kswapd) {
         FileSystem kind = machine.file(f).fs();
-        return kind != FileSystem.TMPFS && kind != FileSystem.FSDAX;
+        return kind != FileSystem.FSDAX && !(kswapd && kind == FileSystem.TMPFS);
     }
 
     private static boolean maybePinned(World w, int c) {
@@ -49,10 +55,13 @@ final class Reclaim extends Subsystem {
 
     // ---- shrink_folio_list ---------------------------------------------------------------------------
 
-    /** Whether reclaiming the folio at page {@code i} of file {@code f} would change anything now. */
-    boolean shrinkActs(World w, int f, int i) {
+    /**
+     * Whether reclaiming the folio at page {@code i} of file {@code f} would change anything now ({@code kswapd}:
+     * found by the LRU scan; otherwise asked for by MADV_PAGEOUT).
+     */
+    boolean shrinkActs(World w, int f, int i, boolean kswapd) {
         int c = PageCache.cached(w, f, i);
-        if (c < 0 || !reclaimable(f) || w.test(c, Folio.LOCKED) || w.test(c, Folio.WRITEBACK)) {
+        if (c < 0 || !reclaimable(f, kswapd) || w.test(c, Folio.LOCKED) || w.test(c, Folio.WRITEBACK)) {
             return false;
         }
         if (on(Rule.KARA_BLOCK) && Writeback.referenced(w, c)) {
@@ -68,9 +77,9 @@ final class Reclaim extends Subsystem {
     }
 
     /** shrink_folio_list() for the file folio at page {@code i} of file {@code f}. */
-    void shrink(World w, int f, int i) {
+    void shrink(World w, int f, int i, boolean kswapd) {
         int c = PageCache.cached(w, f, i);
-        if (c < 0 || !reclaimable(f) || w.test(c, Folio.LOCKED) || w.test(c, Folio.WRITEBACK)) {
+        if (c < 0 || !reclaimable(f, kswapd) || w.test(c, Folio.LOCKED) || w.test(c, Folio.WRITEBACK)) {
             return;
         }
         use(Rule.RECLAIM_FILE);
@@ -109,7 +118,7 @@ final class Reclaim extends Subsystem {
     /** Whether evicting the folio at page {@code i} of file {@code f} would change anything now. */
     boolean evictActs(World w, int f, int i) {
         int c = PageCache.cached(w, f, i);
-        if (c < 0 || !reclaimable(f) || w.test(c, Folio.DIRTY) || w.test(c, Folio.WRITEBACK)
+        if (c < 0 || !reclaimable(f, false) || w.test(c, Folio.DIRTY) || w.test(c, Folio.WRITEBACK)
                 || w.test(c, Folio.LOCKED)) {
             return false;
         }
@@ -163,7 +172,7 @@ final class Reclaim extends Subsystem {
     /** POSIX_FADV_DONTNEED: start writeback of the dirty pages (not waiting), then evict what is clean. */
     void fadvise(World w, int f) {
         use(Rule.EVICT_CLEAN);
-        if (!reclaimable(f)) {
+        if (!reclaimable(f, false)) {
             return;
         }
         for (int i = 0; i < w.layout().filePages(f); i++) {
@@ -202,11 +211,7 @@ final class Reclaim extends Subsystem {
                 continue;
             }
             int f = Folio.mappingFile(w.mapping(c));
-            if (!reclaimable(f)) {
-                note(folioName(c) + " is a tmpfs page: it could only be swapped, which pinlab does not model");
-                continue;
-            }
-            shrink(w, f, Folio.mappingIndex(w.mapping(c)));
+            shrink(w, f, Folio.mappingIndex(w.mapping(c)), false);
         }
         if (!Vma.has(word, Vma.MAPPED)) {
             note("no such mapping");

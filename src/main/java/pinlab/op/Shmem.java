@@ -61,6 +61,15 @@ final class Shmem extends Subsystem {
         Faults.mapNew(w, p, v, i, f, bits);
     }
 
+    /**
+     * shmem_file_read_iter() of a page that is not in the page cache: SGP_READ allocates nothing, the read copies
+     * zeros.
+     */
+    void readHole() {
+        use(Rule.SHMEM_SHARED_ANON);
+        note("tmpfs: the page is not cached; read(2) copies zeros and allocates nothing (SGP_READ)");
+    }
+
     /** The last mapping of a shmem object is gone: its file is released and its page cache truncated. */
     void dropIfUnused(World w, int s) {
         for (int q = 0; q < w.layout().processes(); q++) {

@@ -119,9 +119,12 @@ public final class ScenarioModel implements TransitionSystem {
         List<Op> all = new ArrayList<>();
         sc.setup().forEach(st -> all.add(st.op()));
         sc.threads().forEach(td -> all.addAll(td.ops()));
-        for (Op op : all) {
+        while (!all.isEmpty()) {
+            Op op = all.remove(all.size() - 1);
             if (op instanceof Op.Gup g) {
                 gups[g.holder()] = g;
+            } else if (op instanceof Op.Atomic a) {
+                all.addAll(a.ops());
             }
         }
         return new Machine(files, daemons, java.util.Arrays.asList(gups), syncDisk);

@@ -353,6 +353,31 @@ class FileRulesTest {
         assertEquals("Always", check(s, "linux-6.18").observation());
     }
 
+    /**
+     * tmpfs: read(2) of a page that is not cached allocates nothing (shmem_file_read_iter, SGP_READ); a clean page
+     * (never written) is dropped by MADV_PAGEOUT and evicted by drop_caches once unmapped, but kswapd, whose LRU
+     * scan does not reach swap-backed folios without swap, never takes it. Found by replay on 6.18 (probe 4g).
+     */
+    @ParameterizedTest
+    @CsvSource({"'r0 = buf[0]; munmap buf; drop_caches; r1 = read M[0]',Always",
+        "'r0 = buf[0]; madvise buf pageout',Always", "'r0 = buf[0]; signal go',Never"})
+    void tmpfs_cleanPages_goOnlyWhenAskedDirectly(String ops, String gone) {
+        String s = """
+                name tmpfs-clean
+                process P
+                memfd M size 1
+                daemon kswapd: reclaim M
+                setup {
+                  P: mmap buf 1 rw shared M
+                }
+                thread T @ P {
+                  %s
+                }
+                forall (cache M[0] = none)
+                """.formatted(ops.replace("; ", "\n  "));
+        assertEquals(gone, check(s, "linux-6.18").observation(), ops);
+    }
+
     /** btrfs verifies checksums on read: data that changed after its checksum was taken reads as -EIO. */
     @Test
     void btrfs_checksumMismatch_readFailsWithEio() {
