@@ -55,7 +55,7 @@ struct worker_cmd {
 
 extern const struct agent_cmd channel_agent_cmds[], proc_agent_cmds[], pipe_agent_cmds[], fuse_agent_cmds[],
 	pagemap_agent_cmds[], fs_agent_cmds[], file_agent_cmds[], disk_agent_cmds[], cache_agent_cmds[],
-	kmsg_agent_cmds[];
+	kmsg_agent_cmds[], ownio_agent_cmds[];
 extern const struct worker_cmd worker_ctl_cmds[], mem_worker_cmds[], pipe_worker_cmds[], uring_worker_cmds[],
 	dio_worker_cmds[], fileio_worker_cmds[];
 
@@ -86,6 +86,7 @@ extern char g_log_path[PATH_MAX + 16];
 extern int g_timeout_ms;
 extern int g_log_fd;
 extern pid_t g_agent_pid;
+extern int g_cpu;
 extern int g_sigfd;
 extern bool g_shutdown_reply;
 
@@ -122,6 +123,7 @@ extern int g_nchan;
 extern int g_cmd_r[MAX_CHAN], g_rep_w[MAX_CHAN];
 
 bool chan_free(int c);
+void chan_clear(int c);
 void chan_give(int c, struct proc *pr);
 
 /* ---- worker.c: worker threads in scenario processes ----------------------------------------------------- */
@@ -189,16 +191,27 @@ void fs_close_in_child(void);
 struct pfile {
 	bool used;
 	bool ro;
-	int fd;               /* O_RDWR, or O_RDONLY for ro */
+	int fd;               /* O_RDWR, or O_RDONLY for ro: the scenario processes' descriptor */
 	int dio_fd;           /* O_DIRECT, or -1 */
 	int dio_err;          /* -errno of the O_DIRECT open, 0 if it worked */
+	int own_fd;           /* O_RDONLY, the agent's own (ownio.c: writeback, file_read) */
+	int err_fd;           /* O_RDONLY, only for file_errors: its error cursor is never advanced before */
 	struct fsys *fs;      /* NULL for a memfd */
 	char path[PATH_MAX + 96];
 };
 
 bool parse_fid(const char *s, long *fid);
 const struct pfile *file_get(long fid);
+const struct pfile *agent_file(const char *cmd, const char *tok);
 void files_close_all(void);
+
+/* ---- fileio.c ----------------------------------------------------------------------------------------- */
+
+bool parse_sfr_flags(const char *s, unsigned *flags);
+
+/* ---- cache.c ------------------------------------------------------------------------------------------ */
+
+int range_dirty_or_writeback(const struct pfile *f, uint64_t off, uint64_t len);
 
 /* ---- kmsg.c ------------------------------------------------------------------------------------------- */
 

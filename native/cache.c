@@ -33,6 +33,22 @@ static const char *jb(uint64_t v)
 	return v ? "true" : "false";
 }
 
+/* cachestat of LEN bytes from OFF (LEN 0: to the end of the file) */
+static int range_cachestat(const struct pfile *f, uint64_t off, uint64_t len, struct cachestat *cs)
+{
+	struct cachestat_range r = {off, len};
+	memset(cs, 0, sizeof *cs);
+	return syscall(__NR_cachestat, f->fd, &r, cs, 0) < 0 ? -errno : 0;
+}
+
+/* 1 if a page of the range (LEN 0: to the end) is dirty or under writeback, 0 if not, -errno on failure */
+int range_dirty_or_writeback(const struct pfile *f, uint64_t off, uint64_t len)
+{
+	struct cachestat cs;
+	int r = range_cachestat(f, off, len, &cs);
+	return r < 0 ? r : cs.nr_dirty || cs.nr_writeback;
+}
+
 static bool cmd_cache_state(char **tok, int nt)
 {
 	long fid, page;
@@ -45,11 +61,10 @@ static bool cmd_cache_state(char **tok, int nt)
 		reply_err("cache_state: file %ld does not exist", fid);
 		return true;
 	}
-	struct cachestat_range r = {(uint64_t)page * PAGE_SZ, PAGE_SZ};
 	struct cachestat cs;
-	memset(&cs, 0, sizeof cs);
-	if (syscall(__NR_cachestat, f->fd, &r, &cs, 0) < 0) {
-		reply_err("cache_state: cachestat: %s (Linux >= 6.5 with CONFIG_CACHESTAT_SYSCALL)", strerror(errno));
+	int e = range_cachestat(f, (uint64_t)page * PAGE_SZ, PAGE_SZ, &cs);
+	if (e < 0) {
+		reply_err("cache_state: cachestat: %s (Linux >= 6.5 with CONFIG_CACHESTAT_SYSCALL)", strerror(-e));
 		return true;
 	}
 	char out[192];

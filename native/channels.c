@@ -36,8 +36,10 @@ bool chan_free(int c)
 	return !g_ch[c].owner || proc_dead(g_ch[c].owner);
 }
 
-/* forget whatever a dead owner left in the channel's pipes */
-static void chan_reset(int c)
+/* forget whatever a dead owner left in the channel's pipes (a command sent after it died, a late reply).
+ * Called before the process that will serve the channel is forked: its workers start reading the command
+ * pipe at once, and would otherwise run a stale command (e.g. a load that faults in the new process). */
+void chan_clear(int c)
 {
 	char tmp[4096];
 	while (poll_one(g_cmd_r[c], POLLIN, 0) == 1 && read(g_cmd_r[c], tmp, sizeof tmp) > 0) {
@@ -49,10 +51,9 @@ static void chan_reset(int c)
 	g_ch[c].pending_fork = false;
 }
 
-/* channel c is now served by process pr */
+/* channel c is now served by process pr (chan_clear ran before it was forked) */
 void chan_give(int c, struct proc *pr)
 {
-	chan_reset(c);
 	g_ch[c].owner = pr;
 }
 
@@ -147,6 +148,8 @@ static bool chan_note_fork(struct chan *ch, char **tok, int nt)
 		seen[x] = true;
 		ch->fork_chans[ch->nfork++] = (int)x;
 	}
+	for (int i = 0; i < ch->nfork; i++)
+		chan_clear(ch->fork_chans[i]);
 	ch->pending_fork = true;
 	return true;
 }

@@ -86,7 +86,7 @@ static bool w_sync(char **av, int ac, char *out, size_t osz)
 }
 
 /* FLAGS: none, or '|'-joined wait_before, write, wait_after */
-static bool parse_sfr_flags(const char *s, unsigned *flags)
+bool parse_sfr_flags(const char *s, unsigned *flags)
 {
 	*flags = 0;
 	if (!strcmp(s, "none"))

@@ -2,7 +2,10 @@
  * pinlab-agent: scenario files FID 0..MAX_FILES-1.  `file_create` makes DIR/fs/NAME/fFID on a file system
  * of fs.c, `memfd_create` a memfd; the agent opens each before the first spawn (O_RDWR, or O_RDONLY for
  * `ro`), plus an O_DIRECT descriptor where the file system allows one, so every scenario process inherits
- * both.
+ * both.  It also opens two O_RDONLY descriptors of its own (ownio.c), so that what it does as "the kernel"
+ * (the flusher's writeback, the observation of errors) never advances the error cursor (f_wb_err) of the
+ * descriptor the scenario's fsync reports through.  The scenario descriptor is POSIX_FADV_RANDOM: a buffered
+ * read reads the page it asks for and no readahead.
  */
 #include "agent.h"
 
@@ -22,6 +25,20 @@ bool parse_fid(const char *s, long *fid)
 const struct pfile *file_get(long fid)
 {
 	return g_files[fid].used ? &g_files[fid] : NULL;
+}
+
+/* the file an agent command's FID token names; NULL after replying "cmd: ..." */
+const struct pfile *agent_file(const char *cmd, const char *tok)
+{
+	long fid;
+	if (!parse_fid(tok, &fid)) {
+		reply_err("bad command: %s: bad FID '%s'", cmd, tok);
+		return NULL;
+	}
+	const struct pfile *f = file_get(fid);
+	if (!f)
+		reply_err("%s: file %ld does not exist", cmd, fid);
+	return f;
 }
 
 /* writes PAGES pages of zeros and fsyncs them (blocks allocated and written), then drops them from the page
@@ -50,6 +67,26 @@ static void open_dio(struct pfile *f, const char *path)
 	f->dio_err = f->dio_fd < 0 ? -errno : 0;
 }
 
+/* the agent's own descriptors and the scenario descriptor's readahead; -errno on failure */
+static int open_own(struct pfile *f, const char *path)
+{
+	f->own_fd = open(path, O_RDONLY | O_CLOEXEC);
+	f->err_fd = f->own_fd < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	if (f->own_fd < 0 || f->err_fd < 0)
+		return -errno;
+	return -posix_fadvise(f->fd, 0, 0, POSIX_FADV_RANDOM);
+}
+
+static void close_fds(struct pfile *f)
+{
+	int *fds[] = {&f->fd, &f->dio_fd, &f->own_fd, &f->err_fd};
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
+
 static bool create_on_fs(struct pfile *f, long fid, long pages, bool full)
 {
 	snprintf(f->path, sizeof f->path, "%s/f%ld", f->fs->mnt, fid);
@@ -75,6 +112,13 @@ static bool create_on_fs(struct pfile *f, long fid, long pages, bool full)
 	}
 	f->fd = fd;
 	open_dio(f, f->path);
+	r = open_own(f, f->path);
+	if (r < 0) {
+		close_fds(f);
+		unlink(f->path);
+		reply_err("file_create: agent descriptors of %s: %s", f->path, strerror(-r));
+		return false;
+	}
 	return true;
 }
 
@@ -115,6 +159,7 @@ static bool cmd_file_create(char **tok, int nt)
 		return true;
 	struct pfile *f = &g_files[fid];
 	memset(f, 0, sizeof *f);
+	f->fd = f->dio_fd = f->own_fd = f->err_fd = -1;
 	f->fs = fs;
 	f->ro = nt == 6;
 	if (!create_on_fs(f, fid, pages, !strcmp(tok[4], "full")))
@@ -136,6 +181,7 @@ static bool cmd_memfd_create(char **tok, int nt)
 		return true;
 	struct pfile *f = &g_files[fid];
 	memset(f, 0, sizeof *f);
+	f->fd = f->dio_fd = f->own_fd = f->err_fd = -1;
 	char name[32];
 	snprintf(name, sizeof name, "pinlab-f%ld", fid);
 	f->fd = memfd_create(name, 0);
@@ -148,9 +194,15 @@ static bool cmd_memfd_create(char **tok, int nt)
 		close(f->fd);
 		return true;
 	}
-	/* /proc/self/fd/N reopens the memfd: the only way to ask for O_DIRECT on it */
+	/* /proc/self/fd/N reopens the memfd: the only way to ask for O_DIRECT on it, or for more descriptors */
 	snprintf(f->path, sizeof f->path, "/proc/self/fd/%d", f->fd);
 	open_dio(f, f->path);
+	int r = open_own(f, f->path);
+	if (r < 0) {
+		reply_err("memfd_create: agent descriptors: %s", strerror(-r));
+		close_fds(f);
+		return true;
+	}
 	snprintf(f->path, sizeof f->path, "memfd:%s", name);
 	f->used = true;
 	logmsg("file %ld: %s, %ld pages, O_DIRECT %d", fid, f->path, pages, f->dio_err);
@@ -165,9 +217,7 @@ void files_close_all(void)
 		struct pfile *f = &g_files[i];
 		if (!f->used)
 			continue;
-		close(f->fd);
-		if (f->dio_fd >= 0)
-			close(f->dio_fd);
+		close_fds(f);
 		f->used = false;
 	}
 }

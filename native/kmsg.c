@@ -1,6 +1,8 @@
 /*
  * pinlab-agent: kernel log events.  `kmsg_mark` opens /dev/kmsg positioned at its end; `kmsg_events` reads
  * (non-blocking) every record logged since, and returns those that matter to pinlab, each with a short kind.
+ * Only the kernel's own records count (syslog facility 0, which a write to /dev/kmsg from user space cannot
+ * have), unless `kmsg_mark user` asks for user-space records too (the self-test writes its own).
  */
 #include "agent.h"
 
@@ -21,6 +23,7 @@ struct event {
 static int g_kmsg_fd = -1;
 static struct event g_events[MAX_EVENTS];
 static int g_nevents, g_dropped, g_lost;
+static bool g_user_records;
 
 /* the first pattern a message contains decides its kind */
 static const struct {
@@ -49,11 +52,13 @@ static const char *kind_of(const char *msg)
 	return NULL;
 }
 
-/* one /dev/kmsg record "PRIO,SEQ,USEC,FLAGS;MESSAGE\n[ KEY=VALUE\n]..." */
+/* one /dev/kmsg record "PRIO,SEQ,USEC,FLAGS;MESSAGE\n[ KEY=VALUE\n]..."; PRIO is facility * 8 + level */
 static void take_record(char *rec)
 {
 	char *msg = strchr(rec, ';');
 	if (!msg)
+		return;
+	if (atoi(rec) >> 3 != 0 && !g_user_records)
 		return;
 	msg++;
 	msg[strcspn(msg, "\n")] = 0;
@@ -90,9 +95,9 @@ static void drain(void)
 
 static bool cmd_kmsg_mark(char **tok, int nt)
 {
-	(void)tok;
-	if (nt != 1)
+	if (nt > 2 || (nt == 2 && strcmp(tok[1], "user")))
 		return false;
+	g_user_records = nt == 2;
 	if (g_kmsg_fd < 0)
 		g_kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (g_kmsg_fd < 0 || lseek(g_kmsg_fd, 0, SEEK_END) < 0) {

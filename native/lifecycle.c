@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ char g_log_path[PATH_MAX + 16];
 int g_timeout_ms = 5000;
 int g_log_fd = -1;
 pid_t g_agent_pid;
+int g_cpu = -1;
 int g_sigfd = -1;
 bool g_shutdown_reply;
 
@@ -101,6 +103,27 @@ static void setup_signals(void)
 		logmsg("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 }
 
+/*
+ * The agent and every process it makes (affinity is inherited) run on one CPU, the lowest it may use.  The
+ * kernel keeps new and moved folios in per-CPU batches (mm/swap.c folio_batch) that hold a reference and keep
+ * a folio off the LRU until the batch is drained; MADV_PAGEOUT and POSIX_FADV_DONTNEED drain the batch of
+ * the CPU they run on (lru_add_drain()).  On one CPU that is every batch, so whether reclaim sees a folio, and
+ * the references it counts, do not depend on where an earlier step happened to run.
+ */
+static void bind_one_cpu(void)
+{
+	cpu_set_t allowed, one;
+	if (sched_getaffinity(0, sizeof allowed, &allowed) < 0)
+		startup_fail("sched_getaffinity: %s", strerror(errno));
+	for (int c = 0; c < CPU_SETSIZE && g_cpu < 0; c++)
+		if (CPU_ISSET(c, &allowed))
+			g_cpu = c;
+	CPU_ZERO(&one);
+	CPU_SET(g_cpu, &one);
+	if (sched_setaffinity(0, sizeof one, &one) < 0)
+		startup_fail("sched_setaffinity(CPU %d): %s", g_cpu, strerror(errno));
+}
+
 void startup(int argc, char **argv)
 {
 	g_agent_pid = getpid();
@@ -116,6 +139,8 @@ void startup(int argc, char **argv)
 	logmsg("pinlab-agent starting: workdir %s, step timeout %d ms", g_dir, g_timeout_ms);
 	if (chdir(g_dir) < 0)
 		startup_fail("chdir %s: %s", g_dir, strerror(errno));
+	bind_one_cpu();
+	logmsg("running on CPU %d", g_cpu);
 	setup_signals();
 	fuse_start();
 }

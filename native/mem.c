@@ -150,13 +150,15 @@ static bool parse_advice(const char *s, int *adv)
 	return false;
 }
 
+/* madvise SLOT PAGES ADVICE [FIRST]: PAGES pages from page FIRST (default 0) of the slot */
 static bool w_madvise(char **av, int ac, char *out, size_t osz)
 {
-	long slot, pages;
+	long slot, pages, first = 0;
 	int adv;
-	if (ac != 4 || !parse_slot(av[1], &slot) || !parse_pages(av[2], &pages) || !parse_advice(av[3], &adv))
+	if ((ac != 4 && ac != 5) || !parse_slot(av[1], &slot) || !parse_pages(av[2], &pages) ||
+	    !parse_advice(av[3], &adv) || (ac == 5 && !parse_long(av[4], 0, MAX_PAGES - pages, &first)))
 		return false;
-	int ret = madvise(slot_addr(slot), (size_t)pages * PAGE_SZ, adv) < 0 ? -errno : 0;
+	int ret = madvise(slot_addr(slot) + (size_t)first * PAGE_SZ, (size_t)pages * PAGE_SZ, adv) < 0 ? -errno : 0;
 	snprintf(out, osz, "{\"ok\":true,\"ret\":%d}", ret);
 	return true;
 }

@@ -14,8 +14,11 @@
  *     (files.c).
  *   - Worker commands: the address space (mem.c), data pipes (pipes.c), io_uring (uring.c), O_DIRECT
  *     (dio.c), file I/O (fileio.c).
- *   - Agent-side observation: page tables and page flags (pagemap.c), the bytes on the disk (disk.c), the
+ *   - Agent-side I/O and observation: writeback, reads and error checks through the agent's own file
+ *     descriptors (ownio.c), page tables and page flags (pagemap.c), the bytes on the disk (disk.c), the
  *     page cache (cache.c), the kernel log (kmsg.c).
+ *   - The agent and its processes run on one CPU (lifecycle.c), so that every per-CPU folio batch is drained
+ *     where reclaim runs.
  *   - Nothing outlives the agent (lifecycle.c): every scenario process has PR_SET_PDEATHSIG(SIGKILL), the
  *     agent is a child subreaper, and cleanup SIGKILLs every known pid, fails every queued FUSE request,
  *     reaps, unmounts FUSE and the file systems, detaches their loop devices and removes their images.
@@ -39,8 +42,9 @@ static bool cmd_hello(char **tok, int nt)
 	uname(&u);
 	char esc[256], out[512];
 	jesc(esc, sizeof esc, u.release);
-	snprintf(out, sizeof out, "{\"ok\":true,\"agent\":\"pinlab-agent\",\"protocol\":%d,\"kernel\":\"%s\"}",
-		 PROTOCOL_VERSION, esc);
+	snprintf(out, sizeof out,
+		 "{\"ok\":true,\"agent\":\"pinlab-agent\",\"protocol\":%d,\"kernel\":\"%s\",\"cpu\":%d}",
+		 PROTOCOL_VERSION, esc, g_cpu);
 	reply(out);
 	return true;
 }
@@ -63,7 +67,7 @@ static const struct agent_cmd g_main_cmds[] = {
 
 static const struct agent_cmd *const g_agent_tables[] = {
 	g_main_cmds, channel_agent_cmds, proc_agent_cmds, pipe_agent_cmds, fuse_agent_cmds, pagemap_agent_cmds,
-	fs_agent_cmds, file_agent_cmds, disk_agent_cmds, cache_agent_cmds, kmsg_agent_cmds,
+	fs_agent_cmds, file_agent_cmds, ownio_agent_cmds, disk_agent_cmds, cache_agent_cmds, kmsg_agent_cmds,
 };
 
 static void dispatch(char *line)

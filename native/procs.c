@@ -218,6 +218,8 @@ static bool cmd_spawn(char **tok, int nt)
 		reply_err("spawn: too many processes");
 		return true;
 	}
+	for (int i = 0; i < n; i++)
+		chan_clear(chans[i]);
 	pid_t pid = fork();
 	if (pid < 0) {
 		reply_err("spawn: fork: %s", strerror(errno));

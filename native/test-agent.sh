@@ -620,6 +620,10 @@ def t_kmsg():
     with open("/dev/kmsg", "w") as k:
         k.write("pinlab-test: WARNING: before the mark\n")
     check("i: kmsg_mark", a.cmd("kmsg_mark") == {"ok": True})
+    with open("/dev/kmsg", "w") as k:
+        k.write("pinlab-test: kernel BUG at mm/x.c:1! (from user space)\n")
+    check("i: a record written from user space is not the kernel's", a.ok("kmsg_events")["events"] == [])
+    check("i: kmsg_mark user", a.cmd("kmsg_mark user") == {"ok": True})
     lines = ["pinlab-test: WARNING: CPU: 0 PID: 1 at fs/x.c:1 probe",
              "pinlab-test: EXT4-fs warning (device loop9): page 0 does not have buffers attached",
              "pinlab-test: Page cache invalidation failure on direct I/O.  Possible data corruption",
@@ -635,8 +639,76 @@ def t_kmsg():
                                                             "btrfs_csum_failed", "bug"], str(d))
     check("i: the line is the message text", d["events"][0]["line"] == lines[0], str(d))
     check("i: kmsg_events again returns the same list", a.ok("kmsg_events")["events"] == d["events"])
-    a.ok("kmsg_mark")
+    a.ok("kmsg_mark user")
     check("i: a new mark clears the list", a.ok("kmsg_events")["events"] == [])
+    check("i: malformed 'kmsg_mark all'", a.cmd("kmsg_mark all").get("ok") is False)
+    return a
+
+
+# k. the agent's own file I/O (writeback, evict, file_read, file_errors), disk_read verify, madvise FIRST, one CPU
+def cpus_allowed(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("Cpus_allowed_list:"):
+                return l.split()[1]
+    return None
+
+
+def t_own_io():
+    a = Agent()
+    h = a.ok("hello")
+    check("k: hello names the agent's CPU", isinstance(h.get("cpu"), int) and h["cpu"] >= 0, str(h))
+    check("k: the agent runs on that CPU only", cpus_allowed(a.p.pid) == str(h.get("cpu")), cpus_allowed(a.p.pid))
+    a.ok("fs_make e ext4")
+    a.ok("fs_make b btrfs")
+    a.ok("file_create 0 e 2 full")
+    a.ok("file_create 1 b 1 full")
+    a.ok("file_create 2 e 1 full")
+    a.ok("init 1 0")
+    P = a.ok("spawn 0")["pid"]
+    check("k: a scenario process inherits the CPU", cpus_allowed(P) == str(h.get("cpu")), cpus_allowed(P))
+    a.ok("send 0 pwrite 0 0 5")
+    a.ok("send 0 pwrite 0 2 6")
+    check("k: writeback of one page", a.cmd("writeback 0 0 1 wait_before|write|wait_after") == {"ok": True, "ret": 0})
+    check("k: ... writes that page", a.ok("disk_read 0 0")["value"] == 5 and not a.ok("cache_state 0 0")["dirty"])
+    check("k: ... and no other", a.ok("disk_read 0 2")["value"] == 0 and a.ok("cache_state 0 1")["dirty"])
+    check("k: file_read reads the page cache", a.cmd("file_read 0 2") == {"ok": True, "ret": 1, "value": 6})
+    check("k: file_read past the end", a.cmd("file_read 0 4") == {"ok": True, "ret": 0, "value": -1})
+    check("k: file_errors: none recorded", a.cmd("file_errors 0") == {"ok": True, "ret": 0})
+    check("k: evict", a.cmd("evict 0 0 2") == {"ok": True, "ret": 0})
+    check("k: evict drops the clean page", a.ok("cache_state 0 0")["cached"] is False)
+    a.ok("send 0 pwrite 1 0 7")
+    d = a.ok("disk_read 1 0")
+    check("k: btrfs: a dirty page is not on disk yet (its checksum matches the old data)", d["value"] == 0
+          and d["csum"] == "match", str(d))
+    a.ok("writeback 1 0 1 wait_before|write|wait_after")
+    d = a.ok("disk_read 1 0")
+    check("k: btrfs: disk_read after writeback sees the new block, checksum matching", d["value"] == 7
+          and d["csum"] == "match", str(d))
+    check("k: ext4: no checksum", a.ok("disk_read 2 1")["csum"] == "none")
+    with open(os.path.join(a.dir, "fs", "b.img"), "r+b") as img:  # the device's data changes behind btrfs
+        img.seek(d["physical"])
+        img.write(b"\x08")
+    d = a.ok("disk_read 1 0")
+    check("k: btrfs: a block changed on the device no longer matches its checksum", d["value"] == 8
+          and d["csum"] == "mismatch", str(d))
+    a.ok("evict 1 0 1")
+    d = a.cmd("file_read 1 0")
+    check("k: ... and the kernel agrees: reading it from the disk fails with -EIO", d == {"ok": True, "ret": -5,
+          "value": -1}, str(d))
+    a.ok("send 0 mmap 0 2 rw shared file 0")
+    a.ok("send 0 store 0 0 8")
+    a.ok("send 0 store 0 2 9")
+    a.ok("send 0 fsync 0")
+    check("k: madvise FIRST", a.cmd("send 0 madvise 0 1 pageout 1") == {"ok": True, "ret": 0})
+    check("k: ... pages out the page FIRST only", a.ok(f"pagemap {P} 0 0")["present"] is True
+          and a.ok(f"pagemap {P} 0 1")["present"] is False)
+    for b in ["writeback 0 0 1 flush", "writeback 64 0 1 write", "evict 0 0", "file_read 0", "file_errors",
+              "disk_read 0 0 verify", "send 0 madvise 0 1 pageout 4096"]:
+        d = a.cmd(b)
+        check(f"k: malformed {b!r}", d.get("ok") is False and "bad command" in d.get("error", ""), str(d))
+    d = a.cmd("file_read 9 0")
+    check("k: file_read of a FID never made", d.get("ok") is False and "does not exist" in d.get("error", ""), str(d))
     return a
 
 
@@ -961,6 +1033,57 @@ def t_probe_dontneed():
     return a
 
 
+# 4f. O_DIRECT read of an uncached page into a buffer that is faulted in, or not yet: is the page cached after?
+def t_probe_dio_read_caches():
+    v = {}
+    for kind in BLOCK_KINDS:
+        for touched in (True, False):
+            a = Agent()
+            a.ok(f"fs_make e {kind}")
+            a.ok("file_create 0 e 1 full")
+            a.ok("init 1 0")
+            a.ok("spawn 0")
+            a.ok("send 0 mmap 0 1 rw private")
+            if touched:
+                a.ok("send 0 store 0 0 1")
+            case = f"{kind} {'faulted-in' if touched else 'untouched'} buffer"
+            v[case] = {"ret": a.ok("send 0 dio_read_file 0 0 0 0")["ret"], "cached": a.ok("cache_state 0 0")["cached"]}
+            a.cmd("shutdown")
+            a.wait_exit()
+            want = kind == "btrfs" and not touched
+            check(f"p4f: {case}: an O_DIRECT read {'leaves the page in' if want else 'bypasses'} the page cache",
+                  v[case]["ret"] == 4096 and v[case]["cached"] is want, str(v[case]))
+    probe("4f O_DIRECT read of an uncached page", v)
+
+
+# 4g. a clean shmem page (instantiated by a read fault, never written): drop_caches and MADV_PAGEOUT take it
+def t_probe_shmem_clean():
+    a = Agent()
+    a.ok("memfd_create 0 1")
+    a.ok("memfd_create 1 1")
+    a.ok("init 1 0")
+    P = a.ok("spawn 0")["pid"]
+    v = {}
+    for f, written in ((0, False), (1, True)):
+        a.ok(f"send 0 mmap {f} 1 rw shared file {f}")
+        a.ok(f"send 0 {'store' if written else 'load'} {f} 0" + (" 9" if written else ""))
+        pfn = a.ok(f"pagemap {P} {f} 0")["pfn"]
+        w = {"dirty": a.ok(f"pageflags {pfn}")["dirty"]}
+        w["pageout_ret"] = a.ok(f"send 0 madvise {f} 1 pageout")["ret"]
+        w["cached_after_pageout"] = a.ok(f"cache_state {f} 0")["cached"]
+        a.ok(f"send 0 load {f} 0")
+        a.ok(f"send 0 munmap {f} 1")
+        a.ok("drop_caches")
+        w["cached_after_drop_caches"] = a.ok(f"cache_state {f} 0")["cached"]
+        v["written" if written else "read-faulted"] = w
+    check("p4g: a read-faulted shmem page is clean", v["read-faulted"]["dirty"] is False, str(v))
+    check("p4g: MADV_PAGEOUT reclaims it, without swap", v["read-faulted"]["cached_after_pageout"] is False, str(v))
+    check("p4g: drop_caches evicts it once unmapped", v["read-faulted"]["cached_after_drop_caches"] is False, str(v))
+    check("p4g: a written shmem page stays through both", v["written"]["cached_after_pageout"] is True
+          and v["written"]["cached_after_drop_caches"] is True, str(v))
+    probe("4g clean and written shmem pages", v)
+    return a
+
 
 try:
     run("startup", t_startup)
@@ -984,6 +1107,7 @@ try:
     run("j: EOF", t_fs_eof)
     run("j: stale", t_fs_stale)
     run("j: startup", t_fs_startup)
+    run("k", t_own_io)
     run("p4a", t_probe_register)
     for kind in BLOCK_KINDS:
         for evict in ("pageout", "dontneed"):
@@ -994,6 +1118,8 @@ try:
             run(f"p4c {kind} {clean}", lambda: glisse(kind, clean))
     run("p4d", t_probe_btrfs_dio)
     run("p4e", t_probe_dontneed)
+    run("p4f", t_probe_dio_read_caches)
+    run("p4g", t_probe_shmem_clean)
 finally:
     leftovers = []
     with open("/proc/mounts") as f:

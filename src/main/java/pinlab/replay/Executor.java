@@ -3,6 +3,7 @@ package pinlab.replay;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,9 +22,17 @@ import pinlab.scenario.Term;
  * Runs one schedule of a scenario on the real kernel through the agent, one step at a time, then observes what
  * the final condition looks at and the identity of every mapped page.
  *
+ * <p>The model runs alongside: its state before and after each step says what a daemon's step is on the real
+ * kernel ({@link DaemonAction}) and whether a scenario thread's step starts an operation or continues one the
+ * model takes in several steps (one system call here).
+ *
  * <p>Channels: thread {@code t} is channel {@code t}; process {@code p}'s control worker, which runs setup steps,
- * device actions on the rings it owns and the final observations, is channel {@code threads + p}. Data pipe
- * {@code h} belongs to holder {@code h}; io_uring ring {@code h} of the owning process realises holder {@code h}.
+ * device actions on the rings it owns, kswapd's MADV_PAGEOUT in it and the final observations, is channel
+ * {@code threads + p}; the FUSE O_DIRECT request of holder {@code h} is issued on channel
+ * {@code threads + processes + h}, a worker of the submitting process that stays blocked in the call while the
+ * model's thread goes on (a submission in the model is asynchronous; {@code wait} is where the thread blocks).
+ * Data pipe {@code h} belongs to holder {@code h}; io_uring ring {@code h} of the owning process realises holder
+ * {@code h}. File {@code f} of the scenario is the agent's FID {@code f}.
  */
 final class Executor {
     /** What one real run showed. */
@@ -38,7 +47,6 @@ final class Executor {
     private final boolean[] alive;
     private final int[] diedSignal;
     private final int[][] regs;
-    private final int[] pc;
     private final int[] owner;
     private final int[] holderVma;
     private final int[] holderPage;
@@ -47,9 +55,14 @@ final class Executor {
     private final int[] fuseRequest;
     private final int[] startedOn;
     private final List<String> notes = new ArrayList<>();
+    private final KernelEvents kernel = new KernelEvents();
+    private final FileTerms files;
+    private int[] state;
 
     private static final int HELD = 1;
     private static final int RELEASED = 2;
+    private static final String WRITE_AND_WAIT = "wait_before|write|wait_after";
+    private static final int PAGE_SIZE = 4096;
 
     Executor(Agent agent, ReplayPlan plan, ScenarioModel model) {
         this.agent = agent;
@@ -67,7 +80,6 @@ final class Executor {
         for (int t = 0; t < threads; t++) {
             regs[t] = new int[sc.threads().get(t).registers().size()];
         }
-        pc = new int[threads];
         owner = new int[nh];
         holderVma = new int[nh];
         holderPage = new int[nh];
@@ -76,13 +88,18 @@ final class Executor {
         startedOn = new int[nh];
         Arrays.fill(owner, -1);
         Arrays.fill(startedOn, -1);
+        files = new FileTerms(agent, sc);
     }
 
     private int ctl(int p) {
         return threads + p;
     }
 
-    /** Channels served in process {@code p}: its control worker first, then its threads. */
+    private int dioChannel(int h) {
+        return threads + sc.processes().size() + h;
+    }
+
+    /** Channels served in process {@code p}: its control worker, its threads, the FUSE requests it submits. */
     private String channelsOf(int p) {
         StringBuilder sb = new StringBuilder().append(ctl(p));
         for (int t = 0; t < threads; t++) {
@@ -90,11 +107,38 @@ final class Executor {
                 sb.append(' ').append(t);
             }
         }
+        for (int h = 0; h < sc.holders().size(); h++) {
+            if (fuse(h) && submitter(h) == p) {
+                sb.append(' ').append(dioChannel(h));
+            }
+        }
         return sb.toString();
     }
 
+    private boolean fuse(int h) {
+        return plan.realisation(h) == ReplayPlan.Realisation.FUSE_READ
+                || plan.realisation(h) == ReplayPlan.Realisation.FUSE_WRITE;
+    }
+
+    /** The process whose setup step or thread takes holder {@code h}'s references, or -1. */
+    private int submitter(int h) {
+        for (Scenario.SetupStep st : sc.setup()) {
+            if (st.op() instanceof Op.Gup g && g.holder() == h) {
+                return st.process();
+            }
+        }
+        for (Scenario.ThreadDecl td : sc.threads()) {
+            if (td.ops().stream().anyMatch(o -> o instanceof Op.Gup g && g.holder() == h)) {
+                return td.process();
+            }
+        }
+        return -1;
+    }
+
     RealRun run(List<Integer> schedule) throws AgentException {
-        agent.call("init " + (threads + sc.processes().size()) + " " + sc.holders().size());
+        makeFiles();
+        agent.call("kmsg_mark");
+        agent.call("init " + (threads + sc.processes().size() + sc.holders().size()) + " " + sc.holders().size());
         for (int p = 0; p < sc.initialProcesses(); p++) {
             pid[p] = agent.call("spawn " + channelsOf(p)).path("pid").asInt();
             alive[p] = true;
@@ -104,21 +148,75 @@ final class Executor {
                 exec(st.op(), -1, st.process(), ctl(st.process()));
             }
         }
+        state = model.initial();
         for (int t : schedule) {
-            Op op = model.op(t, pc[t]++);
-            int p = model.processOf(t);
-            exec(op, t, p, p >= 0 ? t : -1);
+            step(t);
         }
         Map<String, String> pages = observePages();
         return new RealRun(observeOutcome(), pages, List.copyOf(notes));
+    }
+
+    private void makeFiles() throws AgentException {
+        for (String cmd : plan.fileSetup()) {
+            JsonNode r = agent.call(cmd);
+            if (r.path("loop").asInt(-1) >= 0) {
+                kernel.device(r.path("loop").asInt());
+            }
+        }
+    }
+
+    /** Runs actor {@code t}'s next step: a scenario thread's op (unless it continues one), or a daemon's. */
+    private void step(int t) throws AgentException {
+        int[] next = model.step(state, t);
+        if (next == null) {
+            throw new IllegalStateException("the schedule steps " + model.threadNames().get(t) + ", which cannot");
+        }
+        World before = World.view(model.layout(), state);
+        if (t >= threads) {
+            daemon(DaemonAction.of(sc, model.layout(), t - threads, state, next));
+        } else if (before.sub(t) == 0) {
+            int p = model.processOf(t);
+            exec(model.op(t, before.pc(t)), t, p, p >= 0 ? t : -1);
+        }
+        state = next;
+    }
+
+    private void daemon(DaemonAction a) throws AgentException {
+        switch (a) {
+            case DaemonAction.Writeback w -> writeback(w.file(), w.page(), 1, WRITE_AND_WAIT);
+            case DaemonAction.Pageout po -> {
+                JsonNode r = send(ctl(po.process()), po.process(), "madvise " + po.vma() + " 1 pageout " + po.page());
+                if (r != null && r.path("ret").asInt() != 0) {
+                    notes.add("kswapd's MADV_PAGEOUT returned " + r.path("ret").asInt());
+                }
+            }
+            case DaemonAction.Evict e -> {
+                int ret = agent.call("evict " + e.file() + " " + e.page() + " 1").path("ret").asInt();
+                if (ret != 0) {
+                    notes.add("kswapd's eviction of " + sc.files().get(e.file()).name() + " page " + e.page()
+                            + " returned " + ret);
+                }
+            }
+            case DaemonAction.DropCaches d -> agent.call("drop_caches");
+            case DaemonAction.Nothing n -> { }
+            case DaemonAction.Impossible i -> throw new IllegalStateException("the schedule has a step user space"
+                    + " cannot force: " + i.reason());
+        }
+    }
+
+    /** sync_file_range through the agent's own descriptor of the file, as the flusher (a kernel thread) writes. */
+    private void writeback(int f, int page, int count, String flags) throws AgentException {
+        int ret = agent.call("writeback " + f + " " + page + " " + count + " " + flags).path("ret").asInt();
+        if (ret != 0) {
+            notes.add("writeback of " + sc.files().get(f).name() + " page " + page + " returned " + ret);
+        }
     }
 
     // ---- steps -------------------------------------------------------------------------------------
 
     private void exec(Op op, int t, int p, int ch) throws AgentException {
         switch (op) {
-            case Op.Mmap m -> send(ch, p, "mmap " + m.vma() + " " + pages(m.vma()) + " " + prot(m.prot()) + " "
-                    + (m.shared() ? "shared" : "private"));
+            case Op.Mmap m -> mmap(m, t, p, ch);
             case Op.Munmap m -> send(ch, p, "munmap " + m.vma() + " " + pages(m.vma()));
             case Op.Mremap m -> send(ch, p, "mremap " + m.vma() + " " + pages(m.vma()) + " " + m.to());
             case Op.Mprotect m -> send(ch, p, "mprotect " + m.vma() + " " + pages(m.vma()) + " " + prot(m.prot()));
@@ -128,10 +226,9 @@ final class Executor {
                 died(p, r);
             }
             case Op.Load l -> {
+                // a load that kills the process (SIGSEGV, SIGBUS) leaves none in the register, as in the model
                 JsonNode r = send(ch, p, "load " + l.vma() + " " + l.cell());
-                if (r != null && l.reg() >= 0) {
-                    regs[t][l.reg()] = r.path("value").asInt();
-                }
+                setReg(t, l.reg(), r == null ? Kernel.NONE : r.path("value").asInt());
             }
             case Op.Store s -> send(ch, p, "store " + s.vma() + " " + s.cell() + " " + s.value());
             case Op.Fork f -> {
@@ -143,45 +240,90 @@ final class Executor {
             }
             case Op.Gup g -> gup(g, t, p, ch);
             case Op.DmaWrite d -> dmaWrite(d);
-            case Op.DmaRead d -> {
-                int v = dmaRead(d.holder(), d.cell(), t >= 0 && p >= 0 ? ch : -1);
-                if (d.reg() >= 0) {
-                    regs[t][d.reg()] = v;
-                }
-            }
+            case Op.DmaRead d -> setReg(t, d.reg(), dmaRead(d.holder(), d.cell(), t >= 0 && p >= 0 ? ch : -1));
+            case Op.DmaTransfer d -> transfer(d);
             case Op.Release r -> release(r.holder());
-            case Op.Wait w -> {
-                if (startedOn[w.holder()] >= 0) {
-                    JsonNode r = agent.request("finish " + startedOn[w.holder()]);
-                    startedOn[w.holder()] = -1;
-                    if (!r.path("ok").asBoolean()) {
-                        died(sc.threads().get(t).process(), r);
-                    }
-                }
-            }
+            case Op.Wait w -> complete(w.holder());
             case Op.Signal s -> { }
             case Op.Await a -> { }
-            case Op.Read x -> unplanned(x);
-            case Op.Write x -> unplanned(x);
-            case Op.Fsync x -> unplanned(x);
-            case Op.Sync x -> unplanned(x);
-            case Op.Msync x -> unplanned(x);
-            case Op.SyncFileRange x -> unplanned(x);
-            case Op.Truncate x -> unplanned(x);
-            case Op.Punch x -> unplanned(x);
-            case Op.Fadvise x -> unplanned(x);
-            case Op.DropCaches x -> unplanned(x);
-            case Op.DmaTransfer x -> unplanned(x);
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
                     exec(o, t, p, ch);
                 }
             }
+            default -> fileOp(op, t, p, ch);
         }
     }
 
-    private static void unplanned(Op op) {
-        throw new IllegalStateException("the replay plan does not map '" + op.text() + "' onto the agent");
+    private void mmap(Op.Mmap m, int t, int p, int ch) throws AgentException {
+        String cmd = "mmap " + m.vma() + " " + pages(m.vma()) + " " + prot(m.prot()) + " "
+                + (m.shared() ? "shared" : "private");
+        if (!m.file()) {
+            send(ch, p, cmd);
+            setReg(t, m.reg(), 0);
+            return;
+        }
+        setReg(t, m.reg(), ret(send(ch, p, cmd + " file " + m.space() + " " + m.pgoff())));
+    }
+
+    /** The buffered I/O, sync and cache operations on files. */
+    private void fileOp(Op op, int t, int p, int ch) throws AgentException {
+        switch (op) {
+            case Op.Read r -> setReg(t, r.reg(), readValue(send(ch, p, "pread " + r.file() + " " + r.cell())));
+            case Op.Write w -> {
+                int ret = ret(send(ch, p, "pwrite " + w.file() + " " + w.cell() + " " + w.value()));
+                setReg(t, w.reg(), ret == 1 ? 0 : ret);
+            }
+            case Op.Fsync f -> setReg(t, f.reg(), sync(send(ch, p, (f.dataOnly() ? "fdatasync " : "fsync ")
+                    + f.file())));
+            case Op.Sync s -> send(ch, p, "sync");
+            case Op.Msync m -> {
+                JsonNode r = send(ch, p, "msync " + m.vma() + " " + pages(m.vma()) + " " + (m.sync() ? "sync" : "async"));
+                setReg(t, m.reg(), m.sync() ? sync(r) : ret(r));
+            }
+            case Op.SyncFileRange s -> {
+                // SYNC_FILE_RANGE_WRITE through the scenario's descriptor, then the wait for the writes replay
+                // assumes complete at once, through the agent's (so the scenario's error cursor stays put)
+                setReg(t, s.reg(), ret(send(ch, p, "sync_file_range " + s.file() + " " + s.page() + " " + s.count()
+                        + " write")));
+                writeback(s.file(), s.page(), s.count(), "wait_after");
+            }
+            case Op.Truncate x -> setReg(t, x.reg(), ret(send(ch, p, "ftruncate " + x.file() + " " + x.pages())));
+            case Op.Punch x -> setReg(t, x.reg(), ret(send(ch, p, "punch " + x.file() + " " + x.page() + " "
+                    + x.count())));
+            case Op.Fadvise x -> {
+                // POSIX_FADV_DONTNEED starts writeback of the dirty pages and evicts the clean ones without
+                // waiting; replay's disk writes complete at once, so the writes are made and waited for first
+                int pages = sc.files().get(x.file()).pages();
+                writeback(x.file(), 0, pages, "write|wait_after");
+                setReg(t, x.reg(), ret(send(ch, p, "fadvise " + x.file() + " 0 " + pages + " dontneed")));
+            }
+            case Op.DropCaches x -> agent.call("drop_caches");
+            default -> throw new IllegalStateException("the replay plan does not map '" + op.text() + "'");
+        }
+    }
+
+    private static int ret(JsonNode r) {
+        return r == null ? Kernel.NONE : r.path("ret").asInt();
+    }
+
+    /** A 1-byte read's register value: the byte, none past the end of the file, or -errno. */
+    static int readValue(JsonNode r) {
+        int ret = ret(r);
+        return ret == 1 ? r.path("value").asInt() : ret == 0 ? Kernel.NONE : ret;
+    }
+
+    /** The return value of a call that reports writeback errors; an -EIO is a kernel event of the run. */
+    private int sync(JsonNode r) {
+        int ret = ret(r);
+        kernel.syncReturned(ret);
+        return ret;
+    }
+
+    private void setReg(int t, int reg, int value) {
+        if (t >= 0 && reg >= 0) {
+            regs[t][reg] = value;
+        }
     }
 
     private void gup(Op.Gup g, int t, int p, int ch) throws AgentException {
@@ -189,48 +331,60 @@ final class Executor {
         owner[h] = p;
         holderVma[h] = g.vma();
         holderPage[h] = g.page();
-        int ret;
-        switch (plan.realisation(h)) {
+        int ret = switch (plan.realisation(h)) {
             case URING -> {
                 JsonNode setup = send(ctl(p), p, "uring_setup " + h);
                 if (setup == null || setup.path("ret").asInt() < 0) {
                     throw new AgentException("io_uring_queue_init failed: " + setup);
                 }
                 JsonNode r = send(ch, p, "uring_register " + h + " " + g.vma() + " " + g.count());
-                ret = r == null ? -Kernel.EFAULT : r.path("ret").asInt();
+                yield r == null ? -Kernel.EFAULT : r.path("ret").asInt();
             }
             case PIPE -> {
                 JsonNode r = send(ch, p, "vmsplice " + h + " " + g.vma() + " " + g.count());
-                ret = r == null ? -Kernel.EFAULT : Math.min(0, r.path("ret").asInt());
+                yield r == null ? -Kernel.EFAULT : Math.min(0, r.path("ret").asInt());
             }
             case FUSE_READ -> {
-                int cell = plan.dioCell(h) < 0 ? 0 : absoluteCell(h, plan.dioCell(h));
-                agent.call("start " + ch + " dio_read " + g.vma() + " " + cell);
+                agent.call("start " + dioChannel(h) + " dio_read " + g.vma() + " " + fuseCell(h));
                 JsonNode req = agent.call("fuse_wait");
                 fuseRequest[h] = req.path("id").asInt();
-                startedOn[h] = ch;
-                ret = 0;
+                startedOn[h] = dioChannel(h);
+                yield 0;
             }
             case FUSE_WRITE -> {
                 // Pinned at submission; the daemon holds off receiving, because receiving is the device's read.
-                int cell = plan.dioCell(h) < 0 ? 0 : absoluteCell(h, plan.dioCell(h));
-                send(ch, p, "dio_open");
+                send(dioChannel(h), p, "dio_open");
                 agent.call("fuse_hold");
-                agent.call("start " + ch + " dio_write " + g.vma() + " " + cell);
+                agent.call("start " + dioChannel(h) + " dio_write " + g.vma() + " " + fuseCell(h));
                 agent.call("fuse_queued");
                 fuseRequest[h] = -1;
-                startedOn[h] = ch;
-                ret = 0;
+                startedOn[h] = dioChannel(h);
+                yield 0;
             }
-            default -> throw new AgentException("not replayable: " + g.text());
-        }
-        holderState[h] = ret < 0 ? RELEASED : HELD;
+            case FILE_DIO -> fileDio(g, p, ch);
+            case NONE -> throw new AgentException("not replayable: " + g.text());
+        };
+        holderState[h] = ret < 0 || plan.realisation(h) == ReplayPlan.Realisation.FILE_DIO ? RELEASED : HELD;
         if (ret < 0) {
             notes.add(g.text() + " failed with " + ret);
         }
-        if (g.reg() >= 0) {
-            regs[t][g.reg()] = ret < 0 ? ret : 0;
+        setReg(t, g.reg(), ret < 0 ? ret : 0);
+    }
+
+    /** A synchronous O_DIRECT read or write of one file page: submission, transfer and completion at once. */
+    private int fileDio(Op.Gup g, int p, int ch) throws AgentException {
+        Op.FileIo io = g.io();
+        JsonNode r = send(ch, p, (io.write() ? "dio_write_file " : "dio_read_file ") + io.file() + " " + io.page()
+                + " " + g.vma() + " " + g.page() * Folio.CELLS);
+        int n = r == null ? -Kernel.EFAULT : r.path("ret").asInt();
+        if (n >= 0 && n != PAGE_SIZE) {
+            notes.add(g.text() + " transferred " + n + " bytes");
         }
+        return Math.min(n, 0);
+    }
+
+    private int fuseCell(int h) {
+        return plan.dioCell(h) < 0 ? 0 : absoluteCell(h, plan.dioCell(h));
     }
 
     private int absoluteCell(int h, int holderCell) {
@@ -251,8 +405,16 @@ final class Executor {
             case FUSE_READ -> {
                 agent.call("fuse_reply " + fuseRequest[h] + " " + d.value());
                 holderState[h] = RELEASED;
+                complete(h);
             }
             default -> throw new AgentException("not replayable: " + d.text());
+        }
+    }
+
+    /** The device side of an O_DIRECT request on a file: done by the synchronous call that submitted it. */
+    private void transfer(Op.DmaTransfer d) {
+        if (plan.fileDioDevice(d.holder()) < 0) {
+            throw new IllegalStateException("the replay plan does not map '" + d.text() + "'");
         }
     }
 
@@ -302,10 +464,30 @@ final class Executor {
                     receiveWrite(h);
                 }
                 agent.call("fuse_reply " + fuseRequest[h] + " 0");
+                complete(h);
             }
             default -> { }
         }
         holderState[h] = RELEASED;
+    }
+
+    /**
+     * Waits for the reply of a FUSE request's system call once the daemon has answered it: the submitting
+     * thread releases the pages (set_page_dirty_lock() and unpin for a read) on its way out, which the model's
+     * completion step includes, so nothing may run in between.
+     */
+    private void complete(int h) throws AgentException {
+        if (startedOn[h] < 0) {
+            return;
+        }
+        JsonNode r = agent.request("finish " + startedOn[h]);
+        startedOn[h] = -1;
+        if (r.path("error").asText().equals("died")) {
+            died(owner[h], r);
+        } else if (!r.path("ok").asBoolean()) {
+            throw new AgentException("agent: the O_DIRECT request of holder " + sc.holders().get(h).name()
+                    + " failed: " + r.path("error").asText());
+        }
     }
 
     private int anyAlive() {
@@ -337,6 +519,7 @@ final class Executor {
     private void died(int p, JsonNode r) {
         alive[p] = false;
         diedSignal[p] = r.path("signal").asInt(0);
+        kernel.killed(diedSignal[p]);
         notes.add(sc.processes().get(p) + " ended" + (diedSignal[p] == 0 ? "" : " by signal " + diedSignal[p]));
     }
 
@@ -376,7 +559,7 @@ final class Executor {
                     String name = names.computeIfAbsent(pfn, x -> "page" + (names.size() + 1));
                     out.put(key, name + (r.path("exclusive").asBoolean() ? " mapped-once" : " mapped-shared"));
                     if (r.path("thp").asBoolean() || r.path("ksm").asBoolean()) {
-                        notes.add(key + " is a THP or KSM page: the model assumes small anonymous pages");
+                        notes.add(key + " is a THP or KSM page: the model assumes small pages");
                     }
                 }
             }
@@ -413,55 +596,87 @@ final class Executor {
         return out;
     }
 
+    /**
+     * The outcome key, built as {@link ScenarioModel#outcome} builds it: the observed terms, event atoms and
+     * same() atoms, then the kernel's reports. The kernel's reports are read first (a read below could log a
+     * checksum failure of its own); then the terms that change nothing (the page cache, the disk), and only then
+     * those that can read a page in (buffered reads, loads).
+     */
     private String observeOutcome() throws AgentException {
+        kernel.collect(agent, realFiles(), notes);
+        Map<Object, String> passive = new HashMap<>();
+        for (Object o : model.observables()) {
+            if (o instanceof Term.Cache || o instanceof Term.Disk) {
+                passive.put(o, show(value((Term) o)));
+            }
+        }
         StringBuilder key = new StringBuilder();
         for (Object o : model.observables()) {
             if (key.length() > 0) {
                 key.append("; ");
             }
             switch (o) {
-                case Term t -> {
-                    int v = value(t);
-                    key.append(t.text()).append('=').append(v == Kernel.NONE ? "none" : Integer.toString(v));
-                }
-                case Expr.Happened h -> key.append(h.event().id()).append('=').append(anySegv());
+                case Term t -> key.append(t.text()).append('=').append(passive.containsKey(t) ? passive.get(t)
+                        : show(value(t)));
+                case Expr.Happened h -> key.append(h.event().id()).append('=')
+                        .append((kernel.events() & h.event().bit()) != 0);
                 case Expr.Same s -> key.append("same(").append(s.left().text()).append(',')
                         .append(s.right().text()).append(")=").append(same(s));
                 default -> throw new AgentException("cannot observe " + o);
             }
         }
+        List<String> labels = ScenarioModel.labels(kernel.events());
+        if (!labels.isEmpty()) {
+            key.append(key.length() > 0 ? "; " : "").append("kernel: ").append(String.join(", ", labels));
+        }
         return key.toString();
     }
 
-    private boolean anySegv() {
-        for (int s : diedSignal) {
-            if (s == 11) {
-                return true;
+    /** The scenario's named files, which the agent made. */
+    private List<Integer> realFiles() {
+        List<Integer> out = new ArrayList<>();
+        for (int f = 0; f < sc.files().size(); f++) {
+            if (!sc.files().get(f).anonymous()) {
+                out.add(f);
             }
         }
-        return false;
+        return out;
+    }
+
+    private static String show(int v) {
+        return v == Kernel.NONE ? "none" : Integer.toString(v);
     }
 
     private int value(Term t) throws AgentException {
         return switch (t) {
             case Term.Const c -> c.value();
             case Term.Reg r -> regs[r.thread()][r.reg()];
-            case Term.Cell c -> {
-                if (!alive[c.process()]) {
-                    yield Kernel.NONE;
-                }
-                JsonNode probe = agent.call("send " + ctl(c.process()) + " probe " + c.vma());
-                if (!probe.path("mapped").asBoolean() || !probe.path("read").asBoolean()) {
-                    yield Kernel.NONE;
-                }
-                yield agent.call("send " + ctl(c.process()) + " load " + c.vma() + " " + c.cell()).path("value")
-                        .asInt();
-            }
+            case Term.Cell c -> cell(c);
             case Term.HolderCell h -> dmaRead(h.holder(), h.cell(), -1);
-            case Term.Disk d -> throw new IllegalStateException("the replay plan does not map " + d.text());
-            case Term.Cache c -> throw new IllegalStateException("the replay plan does not map " + c.text());
-            case Term.FileRead r -> throw new IllegalStateException("the replay plan does not map " + r.text());
+            case Term.Disk d -> files.disk(d.file(), d.cell());
+            case Term.Cache c -> files.cached(c.file(), c.cell());
+            case Term.FileRead r -> files.read(r.file(), r.cell());
         };
+    }
+
+    /** What the process reads at a cell, without dying for it: a file mapping past the end of the file is none. */
+    private int cell(Term.Cell c) throws AgentException {
+        if (!alive[c.process()]) {
+            return Kernel.NONE;
+        }
+        JsonNode probe = agent.call("send " + ctl(c.process()) + " probe " + c.vma());
+        if (!probe.path("mapped").asBoolean() || !probe.path("read").asBoolean()) {
+            return Kernel.NONE;
+        }
+        int word = World.view(model.layout(), state).vma(c.process(), c.vma());
+        if ((word & Vma.FILE) != 0) {
+            int page = Vma.pgoff(word) + c.cell() / Folio.CELLS;
+            int inFile = files.read(Vma.space(word), page * Folio.CELLS + c.cell() % Folio.CELLS);
+            if (inFile < 0) {
+                return inFile; // past the end of the file (a load would be SIGBUS), or the read fails
+            }
+        }
+        return agent.call("send " + ctl(c.process()) + " load " + c.vma() + " " + c.cell()).path("value").asInt();
     }
 
     private boolean same(Expr.Same s) throws AgentException {

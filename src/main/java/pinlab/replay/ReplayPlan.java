@@ -1,8 +1,13 @@
 package pinlab.replay;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
 import pinlab.model.Event;
+import pinlab.model.FileSystem;
 import pinlab.model.Holder;
 import pinlab.op.Op;
 import pinlab.scenario.Condition.Expr;
@@ -22,6 +27,13 @@ import pinlab.scenario.Term;
  *       flight until the agent's daemon answers. The answer delivers the data and completes the request in one
  *       event, so the plan merges {@code dma d[c] = v} with the {@code dio_complete d} that follows it into one
  *       atomic step, and replays what the model reaches under that restriction.</li>
+ *   <li>Files: one file system per kind (and stable setting) used, made with {@code fs_make}; each file with
+ *       {@code file_create} (a memfd with {@code memfd_create}) before the first process exists. O_DIRECT on a
+ *       file ({@code dio_read h buf from F}, {@code dio_write h buf to F}) cannot be held in flight on a real
+ *       file system: the submission, the device's transfer ({@code dma h}) and the completion
+ *       ({@code dio_complete h}, which must be the only ops of their device thread) are one synchronous
+ *       {@code dio_read_file}/{@code dio_write_file}, and nothing else steps while the request is held
+ *       ({@link Realisable}).</li>
  * </ul>
  */
 public final class ReplayPlan {
@@ -29,19 +41,26 @@ public final class ReplayPlan {
     public record Problem(int line, String what, String reason) {}
 
     /** How a holder is realised on the real kernel. */
-    enum Realisation { URING, PIPE, FUSE_READ, FUSE_WRITE, NONE }
+    enum Realisation { URING, PIPE, FUSE_READ, FUSE_WRITE, FILE_DIO, NONE }
+
+    /** The most files the agent holds (FID 0..63). */
+    static final int MAX_FILES = 64;
 
     private final Scenario replayable;
     private final List<Problem> problems;
     private final Realisation[] realisation;
     private final int[] dioCell;
+    private final int[] dioDevice;
+    private final List<String> fileSetup;
 
-    private ReplayPlan(Scenario replayable, List<Problem> problems, Realisation[] realisation,
-            int[] dioCell) {
+    private ReplayPlan(Scenario replayable, List<Problem> problems, Realisation[] realisation, int[] dioCell,
+            int[] dioDevice, List<String> fileSetup) {
         this.replayable = replayable;
         this.problems = List.copyOf(problems);
         this.realisation = realisation;
         this.dioCell = dioCell;
+        this.dioDevice = dioDevice;
+        this.fileSetup = List.copyOf(fileSetup);
     }
 
     /** Returns the scenario the model checks for replay (with atomic merges). */
@@ -59,6 +78,15 @@ public final class ReplayPlan {
         return problems.isEmpty();
     }
 
+    /**
+     * Returns the agent commands that make the scenario's file systems and files, in order: {@code fs_make},
+     * then {@code file_create} or {@code memfd_create} per named file, whose FID is its index in
+     * {@link Scenario#files()}.
+     */
+    public List<String> fileSetup() {
+        return fileSetup;
+    }
+
     Realisation realisation(int holder) {
         return realisation[holder];
     }
@@ -68,26 +96,95 @@ public final class ReplayPlan {
         return dioCell[holder];
     }
 
+    /**
+     * Returns the device thread whose only ops are the transfer and the completion of holder {@code holder}'s
+     * O_DIRECT request on a file, or -1 if the holder is not one. On the real kernel the request runs from
+     * submission to completion inside the submitting call: while it is held, only that thread may step
+     * ({@link Realisable}), and its two steps are part of the call.
+     */
+    int fileDioDevice(int holder) {
+        return dioDevice[holder];
+    }
+
     /** Works out the plan for a scenario. */
     public static ReplayPlan of(Scenario sc) {
         List<Problem> problems = new ArrayList<>();
         int nh = sc.holders().size();
         Realisation[] real = new Realisation[nh];
         int[] dioCell = new int[nh];
-        java.util.Arrays.fill(dioCell, -1);
-        java.util.Arrays.fill(real, Realisation.NONE);
-        List<Op> all = new ArrayList<>();
-        sc.setup().forEach(s -> all.add(s.op()));
-        sc.threads().forEach(t -> all.addAll(t.ops()));
+        Arrays.fill(dioCell, -1);
+        Arrays.fill(real, Realisation.NONE);
+        List<Op> all = allOps(sc);
         for (Op op : all) {
             if (op instanceof Op.Gup g) {
                 real[g.holder()] = realise(g, problems);
-                if (g.page() != 0) {
+                if (g.page() != 0 && real[g.holder()] != Realisation.FILE_DIO) {
                     problems.add(new Problem(g.line(), g.text(), "the agent registers pages from the start of a"
                             + " mapping; a GUP starting at page " + g.page() + " is not supported"));
                 }
             }
         }
+        checkTransfers(all, real, dioCell, problems);
+        checkHolderSizes(sc, real, problems);
+        List<String> fileSetup = files(sc, problems);
+        checkFileMappings(sc, all, problems);
+        checkCondition(sc, real, problems);
+        int[] dioDevice = fileDioDevices(sc, real, problems);
+        Scenario merged = mergeFuseReads(sc, real, problems);
+        return new ReplayPlan(merged, problems, real, dioCell, dioDevice, fileSetup);
+    }
+
+    private static List<Op> allOps(Scenario sc) {
+        List<Op> all = new ArrayList<>();
+        sc.setup().forEach(s -> all.add(s.op()));
+        sc.threads().forEach(t -> all.addAll(t.ops()));
+        return all;
+    }
+
+    private static Realisation realise(Op.Gup g, List<Problem> problems) {
+        int flags = g.flags();
+        switch (g.via()) {
+            case URING -> {
+                return Realisation.URING;
+            }
+            case VMSPLICE -> {
+                return Realisation.PIPE;
+            }
+            case PIN -> {
+                if (flags == (Holder.WRITE | Holder.LONGTERM)) {
+                    return Realisation.URING;
+                }
+                String why = (flags & Holder.FORCE) != 0
+                        ? "FOLL_FORCE writers (ptrace, /proc/PID/mem) take and drop their reference within one call"
+                        : "only FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE (io_uring fixed buffers) can be held from user"
+                                + " space without RDMA or VFIO hardware";
+                problems.add(new Problem(g.line(), g.text(), why));
+                return Realisation.NONE;
+            }
+            case GET -> {
+                if (flags == 0) {
+                    return Realisation.PIPE;
+                }
+                problems.add(new Problem(g.line(), g.text(), "no user-space call holds a writable FOLL_GET"
+                        + " reference (vmsplice holds read-only ones)"));
+                return Realisation.NONE;
+            }
+            case DIO -> {
+                if (g.io() != null) {
+                    if (g.count() != 1) {
+                        problems.add(new Problem(g.line(), g.text(), "the agent's O_DIRECT file I/O"
+                                + " (dio_read_file, dio_write_file) covers one page; give the request one page"));
+                    }
+                    return Realisation.FILE_DIO;
+                }
+                return (flags & Holder.WRITE) != 0 ? Realisation.FUSE_READ : Realisation.FUSE_WRITE;
+            }
+        }
+        throw new AssertionError(g.via());
+    }
+
+    /** Which cell each FUSE request's one transfer moves, and transfers a holder's realisation cannot do. */
+    private static void checkTransfers(List<Op> all, Realisation[] real, int[] dioCell, List<Problem> problems) {
         for (Op op : all) {
             switch (op) {
                 case Op.DmaWrite d -> {
@@ -121,61 +218,92 @@ public final class ReplayPlan {
                 default -> { }
             }
         }
-        for (int h = 0; h < nh; h++) {
+    }
+
+    private static void checkHolderSizes(Scenario sc, Realisation[] real, List<Problem> problems) {
+        for (int h = 0; h < real.length; h++) {
             if ((real[h] == Realisation.FUSE_READ || real[h] == Realisation.FUSE_WRITE)
                     && sc.holders().get(h).slots() > 1) {
                 problems.add(new Problem(0, sc.holders().get(h).name(), "the agent's O_DIRECT read covers one"
                         + " page; give dio_read a one-page range (dio_read d buf P 1)"));
             }
         }
-        for (Scenario.FileDecl f : sc.files()) {
-            if (!f.anonymous()) {
-                problems.add(new Problem(f.line(), "file " + f.name(), "files are not mapped onto the agent yet"));
-            }
-        }
-        for (Scenario.DaemonDecl d : sc.daemons()) {
-            problems.add(new Problem(d.line(), "daemon " + d.name(), "kernel daemons are not mapped onto the agent"
-                    + " yet"));
-        }
-        checkCondition(sc, real, problems);
-        Scenario merged = merge(sc, real, problems);
-        return new ReplayPlan(merged, problems, real, dioCell);
     }
 
-    private static Realisation realise(Op.Gup g, List<Problem> problems) {
-        int flags = g.flags();
-        switch (g.via()) {
-            case URING -> {
-                return Realisation.URING;
+    // ---- files -------------------------------------------------------------------------------------
+
+    /** The fs_make and file_create/memfd_create commands for the scenario's named files. */
+    private static List<String> files(Scenario sc, List<Problem> problems) {
+        Set<String> filesystems = new LinkedHashSet<>();
+        List<String> creates = new ArrayList<>();
+        for (int f = 0; f < sc.files().size(); f++) {
+            Scenario.FileDecl fd = sc.files().get(f);
+            if (fd.anonymous()) {
+                continue;
             }
-            case VMSPLICE -> {
-                return Realisation.PIPE;
+            String why = fileProblem(fd, f);
+            if (why != null) {
+                problems.add(new Problem(fd.line(), "file " + fd.name(), why));
+                continue;
             }
-            case PIN -> {
-                if (flags == (Holder.WRITE | Holder.LONGTERM)) {
-                    return Realisation.URING;
-                }
-                String why = (flags & Holder.FORCE) != 0
-                        ? "FOLL_FORCE writers (ptrace, /proc/PID/mem) take and drop their reference within one call"
-                        : "only FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE (io_uring fixed buffers) can be held from user"
-                                + " space without RDMA or VFIO hardware";
-                problems.add(new Problem(g.line(), g.text(), why));
-                return Realisation.NONE;
+            if (fd.fs() == FileSystem.TMPFS && !fd.readOnly() && declaredAsMemfd(sc, fd)) {
+                creates.add("memfd_create " + f + " " + fd.pages());
+                continue;
             }
-            case GET -> {
-                if (flags == 0) {
-                    return Realisation.PIPE;
-                }
-                problems.add(new Problem(g.line(), g.text(), "no user-space call holds a writable FOLL_GET"
-                        + " reference (vmsplice holds read-only ones)"));
-                return Realisation.NONE;
-            }
-            case DIO -> {
-                return (flags & Holder.WRITE) != 0 ? Realisation.FUSE_READ : Realisation.FUSE_WRITE;
+            String fs = fsName(fd);
+            filesystems.add("fs_make " + fs + " " + fd.fs().id() + (fd.stable() ? " stable" : ""));
+            boolean sparse = fd.sparse() || !fd.fs().onDisk();
+            creates.add("file_create " + f + " " + fs + " " + fd.pages() + (sparse ? " sparse" : " full")
+                    + (fd.readOnly() ? " ro" : ""));
+        }
+        List<String> out = new ArrayList<>(filesystems);
+        out.addAll(creates);
+        return out;
+    }
+
+    private static String fileProblem(Scenario.FileDecl fd, int fid) {
+        if (fd.fs() == FileSystem.FSDAX) {
+            return "filesystem DAX needs persistent memory (a pmem device under ext4 or xfs mounted -o dax);"
+                    + " the agent has none to make one on";
+        }
+        if (fid >= MAX_FILES) {
+            return "the agent holds at most " + MAX_FILES + " files";
+        }
+        if (fd.fs() == FileSystem.BTRFS && fd.pages() > 1) {
+            return "btrfs allocates one extent for a run of dirty pages and finishes it (file extent and checksum"
+                    + " items) only once all of them are written, so writing back one page of a multi-page btrfs"
+                    + " file can leave the disk unchanged; the model's blocks are per page. Use a one-page file";
+        }
+        return null;
+    }
+
+    /** The agent's file system for a file: one per kind, and a separate one when the device is stable. */
+    static String fsName(Scenario.FileDecl fd) {
+        return fd.fs().id() + (fd.stable() ? "-stable" : "");
+    }
+
+    /** Whether a tmpfs file was declared {@code memfd NAME} (FileDecl keeps the filesystem, not the keyword). */
+    private static boolean declaredAsMemfd(Scenario sc, Scenario.FileDecl fd) {
+        String line = sc.text().lines().skip(Math.max(0, fd.line() - 1)).findFirst().orElse("");
+        return Pattern.compile("(^|[\\s;])memfd\\s+" + Pattern.quote(fd.name()) + "(\\s|;|$)").matcher(line).find();
+    }
+
+    /** Mappings of files larger than a page: the kernel's fault-around maps cached neighbours, the model not. */
+    private static void checkFileMappings(Scenario sc, List<Op> all, List<Problem> problems) {
+        for (Op op : all) {
+            if (op instanceof Op.Mmap m && m.file() && sc.vmas().get(m.vma()).pages() > 1) {
+                problems.add(new Problem(m.line(), m.text(), "a read fault on a file mapping also maps the"
+                        + " neighbouring pages already in the page cache (fault-around, fault_around_bytes = 64 KiB),"
+                        + " which the model does not do; map one page of a file per mapping"));
             }
         }
-        throw new AssertionError(g.via());
     }
+
+    // ---- the condition -----------------------------------------------------------------------------
+
+    /** The events a real run can observe: process deaths by signal, and the kernel's reports. */
+    private static final Set<Event> OBSERVABLE = Set.of(Event.SEGV, Event.SIGBUS, Event.FS_WARNING,
+            Event.STALE_PAGECACHE, Event.CSUM_ERROR, Event.FSYNC_EIO);
 
     private static void checkCondition(Scenario sc, Realisation[] real, List<Problem> problems) {
         List<Expr> todo = new ArrayList<>(List.of(sc.condition().expr()));
@@ -197,9 +325,11 @@ public final class ReplayPlan {
                     terms.add(q.right());
                 }
                 case Expr.Happened h -> {
-                    if (h.event() != Event.SEGV) {
+                    if (!OBSERVABLE.contains(h.event())) {
                         problems.add(new Problem(sc.condition().line(), "event(" + h.event().id() + ")",
-                                "only event(segv) can be observed on the real kernel"));
+                                "only event(segv), event(sigbus) and the kernel's reports (fs-warning,"
+                                        + " stale-pagecache, csum-error, fsync-eio) can be observed on the real"
+                                        + " kernel"));
                     }
                 }
                 case Expr.Same s -> {
@@ -213,15 +343,54 @@ public final class ReplayPlan {
         }
         for (Term t : terms) {
             if (t instanceof Term.HolderCell h && (real[h.holder()] == Realisation.FUSE_READ
-                    || real[h.holder()] == Realisation.FUSE_WRITE)) {
+                    || real[h.holder()] == Realisation.FUSE_WRITE || real[h.holder()] == Realisation.FILE_DIO)) {
                 problems.add(new Problem(sc.condition().line(), t.text(), "an O_DIRECT holder cannot be read back"));
             }
         }
     }
 
-    /** Merges each dio holder's {@code dma} with the {@code dio_complete} right after it in the same thread. */
-    private static Scenario merge(Scenario sc, Realisation[] real, List<Problem> problems) {
-        List<Scenario.ThreadDecl> threads = new ArrayList<>();
+    // ---- O_DIRECT requests -------------------------------------------------------------------------
+
+    /** Per holder: the device thread that transfers and completes its O_DIRECT request on a file, or -1. */
+    private static int[] fileDioDevices(Scenario sc, Realisation[] real, List<Problem> problems) {
+        int[] out = new int[real.length];
+        Arrays.fill(out, -1);
+        for (int h = 0; h < real.length; h++) {
+            if (real[h] == Realisation.FILE_DIO) {
+                out[h] = deviceThreadOf(sc, h, problems);
+            }
+        }
+        return out;
+    }
+
+    /** The device thread whose only ops are {@code dma h} then {@code dio_complete h}, or -1 with a problem. */
+    private static int deviceThreadOf(Scenario sc, int h, List<Problem> problems) {
+        for (int t = 0; t < sc.threads().size(); t++) {
+            Scenario.ThreadDecl td = sc.threads().get(t);
+            List<Op> ops = td.ops();
+            boolean touches = ops.stream().anyMatch(o -> (o instanceof Op.DmaTransfer d && d.holder() == h)
+                    || (o instanceof Op.Release r && r.holder() == h));
+            if (!touches) {
+                continue;
+            }
+            if (td.process() < 0 && ops.size() == 2 && ops.get(0) instanceof Op.DmaTransfer d && d.holder() == h
+                    && ops.get(1) instanceof Op.Release r && r.holder() == h) {
+                return t;
+            }
+            problems.add(new Problem(td.line(), "thread " + td.name(), "an O_DIRECT request on a real file"
+                    + " system cannot be held in flight, so its transfer and completion run inside the submitting"
+                    + " call; they must be the only ops of their device thread (dma "
+                    + sc.holders().get(h).name() + "; dio_complete " + sc.holders().get(h).name() + ")"));
+            return -1;
+        }
+        problems.add(new Problem(0, sc.holders().get(h).name(), "no device thread transfers and completes this"
+                + " O_DIRECT request (dma; dio_complete)"));
+        return -1;
+    }
+
+    /** Merges each FUSE dio holder's {@code dma} with the {@code dio_complete} right after it in the same thread. */
+    private static Scenario mergeFuseReads(Scenario sc, Realisation[] real, List<Problem> problems) {
+        List<List<Op>> threadOps = new ArrayList<>();
         for (Scenario.ThreadDecl td : sc.threads()) {
             List<Op> ops = new ArrayList<>();
             List<Op> in = td.ops();
@@ -239,12 +408,21 @@ public final class ReplayPlan {
                 }
                 ops.add(op);
             }
-            threads.add(new Scenario.ThreadDecl(td.name(), td.process(), List.copyOf(ops), td.registers(),
-                    td.line()));
+            threadOps.add(ops);
+        }
+        return rebuild(sc, threadOps);
+    }
+
+    private static Scenario rebuild(Scenario sc, List<List<Op>> threadOps) {
+        List<Scenario.ThreadDecl> threads = new ArrayList<>();
+        for (int t = 0; t < sc.threads().size(); t++) {
+            Scenario.ThreadDecl td = sc.threads().get(t);
+            threads.add(new Scenario.ThreadDecl(td.name(), td.process(), List.copyOf(threadOps.get(t)),
+                    td.registers(), td.line()));
         }
         return new Scenario(sc.name(), sc.title(), sc.sources(), sc.topic(), sc.failure(), sc.file(), sc.text(),
-                sc.processes(),
-                sc.initialProcesses(), sc.vmas(), sc.files(), sc.daemons(), sc.holders(), sc.signals(), sc.setup(),
-                List.copyOf(threads), sc.condition(), sc.locations(), sc.expectations(), sc.requires());
+                sc.processes(), sc.initialProcesses(), sc.vmas(), sc.files(), sc.daemons(), sc.holders(),
+                sc.signals(), sc.setup(), List.copyOf(threads), sc.condition(), sc.locations(),
+                sc.expectations(), sc.requires());
     }
 }

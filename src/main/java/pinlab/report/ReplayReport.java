@@ -29,13 +29,17 @@ public final class ReplayReport {
                 real.append(real.length() == 0 ? "" : " | ").append(e.getKey()).append(" (").append(e.getValue())
                         .append(')');
             }
-            rows.add(new String[] {Integer.toString(k++), run.modelOutcome(), real.toString(),
-                run.modelPages().equals(run.realPages()) ? "same" : "DIFFER", run.agree() ? "agree" : "DISAGREE"});
+            rows.add(run.replayed() ? new String[] {Integer.toString(k++), run.modelOutcome(), real.toString(),
+                run.modelPages().equals(run.realPages()) ? "same" : "DIFFER", run.agree() ? "agree" : "DISAGREE"}
+                : new String[] {Integer.toString(k++), run.modelOutcome(), "-", "-", "SKIPPED"});
         }
         TextReport.table(sb, rows, "  ");
         k = 1;
         for (ReplayResult.Run run : r.runs()) {
-            if (!run.agree()) {
+            if (!run.replayed()) {
+                sb.append("  run ").append(k).append(": SKIPPED, not realisable: ").append(run.notRealisable())
+                        .append('\n');
+            } else if (!run.agree()) {
                 sb.append("\nRun ").append(k).append(" disagrees. Schedule:\n");
                 TextReport.trace(sb, run.trace());
                 sb.append("  pages (model):\n");
@@ -49,12 +53,17 @@ public final class ReplayReport {
             k++;
         }
         for (String u : r.unreached()) {
-            sb.append("  not replayable: the model also reaches ").append(u)
-                    .append(", but only by separating steps the kernel performs as one\n");
+            sb.append("  not replayable: the model also reaches ").append(u).append(", but only by separating steps")
+                    .append(" the kernel performs as one, or by completing a disk write after the step that submits it\n");
         }
-        sb.append("Replay ").append(r.scenario()).append(' ').append(r.disagree() == 0 ? "Agree" : "Disagree")
-                .append(" runs=").append(r.runs().size()).append(" agree=").append(r.agree()).append(" disagree=")
-                .append(r.disagree()).append('\n');
+        String verdict = r.disagree() > 0 ? "Disagree" : r.agree() > 0 ? "Agree" : "Unrealised";
+        sb.append("Replay ").append(r.scenario()).append(' ').append(verdict).append(" runs=")
+                .append(r.agree() + r.disagree()).append(" agree=").append(r.agree()).append(" disagree=")
+                .append(r.disagree());
+        if (r.notRealisable() > 0) {
+            sb.append(" skipped=").append(r.notRealisable());
+        }
+        sb.append('\n');
         return sb.toString();
     }
 }

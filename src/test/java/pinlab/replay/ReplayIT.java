@@ -21,9 +21,10 @@ import pinlab.scenario.Parser;
 import pinlab.scenario.Scenario;
 
 /**
- * Replays every replayable corpus scenario on this machine's kernel under the host policy and fails on any
- * disagreement between the model and the kernel. Outside CI it is skipped when the machine lacks what replay
- * needs; in CI (CI=true) a missing requirement fails it.
+ * Replays every replayable corpus scenario (anonymous memory and files: ext4, xfs, btrfs, tmpfs, memfd) on this
+ * machine's kernel under the host policy, each schedule twice, and fails on any disagreement between the model and
+ * the kernel. Outside CI it is skipped when the machine lacks what replay needs; in CI (CI=true) a missing
+ * requirement fails it.
  */
 class ReplayIT {
     private static Path agent;
@@ -80,6 +81,48 @@ class ReplayIT {
         ReplayResult r = new Replayer(agent, 5000).replay(sc, Policies.byName("linux-6.2"), 50, 1);
         assertEquals(1, r.disagree(), () -> ReplayReport.render(r));
         assertEquals("DISK:r0=2", r.runs().get(0).realOutcomes().keySet().iterator().next());
+    }
+
+    /**
+     * Replay has teeth on files: under 6.4 direct I/O takes FOLL_GET, which 6.4's reclaim check does not see, so
+     * the model lets reclaim strip the buffers of the page an O_DIRECT read is filling, and ext4 drops the data
+     * the completion dirtied (Jan Kara's race); this kernel pins (6.5), reclaim keeps the buffers, and the data
+     * reaches the disk.
+     */
+    @org.junit.jupiter.api.Test
+    void karaDioReclaimUnder64_disagrees() throws Exception {
+        ReplayResult r = new Replayer(agent, 5000).replay(pinlab.TestSupport.corpus("kara-dio-reclaim"),
+                Policies.byName("linux-6.4"), 50, 1);
+        assertEquals(1, r.disagree(), () -> ReplayReport.render(r));
+        ReplayResult.Run lost = r.runs().stream().filter(run -> !run.agree()).findFirst().orElseThrow();
+        assertEquals("disk F[0]=0; cache F[0]=none; kernel: WARN", lost.modelOutcome());
+        assertEquals("disk F[0]=7; cache F[0]=none", lost.realOutcomes().keySet().iterator().next());
+    }
+
+    /**
+     * And on long-term pins of files: 6.4 lets io_uring pin a shared ext4 page long-term, this kernel refuses it
+     * (8ac268436e6d, 6.5), so the NIC's receive never reaches the file.
+     */
+    @org.junit.jupiter.api.Test
+    void longtermPinFileWritebackUnder64_disagrees() throws Exception {
+        ReplayResult r = new Replayer(agent, 5000).replay(pinlab.TestSupport.corpus("longterm-pin-file-writeback"),
+                Policies.byName("linux-6.4"), 50, 1);
+        assertEquals(1, r.disagree(), () -> ReplayReport.render(r));
+        assertEquals("disk F[0]=1; T:r1=1", r.runs().get(0).realOutcomes().keySet().iterator().next());
+    }
+
+    /**
+     * Outcomes that need a CPU write between an O_DIRECT write's submission and its completion are in the model
+     * but cannot be forced on a real file system: they are reported, neither agreeing nor disagreeing.
+     */
+    @org.junit.jupiter.api.Test
+    void mmapDioMix_outcomesInsideTheDirectWrite_areNotRealisable() throws Exception {
+        ReplayResult r = new Replayer(agent, 5000).replay(pinlab.TestSupport.corpus("mmap-dio-mix"), Policies.host(),
+                50, 1);
+        assertEquals(0, r.disagree(), () -> ReplayReport.render(r));
+        assertEquals(2, r.notRealisable(), () -> ReplayReport.render(r));
+        assertTrue(r.runs().stream().filter(run -> !run.replayed())
+                .allMatch(run -> run.notRealisable().contains("O_DIRECT request of wr is in flight")));
     }
 
     /** The agent's own self-test (native/test-agent.sh): hand-written schedules with known kernel answers. */
