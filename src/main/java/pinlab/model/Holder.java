@@ -44,20 +44,8 @@ public final class Holder {
 
     /** Returns the errno of a failed holder word. */
     public static int errno(int word) {
-        return (word >>> 8) & 0xFFF;
+        return word >>> 8;
     }
-
-    /** Returns the process whose pages a revocable holder maps, or -1 if the word does not say. */
-    public static int proc(int word) {
-        return (word >>> PROC_SHIFT) - 1;
-    }
-
-    /** Returns the word with the process of a revocable holder. */
-    public static int withProc(int word, int p) {
-        return (word & ((1 << PROC_SHIFT) - 1)) | ((p + 1) << PROC_SHIFT);
-    }
-
-    private static final int PROC_SHIFT = 20;
 
     /** Returns a holder word. */
     public static int make(int status, int flags, int errno) {

@@ -110,8 +110,7 @@ final class Gup extends Subsystem {
                 return -err;
             }
         }
-        int word = Holder.make(Holder.HELD, flags, 0);
-        w.setHolder(g.holder(), (flags & Holder.REVOCABLE) != 0 ? Holder.withProc(word, p) : word);
+        w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
         return 0;
     }
 
@@ -140,7 +139,7 @@ final class Gup extends Subsystem {
     boolean refault(World w, int h, int k, boolean write) {
         int word = w.holder(h);
         Op.Gup g = machine.gupOf(h);
-        int p = Holder.proc(word);
+        int p = machine.procOf(h);
         use(Rule.REVOCABLE);
         if (p < 0 || !w.alive(p)) {
             note("the device faults, but the process is gone");

@@ -73,7 +73,7 @@ final class Holders extends Subsystem {
             return false;
         }
         Op.Gup g = machine.gupOf(h);
-        int p = Holder.proc(word);
+        int p = machine.procOf(h);
         return p >= 0 && w.alive(p) && cache.writeFaultBlocks(w, p, g.vma(), g.page() + k);
     }
 

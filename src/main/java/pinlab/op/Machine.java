@@ -5,32 +5,31 @@ import pinlab.model.FileSystem;
 
 /**
  * The static part of a scenario that the kernel model needs besides the state: which filesystem each file is
- * on and how it was opened, the kernel daemons, and the GUP call of each holder.
+ * on and how it was opened, the kernel daemons, and the GUP call of each holder with the process that makes it.
  *
  * @param files one entry per file, in layout order
  * @param daemons one entry per daemon, in layout order
  * @param holderGups the one GUP call of each holder (null for a holder that never takes references)
+ * @param holderProcs the process that makes each holder's GUP call (-1 for none): a thread's process or a setup
+ *     step's are fixed by the scenario
  * @param syncDisk whether a writeback write completes in the step that submits it (replay: user space can only
  *     ask for writeback that waits, sync_file_range(WAIT_BEFORE|WRITE|WAIT_AFTER)); normally the disk is an
  *     actor of its own that completes writes at any later point
  */
-public record Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gup> holderGups, boolean syncDisk) {
-
-    /** Creates a machine whose disk completes writes on its own. */
-    public Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gup> holderGups) {
-        this(files, daemons, holderGups, false);
-    }
+public record Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gup> holderGups,
+        List<Integer> holderProcs, boolean syncDisk) {
 
     /** Creates a machine; the lists are copied. */
     public Machine {
         files = List.copyOf(files);
         daemons = List.copyOf(daemons);
         holderGups = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(holderGups));
+        holderProcs = List.copyOf(holderProcs);
     }
 
     /** A machine with no files, daemons or holders (anonymous-memory tests). */
     public static Machine none() {
-        return new Machine(List.of(), List.of(), List.of());
+        return new Machine(List.of(), List.of(), List.of(), List.of(), false);
     }
 
     /**
@@ -76,5 +75,10 @@ public record Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gu
     /** Returns the GUP call of holder {@code h}, or null. */
     public Op.Gup gupOf(int h) {
         return h < holderGups.size() ? holderGups.get(h) : null;
+    }
+
+    /** Returns the process that makes holder {@code h}'s GUP call, or -1. */
+    public int procOf(int h) {
+        return h < holderProcs.size() ? holderProcs.get(h) : -1;
     }
 }

@@ -41,7 +41,7 @@ final class Notifier extends Subsystem {
         for (int h = 0; h < w.layout().holders(); h++) {
             int word = w.holder(h);
             Op.Gup g = machine.gupOf(h);
-            if (!revocable(word) || g == null || Holder.proc(word) != p || g.vma() != v) {
+            if (!revocable(word) || g == null || machine.procOf(h) != p || g.vma() != v) {
                 continue;
             }
             int k = i - g.page();

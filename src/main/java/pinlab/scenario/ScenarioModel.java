@@ -116,18 +116,20 @@ public final class ScenarioModel implements TransitionSystem {
             daemons.add(new Machine.DaemonSpec(d.name(), work, d.file(), d.page(), d.bound()));
         }
         Op.Gup[] gups = new Op.Gup[sc.holders().size()];
-        List<Op> all = new ArrayList<>();
-        sc.setup().forEach(st -> all.add(st.op()));
-        sc.threads().forEach(td -> all.addAll(td.ops()));
-        while (!all.isEmpty()) {
-            Op op = all.remove(all.size() - 1);
-            if (op instanceof Op.Gup g) {
-                gups[g.holder()] = g;
-            } else if (op instanceof Op.Atomic a) {
-                all.addAll(a.ops());
-            }
+        Integer[] procs = new Integer[sc.holders().size()];
+        java.util.Arrays.fill(procs, -1);
+        sc.setup().forEach(st -> noteGups(st.op(), st.process(), gups, procs));
+        sc.threads().forEach(td -> td.ops().forEach(op -> noteGups(op, td.process(), gups, procs)));
+        return new Machine(files, daemons, java.util.Arrays.asList(gups), java.util.Arrays.asList(procs), syncDisk);
+    }
+
+    private static void noteGups(Op op, int process, Op.Gup[] gups, Integer[] procs) {
+        if (op instanceof Op.Gup g) {
+            gups[g.holder()] = g;
+            procs[g.holder()] = process;
+        } else if (op instanceof Op.Atomic a) {
+            a.ops().forEach(o -> noteGups(o, process, gups, procs));
         }
-        return new Machine(files, daemons, java.util.Arrays.asList(gups), syncDisk);
     }
 
     private World runSetup(World w, Kernel k) {
