@@ -111,6 +111,19 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** Resolves policy expressions in order, or prints why the first bad one fails and returns null. */
+    static List<Policy> policies(List<String> exprs, PrintWriter err, String cmd) {
+        List<Policy> out = new ArrayList<>();
+        for (String n : exprs) {
+            Policy p = policy(n, err, cmd);
+            if (p == null) {
+                return null;
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
     /** Entry point. */
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, false, StandardCharsets.UTF_8);
@@ -166,13 +179,9 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            List<Policy> chosen = new ArrayList<>();
-            for (String n : policies) {
-                Policy p = policy(n, err, "pinlab check");
-                if (p == null) {
-                    return BAD_INPUT;
-                }
-                chosen.add(p);
+            List<Policy> chosen = policies(policies, err, "pinlab check");
+            if (chosen == null) {
+                return BAD_INPUT;
             }
             if (allPolicies && !chosen.isEmpty()) {
                 err.println("pinlab: use --policy or --all-policies, not both");
@@ -348,13 +357,9 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            List<Policy> pols = new ArrayList<>();
-            for (String n : policies) {
-                Policy p = policy(n, err, "pinlab matrix");
-                if (p == null) {
-                    return BAD_INPUT;
-                }
-                pols.add(p);
+            List<Policy> pols = policies(policies, err, "pinlab matrix");
+            if (pols == null) {
+                return BAD_INPUT;
             }
             if (pols.isEmpty()) {
                 pols.addAll(Policies.all());
@@ -464,13 +469,9 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            List<Policy> pols = new ArrayList<>();
-            for (String n : policies) {
-                Policy p = policy(n, err, "pinlab compare");
-                if (p == null) {
-                    return BAD_INPUT;
-                }
-                pols.add(p);
+            List<Policy> pols = policies(policies, err, "pinlab compare");
+            if (pols == null) {
+                return BAD_INPUT;
             }
             boolean[] bad = {false};
             List<Scenario> scenarios = loadScenarios(List.of(file), err, bad);
