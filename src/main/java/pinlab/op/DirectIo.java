@@ -177,7 +177,7 @@ final class DirectIo extends Subsystem {
                 continue;
             }
             boolean orphan = w.refcount(c) > 1;
-            PageCache.remove(w, f, i, c);
+            removeFromCache(w, f, i, c);
             note(folioName(c) + " invalidated" + (orphan ? "; it is still referenced and lives on as an orphan" : ""));
         }
         return ok;

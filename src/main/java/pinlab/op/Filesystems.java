@@ -63,20 +63,28 @@ final class Filesystems extends Subsystem {
         if (!fs(f).onDisk()) {
             return 0;
         }
-        int state = w.blockState(f, i);
-        if ((state & Block.ALLOCATED) == 0) {
+        int content = onDisk(w, f, i);
+        if (fs(f).checksums() && (w.blockState(f, i) & Block.ALLOCATED) != 0) {
+            use(Rule.BTRFS_CSUM);
+            if (content < 0) {
+                w.raise(Event.CSUM_ERROR);
+                note("btrfs: csum failed for " + machine.file(f).name() + " page " + i + ": the read fails with -EIO");
+            }
+        }
+        return content;
+    }
+
+    /**
+     * Returns what block {@code i} of file {@code f} holds on disk, changing nothing: 0 for a hole, -1 when
+     * the data does not match its btrfs checksum. Only for a filesystem that is {@linkplain FileSystem#onDisk on
+     * disk}.
+     */
+    int onDisk(World w, int f, int i) {
+        if ((w.blockState(f, i) & Block.ALLOCATED) == 0) {
             return 0;
         }
         int data = w.blockData(f, i);
-        if (fs(f).checksums()) {
-            use(Rule.BTRFS_CSUM);
-            if (Block.csum(data) != Block.data(data)) {
-                w.raise(Event.CSUM_ERROR);
-                note("btrfs: csum failed for " + machine.file(f).name() + " page " + i + ": the read fails with -EIO");
-                return -1;
-            }
-        }
-        return Block.data(data);
+        return fs(f).checksums() && Block.csum(data) != Block.data(data) ? -1 : Block.data(data);
     }
 
     /**

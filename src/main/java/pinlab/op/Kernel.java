@@ -607,7 +607,7 @@ public final class Kernel {
      * crash): its data, 0 for a hole, -EIO when btrfs finds the checksum does not match.
      */
     public int peekDisk(World w, int f, int cell) {
-        return cache.peekDisk(w, f, cell, true);
+        return cache.peekDisk(w, f, cell);
     }
 
     /** Returns file {@code f}'s size in pages now. */

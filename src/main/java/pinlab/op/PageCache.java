@@ -75,14 +75,6 @@ final class PageCache extends Subsystem {
         return c;
     }
 
-    /** Removes folio {@code c} from the page cache of file {@code f} (the cache's reference is dropped). */
-    static void remove(World w, int f, int i, int c) {
-        w.setCacheSlot(f, i, Pte.NONE);
-        w.clearFlags(c, Folio.PAGECACHE);
-        w.setMapping(c, 0);
-        w.addRef(c, -1);
-    }
-
     // ---- faults --------------------------------------------------------------------------------------
 
     /** Whether a file VMA is shared in the kernel's sense (VM_SHARED; a read-only MAP_SHARED of an O_RDONLY file is not). */
@@ -249,25 +241,17 @@ final class PageCache extends Subsystem {
         if (c >= 0) {
             return Folio.cell(w.content(c), cell % Folio.CELLS);
         }
-        return peekDisk(w, f, cell, true);
+        return peekDisk(w, f, cell);
     }
 
-    /** Returns what the disk holds in one cell (0 for a hole); with {@code verify}, -EIO on a checksum mismatch. */
-    int peekDisk(World w, int f, int cell, boolean verify) {
-        FileSystem kind = machine.file(f).fs();
+    /** Returns what the disk holds in one cell (0 for a hole), or -EIO on a btrfs checksum mismatch. */
+    int peekDisk(World w, int f, int cell) {
         int i = cell / Folio.CELLS;
-        if (kind == FileSystem.FSDAX || kind == FileSystem.TMPFS) {
+        if (!machine.file(f).fs().onDisk()) {
             int c = cached(w, f, i);
             return c < 0 ? 0 : Folio.cell(w.content(c), cell % Folio.CELLS);
         }
-        int state = w.blockState(f, i);
-        if ((state & pinlab.model.Block.ALLOCATED) == 0) {
-            return 0;
-        }
-        int data = w.blockData(f, i);
-        if (verify && kind.checksums() && pinlab.model.Block.csum(data) != pinlab.model.Block.data(data)) {
-            return -Kernel.EIO;
-        }
-        return Folio.cell(pinlab.model.Block.data(data), cell % Folio.CELLS);
+        int content = fs.onDisk(w, f, i);
+        return content < 0 ? -Kernel.EIO : Folio.cell(content, cell % Folio.CELLS);
     }
 }

@@ -109,7 +109,7 @@ final class Reclaim extends Subsystem {
                     + " unmapped" + (machine.file(f).fs().usesBuffers() ? " and without buffers" : ""));
             return;
         }
-        PageCache.remove(w, f, i, c);
+        removeFromCache(w, f, i, c);
         note(folioName(c) + " reclaimed");
     }
 
@@ -143,7 +143,7 @@ final class Reclaim extends Subsystem {
             note(folioName(c) + " has extra references: its buffers are gone but it stays in the page cache");
             return;
         }
-        PageCache.remove(w, f, i, c);
+        removeFromCache(w, f, i, c);
         note(folioName(c) + " evicted from the page cache");
     }
 

@@ -85,11 +85,7 @@ final class Shmem extends Subsystem {
         for (int i = 0; i < w.layout().filePages(s); i++) {
             int ref = w.cacheSlot(s, i);
             if (Pte.isFolio(ref)) {
-                int f = Pte.folio(ref);
-                w.setCacheSlot(s, i, Pte.NONE);
-                w.clearFlags(f, Folio.PAGECACHE);
-                w.setMapping(f, 0);
-                put(w, f, 1);
+                removeFromCache(w, s, i, Pte.folio(ref));
             }
         }
         w.setFile(s, 0);

@@ -61,6 +61,17 @@ abstract class Subsystem {
         }
     }
 
+    /**
+     * Takes folio {@code c} out of the page cache at page {@code i} of file {@code f} and drops the cache's
+     * reference (__filemap_remove_folio() and the folio_put() that follows it); at zero it is freed.
+     */
+    final void removeFromCache(World w, int f, int i, int c) {
+        w.setCacheSlot(f, i, pinlab.model.Pte.NONE);
+        w.clearFlags(c, pinlab.model.Folio.PAGECACHE);
+        w.setMapping(c, 0);
+        put(w, c, 1);
+    }
+
     static String folioName(int f) {
         return Kernel.folioName(f);
     }

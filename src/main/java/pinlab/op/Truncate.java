@@ -123,7 +123,7 @@ final class Truncate extends Subsystem {
                 fs.dropBuffers(w, c);
                 w.clearFlags(c, Folio.DIRTY);
                 boolean orphan = w.refcount(c) > 1;
-                PageCache.remove(w, f, i, c);
+                removeFromCache(w, f, i, c);
                 if (orphan) {
                     note(folioName(c) + " leaves the page cache but is still referenced: an orphan");
                 }
