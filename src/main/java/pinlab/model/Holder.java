@@ -42,9 +42,15 @@ public final class Holder {
         return (word >>> 2) & 63;
     }
 
+    /**
+     * Holder word bit, while a GUP-fast call is taking the references (status {@link #EMPTY}): a fork of the mm
+     * began or ended since the call read write_protect_seq, so the call must drop what it took and fall back.
+     */
+    public static final int SEQ_CHANGED = 1 << 24;
+
     /** Returns the errno of a failed holder word. */
     public static int errno(int word) {
-        return word >>> 8;
+        return (word >>> 8) & 0xFFFF;
     }
 
     /** Returns a holder word. */

@@ -139,6 +139,11 @@ public final class World {
     public static final int PROC_CREATED = 2;
     /** Process word bit: MMF_HAS_PINNED, set on the first FOLL_PIN of this mm. */
     public static final int PROC_HAS_PINNED = 4;
+    /**
+     * Process word bit: a stepwise fork of this mm is in progress. It holds the mmap_lock for write (faults, the
+     * GUP slow path and mmap calls of this mm wait) and, from 5.11, keeps the mm's write_protect_seq odd.
+     */
+    public static final int PROC_FORKING = 8;
 
     /** Returns the process word of {@code p}. */
     public int proc(int p) {

@@ -18,7 +18,7 @@ final class Gup extends Subsystem {
             Rule.DIO_FOLL_PIN, Rule.MMF_HAS_PINNED, Rule.GUP_CHECK_VMA, Rule.GUP_READ_BREAKS_COW,
             Rule.GUP_ANON_ZERO_PAGE, Rule.GUP_FAULT, Rule.GUP_FORCE, Rule.GUP_UNSHARE_ANON,
             Rule.GUP_UNSHARE_COW_LONGTERM, Rule.GUP_LONGTERM_FSDAX, Rule.FOLL_LONGTERM, Rule.GUP_LONGTERM_FILE_WRITE,
-            Rule.KARA_BOUNCE, Rule.REVOCABLE);
+            Rule.KARA_BOUNCE, Rule.REVOCABLE, Rule.GUP_FAST, Rule.GUP_FAST_SEQ, Rule.FORK_MMAP_LOCK);
 
     private final Machine machine;
     private final Faults faults;
@@ -112,6 +112,167 @@ final class Gup extends Subsystem {
         }
         w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
         return 0;
+    }
+
+    // ---- GUP-fast --------------------------------------------------------------------------------------
+
+    private static final int FAST_GRAB = 0;
+    private static final int FAST_RECHECK = 1;
+    private static final int FAST_SLOW = 2;
+    private static final int FAST_SAW_WRITE = 4;
+
+    private static int fastSub(int phase, int k, boolean sawWrite) {
+        return phase | (sawWrite ? FAST_SAW_WRITE : 0) | (k << 3);
+    }
+
+    /** Whether a GUP-fast call at {@code sub} is in its slow path (which takes the mmap_lock). */
+    static boolean fastInSlowPath(int sub) {
+        return (sub & 3) == FAST_SLOW;
+    }
+
+    /**
+     * One step of a GUP-fast call (get_user_pages_fast, pin_user_pages_fast): the first step reads
+     * write_protect_seq (5.11+, FOLL_PIN) and grabs page 0; then each page is re-checked in a step of its own and
+     * the next one grabbed in the step after; what GUP-fast could not take goes to the slow path, one step.
+     * Returns the next {@code sub}, or {@link Kernel#DONE}; {@link #result} then gives the call's return value.
+     */
+    int fastStep(World w, int p, Op.Gup g, int sub) {
+        int h = g.holder();
+        if (sub == 0) {
+            int flags = flags(g);
+            if (flags < 0) {
+                w.setHolder(h, Holder.make(Holder.FAILED, 0, -flags));
+                note("the call fails with -" + Kernel.errnoName(-flags));
+                return Kernel.DONE;
+            }
+            use(Rule.GUP_FAST);
+            boolean pin = (flags & Holder.PIN) != 0;
+            if (pin && on(Rule.MMF_HAS_PINNED)) {
+                use(Rule.MMF_HAS_PINNED);
+                w.setProc(p, w.proc(p) | World.PROC_HAS_PINNED);
+            }
+            w.setHolder(h, Holder.make(Holder.EMPTY, flags, 0));
+            if (pin && on(Rule.GUP_FAST_SEQ) && (w.proc(p) & World.PROC_FORKING) != 0) {
+                use(Rule.GUP_FAST_SEQ);
+                note("write_protect_seq is odd (a fork is copying the page tables): GUP-fast gives up at once");
+                return fastSub(FAST_SLOW, 0, false);
+            }
+            return grab(w, p, g, 0);
+        }
+        int k = sub >>> 3;
+        return switch (sub & 3) {
+            case FAST_GRAB -> grab(w, p, g, k);
+            case FAST_RECHECK -> recheck(w, p, g, k, (sub & FAST_SAW_WRITE) != 0);
+            default -> slowRest(w, p, g, k);
+        };
+    }
+
+    /** The return value of a finished GUP-fast call. */
+    static int result(World w, Op.Gup g) {
+        int word = w.holder(g.holder());
+        return Holder.status(word) == Holder.FAILED ? -Holder.errno(word) : 0;
+    }
+
+    private int grab(World w, int p, Op.Gup g, int k) {
+        int h = g.holder();
+        int flags = Holder.flags(w.holder(h));
+        int i = g.page() + k;
+        int pte = w.pte(p, g.vma(), i);
+        boolean write = (flags & Holder.WRITE) != 0;
+        String why = null;
+        if (!Pte.present(pte)) {
+            why = "no PTE";
+        } else if (!Pte.isFolio(Pte.ref(pte))) {
+            why = "the zero page (a special PTE)";
+        } else if (write && !Pte.writable(pte)) {
+            why = "a read-only PTE and FOLL_WRITE";
+        } else if (!Vma.has(w.vma(p, g.vma()), Vma.READ)) {
+            why = "a PROT_NONE PTE";
+        }
+        if (why != null) {
+            use(Rule.GUP_FAST);
+            note("GUP-fast finds " + why + " at page " + i + ": the rest goes to the slow path");
+            return fastSub(FAST_SLOW, k, false);
+        }
+        int f = Pte.folio(Pte.ref(pte));
+        boolean pin = (flags & Holder.PIN) != 0;
+        w.addRef(f, pin ? Folio.PIN_BIAS : 1);
+        w.setSlot(h, k, Pte.ofFolio(f));
+        use(Rule.GUP_FAST);
+        note("GUP-fast reads the PTE without a lock and " + (pin ? "pins " : "grabs ") + folioName(f));
+        return fastSub(FAST_RECHECK, k, Pte.writable(pte));
+    }
+
+    private int recheck(World w, int p, Op.Gup g, int k, boolean sawWrite) {
+        int h = g.holder();
+        int word = w.holder(h);
+        int flags = Holder.flags(word);
+        int i = g.page() + k;
+        int pte = w.pte(p, g.vma(), i);
+        int ref = w.slot(h, k);
+        use(Rule.GUP_FAST);
+        String why = null;
+        Rule rule = Rule.GUP_FAST;
+        int vword = w.vma(p, g.vma());
+        if (!Pte.present(pte) || Pte.ref(pte) != ref || Pte.writable(pte) != sawWrite) {
+            why = "the PTE changed since GUP-fast read it";
+        } else if ((flags & (Holder.PIN | Holder.WRITE)) == Holder.PIN && !sawWrite && on(Rule.GUP_UNSHARE_ANON)
+                && w.test(Pte.folio(ref), Folio.ANON) && !w.test(Pte.folio(ref), Folio.ANON_EXCLUSIVE)) {
+            why = "a read-only pin of a shared anonymous page must unshare it (gup_must_unshare())";
+            rule = Rule.GUP_UNSHARE_ANON;
+        } else if ((flags & (Holder.PIN | Holder.LONGTERM | Holder.WRITE))
+                == (Holder.PIN | Holder.LONGTERM | Holder.WRITE) && Vma.has(vword, Vma.SHARED)
+                && cache.dirtyTracked(vword) && on(Rule.GUP_LONGTERM_FILE_WRITE)) {
+            why = "gup_fast_folio_allowed() refuses a long-term writable pin of a dirty-tracked file page";
+            rule = Rule.GUP_LONGTERM_FILE_WRITE;
+        }
+        if (why != null) {
+            use(rule);
+            holders.dropRef(w, ref, flags);
+            w.setSlot(h, k, Pte.NONE);
+            note(why + ": it drops its reference on " + folioName(Pte.folio(ref)) + " and falls back to the"
+                    + " slow path");
+            return fastSub(FAST_SLOW, k, false);
+        }
+        if (k + 1 < g.count()) {
+            return fastSub(FAST_GRAB, k + 1, false);
+        }
+        if ((word & Holder.SEQ_CHANGED) != 0) {
+            use(Rule.GUP_FAST_SEQ);
+            for (int j = 0; j < g.count(); j++) {
+                holders.dropRef(w, w.slot(h, j), flags);
+                w.setSlot(h, j, Pte.NONE);
+            }
+            w.setHolder(h, word & ~Holder.SEQ_CHANGED);
+            note("write_protect_seq changed (a fork ran): GUP-fast unpins everything and takes the slow path");
+            return fastSub(FAST_SLOW, 0, false);
+        }
+        w.setHolder(h, Holder.make(Holder.HELD, flags, 0));
+        note("the PTE is unchanged: GUP-fast keeps " + folioName(Pte.folio(ref)));
+        return Kernel.DONE;
+    }
+
+    /** get_user_pages_unlocked() for the pages GUP-fast did not take, from page {@code k} on. */
+    private int slowRest(World w, int p, Op.Gup g, int k) {
+        int h = g.holder();
+        int flags = Holder.flags(w.holder(h));
+        use(Rule.GUP_FAST);
+        note("the slow path takes the mmap_lock and the PT lock for pages " + (g.page() + k) + ".."
+                + (g.page() + g.count() - 1));
+        for (int j = k; j < g.count(); j++) {
+            int err = one(w, p, g.vma(), g.page() + j, flags, h, j);
+            if (err != 0) {
+                for (int x = 0; x < j; x++) {
+                    holders.dropRef(w, w.slot(h, x), flags);
+                    w.setSlot(h, x, Pte.NONE);
+                }
+                w.setHolder(h, Holder.make(Holder.FAILED, flags, err));
+                note("GUP fails with -" + Kernel.errnoName(err));
+                return Kernel.DONE;
+            }
+        }
+        w.setHolder(h, Holder.make(Holder.HELD, flags, 0));
+        return Kernel.DONE;
     }
 
     /** Whether the GUP would sleep in a fault now (page_mkwrite waiting for a folio lock or writeback). */

@@ -114,7 +114,7 @@ public final class Kernel {
         this.reclaim = new Reclaim(this, machine, fs, rmap, wb);
         this.truncate = new Truncate(this, machine, fs);
         this.dio = new DirectIo(this, machine, fs, rmap, cache);
-        this.fork = new Fork(this, faults, notifier);
+        this.fork = new Fork(this, machine, faults, notifier);
         this.holders = new Holders(this, machine, cache);
         this.gup = new Gup(this, machine, faults, holders, cache);
         cache.wire(faults);
@@ -254,6 +254,9 @@ public final class Kernel {
      * into it, can take its next step now (false while it waits for a device, a signal, a lock or writeback).
      */
     public boolean enabled(World w, int p, Op op, int sub) {
+        if (p >= 0 && (w.proc(p) & World.PROC_FORKING) != 0 && takesMmapLock(w, p, op, sub)) {
+            return false;
+        }
         return switch (op) {
             case Op.DmaWrite d -> held(w, d.holder()) && !holders.deviceBlocks(w, d.holder(), d.cell(), true);
             case Op.DmaRead d -> held(w, d.holder()) && !holders.deviceBlocks(w, d.holder(), d.cell(), false);
@@ -267,7 +270,8 @@ public final class Kernel {
             case Op.Await x -> w.signalled(x.signal());
             case Op.Store s -> !faults.storeBlocks(w, p, s.vma(), s.cell());
             case Op.Write x -> !cache.writeBlocks(w, x.file(), x.cell() / Folio.CELLS);
-            case Op.Gup g -> g.io() == null ? !gup.blocks(w, p, g) : dioEnabled(w, p, g, sub);
+            case Op.Gup g -> g.io() != null ? dioEnabled(w, p, g, sub)
+                    : (g.fast() && !(sub != 0 && Gup.fastInSlowPath(sub))) || !gup.blocks(w, p, g);
             case Op.Fsync x -> walkEnabled(w, fileRange(w, x.file()), true, sub);
             case Op.Sync x -> walkEnabled(w, allDiskFiles(w), true, sub);
             case Op.Msync x -> !x.sync() || walkEnabled(w, msyncRange(w, p, x.vma()), true, sub);
@@ -312,6 +316,33 @@ public final class Kernel {
         };
     }
 
+    /**
+     * Whether the next step of {@code op} needs process {@code p}'s mmap_lock (so it waits while a stepwise fork
+     * holds it for write): faults, the GUP slow path, the mmap calls, exit and another fork. CPU accesses through
+     * a present PTE that allows them, GUP-fast's lockless steps, file I/O and device actions do not.
+     */
+    private boolean takesMmapLock(World w, int p, Op op, int sub) {
+        return switch (op) {
+            case Op.Fork f -> sub == 0;
+            case Op.Store s -> {
+                int pte = w.pte(p, s.vma(), s.cell() / Folio.CELLS);
+                yield !(Pte.present(pte) && Pte.writable(pte) && Vma.has(w.vma(p, s.vma()), Vma.WRITE));
+            }
+            case Op.Load l -> !(Pte.present(w.pte(p, l.vma(), l.cell() / Folio.CELLS))
+                    && Vma.has(w.vma(p, l.vma()), Vma.READ));
+            case Op.Gup g -> !g.fast() || (sub != 0 && Gup.fastInSlowPath(sub));
+            case Op.Mmap m -> true;
+            case Op.Munmap m -> true;
+            case Op.Mremap m -> true;
+            case Op.Mprotect m -> true;
+            case Op.Madvise m -> true;
+            case Op.Exit e -> true;
+            case Op.Msync m -> true;
+            case Op.Atomic a -> takesMmapLock(w, p, a.ops().get(0), sub);
+            default -> false;
+        };
+    }
+
     /** Whether a holder's GUP has run (so its device can act). */
     private static boolean held(World w, int h) {
         return Holder.status(w.holder(h)) != Holder.EMPTY;
@@ -349,10 +380,23 @@ public final class Kernel {
             case Op.Exit e -> mm.exit(w, p);
             case Op.Load l -> setReg(w, t, l.reg(), faults.load(w, p, l.vma(), l.cell()));
             case Op.Store s -> faults.store(w, p, s.vma(), s.cell(), s.value());
-            case Op.Fork f -> fork.fork(w, p, f.child());
+            case Op.Fork f -> {
+                if (f.stepwise()) {
+                    return fork.step(w, p, f.child(), sub);
+                }
+                fork.fork(w, p, f.child());
+            }
             case Op.Gup g -> {
                 if (g.io() != null) {
                     return dioStep(w, t, p, g, sub);
+                }
+                if (g.fast()) {
+                    int next = gup.fastStep(w, p, g, sub);
+                    if (next != DONE) {
+                        return next;
+                    }
+                    setReg(w, t, g.reg(), Gup.result(w, g));
+                    return DONE;
                 }
                 setReg(w, t, g.reg(), gup.gup(w, p, g));
             }

@@ -108,20 +108,41 @@ public sealed interface Op {
     /** A CPU store of a value into one cell. */
     record Store(int line, String text, int vma, int cell, int value) implements Op {}
 
-    /** fork(): creates process {@code child}. */
-    record Fork(int line, String text, int child) implements Op {}
+    /**
+     * fork(): creates process {@code child}.
+     *
+     * @param stepwise copy the page tables one page at a time, with the parent's mmap_lock held for write
+     *     throughout (so lockless actors, GUP-fast and CPU accesses through present PTEs, can run between pages
+     *     and between a page's pinned check and its write-protection); otherwise the whole fork is one step
+     */
+    record Fork(int line, String text, int child, boolean stepwise) implements Op {
+        /** Creates a one-step fork. */
+        public Fork(int line, String text, int child) {
+            this(line, text, child, false);
+        }
+    }
 
     /**
      * get_user_pages / pin_user_pages on pages {@code [page, page + count)} of a VMA, taken by a holder.
      *
      * @param via which kernel path takes the references; the policy turns it into GUP flags
      * @param flags requested {@code Holder.WRITE}, {@code Holder.LONGTERM}, {@code Holder.FORCE} bits
+     * @param io the file of an O_DIRECT request, or null
+     * @param fast GUP-fast (get_user_pages_fast / pin_user_pages_fast): each page is read locklessly and grabbed
+     *     in one step and re-checked in the next, with a fallback to the slow path; otherwise the whole call is
+     *     one step under mmap_lock and the PT lock
      */
     record Gup(int line, String text, int reg, int holder, int vma, int page, int count, Via via, int flags,
-            FileIo io) implements Op {
-        /** Creates a GUP request on memory only (no file on the other side). */
+            FileIo io, boolean fast) implements Op {
+        /** Creates a slow-path GUP request on memory only (no file on the other side). */
         public Gup(int line, String text, int reg, int holder, int vma, int page, int count, Via via, int flags) {
-            this(line, text, reg, holder, vma, page, count, via, flags, null);
+            this(line, text, reg, holder, vma, page, count, via, flags, null, false);
+        }
+
+        /** Creates a slow-path GUP request. */
+        public Gup(int line, String text, int reg, int holder, int vma, int page, int count, Via via, int flags,
+                FileIo io) {
+            this(line, text, reg, holder, vma, page, count, via, flags, io, false);
         }
     }
 

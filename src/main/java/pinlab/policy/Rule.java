@@ -54,6 +54,18 @@ public enum Rule {
                     + " read-only (dirty); the reference is taken on the now-private page. (2.6.28 also allowed"
                     + " FOLL_FORCE writes to shared mappings without VM_WRITE; pinlab rejects them as 4.x+ does)",
             "mm/gup.c: FOLL_WRITE games (2.6); 19be0eaffa3a FOLL_COW (4.9); 5535be309971 (6.0)", "gup"),
+    GUP_FAST(Group.BASE, "gup-fast",
+            "GUP-fast takes no lock: per page it reads the PTE, gives up on a missing, special (zero page) or, for"
+                    + " FOLL_WRITE, read-only PTE, grabs the folio, then re-reads the PTE and, if it changed, drops"
+                    + " the reference; the pages it could not take go to the slow path (mmap_lock, PT lock)",
+            "mm/gup.c gup_fast_pte_range() (gup_pte_range() before 6.10; arch/x86/mm/gup.c from 2.6.27):"
+                    + " try_grab_folio_fast(), then pte_val(pte) != pte_val(ptep_get(ptep)) -> gup_put_folio();"
+                    + " gup_fast_fallback() -> get_user_pages_unlocked()", "gup"),
+    FORK_MMAP_LOCK(Group.BASE, "fork-mmap-lock",
+            "fork holds the parent's mmap_lock for write while it copies: the parent's faults, GUP slow path,"
+                    + " mmap calls and other forks wait; CPU accesses through present PTEs and GUP-fast do not",
+            "kernel/fork.c dup_mmap(): mmap_write_lock_killable(oldmm); copy_pte_range() takes the PT locks per"
+                    + " batch of PTEs", "fork, gup, load, store"),
     GUP_GET(Group.BASE, "gup-get",
             "FOLL_GET adds 1 to the refcount of each page", "mm/gup.c try_grab_folio(): folio_ref_add(folio, refs)",
             "gup, vmsplice, dio"),
@@ -237,6 +249,12 @@ public enum Rule {
             "eddb1c228f79 \"mm/gup: introduce pin_user_pages*() and FOLL_PIN\" (5.6); the bias and"
                     + " page_maybe_dma_pinned() came with 3faa52c03f44 \"mm/gup: track FOLL_PIN pages\" (5.7)",
             "gup, uring-register"),
+    GUP_FAST_SEQ(Group.TOGGLE, "gup-fast-seq",
+            "a FOLL_PIN GUP-fast reads the mm's write_protect_seq first and gives up while a fork copies the page"
+                    + " tables; if the count changed by the end, it unpins everything and takes the slow path",
+            "57efa1fe5957 \"mm/gup: prevent gup_fast from racing with COW during fork\" (5.11):"
+                    + " raw_write_seqcount_begin() in copy_page_range() for COW mappings, read_seqcount_retry() in"
+                    + " gup_fast()", "gup, fork"),
     MMF_HAS_PINNED(Group.TOGGLE, "mmf-has-pinned",
             "the first FOLL_PIN on an mm sets its sticky has_pinned bit (MMF_HAS_PINNED from 5.14)",
             "008cfe4418b3 \"mm: Introduce mm_struct.has_pinned\" (5.9); a458b76a4171 (5.14)",
@@ -343,6 +361,12 @@ public enum Rule {
                     + " changing the buffer during the I/O cannot make the checksum wrong",
             "Qu Wenruo, \"btrfs: always fallback to buffered write if the inode requires checksum\"", "dio_write"),
     // ---- proposals from the threads: never part of a linux preset ------------------------------------
+    FORK_COHERENT_SNAPSHOT(Group.PROPOSAL, "fork-coherent-snapshot",
+            "fork write-protects the parent's PTE (and flushes the TLB) before it copies a maybe-pinned page for the"
+                    + " child, so the parent's writes to it wait for the fork and the child gets a coherent snapshot;"
+                    + " after the fork the parent's write fault reuses the exclusive page",
+            "Jann Horn, \"[PATCH 1/2] mm/memory: ensure fork child sees coherent memory snapshot\", linux-mm,"
+                    + " 2025-06-03 (Fixes: 70e806e4e645; not merged); relies on PageAnonExclusive (5.19+)", "fork"),
     KARA_BLOCK(Group.PROPOSAL, "kara-block",
             "proposal: page_mkclean(), writeback, reclaim's unmapping and page-cache invalidation wait while a"
                     + " folio is GUP-referenced; a long-term pin that is never released makes them wait for ever",

@@ -388,7 +388,10 @@ public final class ReplayPlan {
         return -1;
     }
 
-    /** Merges each FUSE dio holder's {@code dma} with the {@code dio_complete} right after it in the same thread. */
+    /**
+     * Merges each FUSE dio holder's {@code dma} with the {@code dio_complete} right after it in the same thread, and
+     * makes each GUP-fast call and stepwise fork one step.
+     */
     private static Scenario mergeFuseReads(Scenario sc, Realisation[] real, List<Problem> problems) {
         List<List<Op>> threadOps = new ArrayList<>();
         for (Scenario.ThreadDecl td : sc.threads()) {
@@ -405,6 +408,12 @@ public final class ReplayPlan {
                     }
                     problems.add(new Problem(d.line(), d.text(), "a FUSE reply delivers a direct read's data and"
                             + " completes it at once: put dio_complete right after the dma in the same thread"));
+                }
+                if ((op instanceof Op.Gup g && g.fast()) || (op instanceof Op.Fork f && f.stepwise())) {
+                    // User space cannot stop the kernel between a GUP-fast's pages or a fork's PTEs: the call is
+                    // one step on the real kernel, which is one of the model's schedules.
+                    ops.add(new Op.Atomic(op.line(), op.text(), List.of(op)));
+                    continue;
                 }
                 ops.add(op);
             }

@@ -771,7 +771,12 @@ public final class Parser {
                     throw err(c, "PL024", "a process cannot fork itself into existence", null);
                 }
                 forkedBy.put(c.text(), proc);
-                return new Op.Fork(line, text, child);
+                boolean stepwise = false;
+                if (peek().is("stepwise")) {
+                    next();
+                    stepwise = true;
+                }
+                return new Op.Fork(line, text, child, stepwise);
             }
             case "pin", "get", "vmsplice", "uring_register", "dio_read", "dio_write" -> {
                 return gupOp(w, proc, reg, line, text);
@@ -926,14 +931,24 @@ public final class Parser {
                 count = number("the page count", 1, pages - first);
             }
         }
+        boolean fast = false;
         while (peek().kind() == Kind.IDENT && !peek().is("from") && !peek().is("to")) {
             Token f = next();
+            if (f.is("gup_fast")) {
+                if (word.equals("uring_register")) {
+                    throw err(f, "PL007", "io_uring registers buffers with pin_user_pages(), not the fast path",
+                            null);
+                }
+                fast = true;
+                continue;
+            }
             boolean flagOk = word.equals("pin") || word.equals("get");
             int bit = switch (f.text()) {
                 case "write" -> Holder.WRITE;
                 case "longterm" -> Holder.LONGTERM;
                 case "force" -> Holder.FORCE;
-                default -> throw err(f, "PL007", "unknown GUP flag '" + f.text() + "'", "flags: write longterm force");
+                default -> throw err(f, "PL007", "unknown GUP flag '" + f.text() + "'",
+                        "flags: write longterm force gup_fast");
             };
             if (!flagOk) {
                 throw err(f, "PL007", word + " takes no flags: the kernel path chooses them", null);
@@ -960,11 +975,15 @@ public final class Parser {
                         + f.text() + "' has " + fd.pages() + " page(s)", null);
             }
             io = new Op.FileIo(fileNo, at, word.equals("dio_write"));
+            if (fast) {
+                throw err(f, "PL007", "gup_fast on an O_DIRECT request on a file is not modelled yet",
+                        "the request's GUP runs the slow path; drop gup_fast");
+            }
         } else if (peek().is("from") || peek().is("to")) {
             throw err(peek(), "PL003", word + " takes '" + (word.equals("dio_read") ? "from" : "to")
                     + " FILE', not '" + peek().text() + "'", null);
         }
-        Op.Gup g = new Op.Gup(line, text, reg, holder, vma, first, count, via, flags, io);
+        Op.Gup g = new Op.Gup(line, text, reg, holder, vma, first, count, via, flags, io, fast);
         if (io != null) {
             holderFileIo.put(holder, g);
         }
