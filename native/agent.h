@@ -55,7 +55,8 @@ struct worker_cmd {
 
 extern const struct agent_cmd channel_agent_cmds[], proc_agent_cmds[], pipe_agent_cmds[], fuse_agent_cmds[],
 	pagemap_agent_cmds[], fs_agent_cmds[], file_agent_cmds[], disk_agent_cmds[], cache_agent_cmds[],
-	kmsg_agent_cmds[], ownio_agent_cmds[];
+	kmsg_agent_cmds[], ownio_agent_cmds[], ksm_agent_cmds[], migrate_agent_cmds[], remote_agent_cmds[],
+	uprobe_agent_cmds[];
 extern const struct worker_cmd worker_ctl_cmds[], mem_worker_cmds[], pipe_worker_cmds[], uring_worker_cmds[],
 	dio_worker_cmds[], fileio_worker_cmds[];
 
@@ -216,5 +217,21 @@ int range_dirty_or_writeback(const struct pfile *f, uint64_t off, uint64_t len);
 /* ---- kmsg.c ------------------------------------------------------------------------------------------- */
 
 void kmsg_close_in_child(void);
+
+/* ---- ksm.c -------------------------------------------------------------------------------------------- */
+
+void ksm_startup(void);
+void ksm_restore(void);
+bool ksm_available(void);
+
+/* ---- migrate.c ---------------------------------------------------------------------------------------- */
+
+int migrate_node_count(void);
+
+/* ---- uprobe.c ----------------------------------------------------------------------------------------- */
+
+void uprobe_startup(void);
+void uprobe_cleanup(void);
+bool uprobe_available(void);
 
 #endif

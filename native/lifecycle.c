@@ -142,6 +142,8 @@ void startup(int argc, char **argv)
 	bind_one_cpu();
 	logmsg("running on CPU %d", g_cpu);
 	setup_signals();
+	ksm_startup();
+	uprobe_startup();
 	fuse_start();
 }
 
@@ -226,6 +228,8 @@ void cleanup_and_exit(int code)
 	logmsg("cleanup (exit code %d)", code);
 	end_processes();
 	fuse_stop();
+	uprobe_cleanup();
+	ksm_restore();
 	files_close_all();
 	fs_cleanup();
 	last_reap();

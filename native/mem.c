@@ -137,7 +137,8 @@ static const struct {
 	int value;
 } g_advice[] = {
 	{"dontneed", MADV_DONTNEED}, {"pageout", MADV_PAGEOUT}, {"cold", MADV_COLD},
-	{"dontfork", MADV_DONTFORK}, {"dofork", MADV_DOFORK},
+	{"dontfork", MADV_DONTFORK}, {"dofork", MADV_DOFORK}, {"mergeable", MADV_MERGEABLE},
+	{"unmergeable", MADV_UNMERGEABLE},
 };
 
 static bool parse_advice(const char *s, int *adv)

@@ -40,11 +40,13 @@ static bool cmd_hello(char **tok, int nt)
 		return false;
 	struct utsname u;
 	uname(&u);
-	char esc[256], out[512];
+	char esc[256], out[640];
 	jesc(esc, sizeof esc, u.release);
 	snprintf(out, sizeof out,
-		 "{\"ok\":true,\"agent\":\"pinlab-agent\",\"protocol\":%d,\"kernel\":\"%s\",\"cpu\":%d}",
-		 PROTOCOL_VERSION, esc, g_cpu);
+		 "{\"ok\":true,\"agent\":\"pinlab-agent\",\"protocol\":%d,\"kernel\":\"%s\",\"cpu\":%d,"
+		 "\"ksm\":%s,\"numa_nodes\":%d,\"uprobes\":%s}",
+		 PROTOCOL_VERSION, esc, g_cpu, ksm_available() ? "true" : "false", migrate_node_count(),
+		 uprobe_available() ? "true" : "false");
 	reply(out);
 	return true;
 }
@@ -68,6 +70,7 @@ static const struct agent_cmd g_main_cmds[] = {
 static const struct agent_cmd *const g_agent_tables[] = {
 	g_main_cmds, channel_agent_cmds, proc_agent_cmds, pipe_agent_cmds, fuse_agent_cmds, pagemap_agent_cmds,
 	fs_agent_cmds, file_agent_cmds, ownio_agent_cmds, disk_agent_cmds, cache_agent_cmds, kmsg_agent_cmds,
+	ksm_agent_cmds, migrate_agent_cmds, remote_agent_cmds, uprobe_agent_cmds,
 };
 
 static void dispatch(char *line)

@@ -1085,6 +1085,224 @@ def t_probe_shmem_clean():
     return a
 
 
+# ---------------------------------------------------------------------------------------------------------
+# q. KSM, migration, another process's memory, uprobes (skipped where the kernel lacks the facility)
+
+KSM_KNOBS = ["run", "pages_to_scan", "sleep_millisecs", "smart_scan"]
+
+
+def ksm_settings():
+    v = {}
+    for k in KSM_KNOBS:
+        try:
+            with open("/sys/kernel/mm/ksm/" + k) as f:
+                v[k] = f.read().strip()
+        except OSError:
+            pass
+    return v
+
+
+def skip(name, why):
+    print(f"SKIP {name}: {why}")
+    sys.stdout.flush()
+
+
+def t_ksm():
+    a = Agent()
+    if not a.ok("hello").get("ksm"):
+        skip("q1", "no KSM (/sys/kernel/mm/ksm/run not writable)")
+        return a
+    before = ksm_settings()
+    P = setup(a)
+    # slot s holds two identical pages (byte 0 of each is 100+s); pinning and vmsplice start at page 0:
+    # slot 0 plain, slot 1 page 0 pinned by io_uring, slot 2 page 0 vmspliced, slot 3 for a store afterwards
+    for sl in range(4):
+        a.ok(f"send 0 mmap {sl} 2 rw private")
+        a.ok(f"send 0 store {sl} 0 {100 + sl}")
+        a.ok(f"send 0 store {sl} 2 {100 + sl}")
+        check(f"q1: madvise mergeable slot {sl}", a.cmd(f"send 0 madvise {sl} 2 mergeable") == {"ok": True, "ret": 0})
+    a.ok("send 0 uring_setup 0")
+    check("q1: uring_register", a.cmd("send 0 uring_register 0 1 1") == {"ok": True, "ret": 0})
+    check("q1: vmsplice", a.cmd("send 0 vmsplice 0 2 1") == {"ok": True, "ret": 4096})
+    m = a.cmd("ksm_merge")
+    check("q1: ksm_merge", m.get("ok") is True and m.get("full_scans", 0) >= 3, str(m))
+    pm = {sl: [a.ok(f"pagemap {P} {sl} {pg}") for pg in (0, 1)] for sl in range(4)}
+    for sl in (0, 3):
+        x, y = pm[sl]
+        check(f"q1: identical pages of slot {sl} merged (same PFN, KSM)", x["pfn"] == y["pfn"] and x["ksm"]
+              and y["ksm"] and not x["exclusive"], f"{x} {y}")
+    for sl, what in ((1, "pinned"), (2, "vmspliced")):
+        x, y = pm[sl]
+        check(f"q1: a {what} page is not merged, nor its twin", not x["ksm"] and not y["ksm"] and x["pfn"] != y["pfn"],
+              f"{x} {y}")
+    st = a.cmd(f"ksm_stat {P}")
+    check("q1: ksm_stat counts the merged pages", st.get("ok") is True and st.get("merging_pages") == 4, str(st))
+    check("q1: ksmd stopped again after ksm_merge", ksm_settings().get("run") == "0", str(ksm_settings()))
+    a.ok("send 0 store 3 0 9")
+    w, t = a.ok(f"pagemap {P} 3 0"), a.ok(f"pagemap {P} 3 1")
+    check("q1: a store breaks the sharing (new PFN, not KSM)", w["pfn"] != pm[3][0]["pfn"] and not w["ksm"]
+          and w["exclusive"], f"{pm[3][0]} {w}")
+    check("q1: the twin keeps the KSM page", t["pfn"] == pm[3][0]["pfn"] and t["ksm"], f"{pm[3][0]} {t}")
+    check("q1: madvise unmergeable", a.cmd("send 0 madvise 0 2 unmergeable") == {"ok": True, "ret": 0})
+    u = [a.ok(f"pagemap {P} 0 {pg}") for pg in (0, 1)]
+    check("q1: unmergeable gives private copies", not u[0]["ksm"] and not u[1]["ksm"] and u[0]["pfn"] != u[1]["pfn"],
+          str(u))
+    # once the pin is gone, the pages merge
+    a.ok("send 0 uring_unregister 0")
+    m2 = a.ok("ksm_merge")
+    x, y = a.ok(f"pagemap {P} 1 0"), a.ok(f"pagemap {P} 1 1")
+    check("q1: after uring_unregister the pair merges", x["pfn"] == y["pfn"] and x["ksm"], f"{m2} {x} {y}")
+    probe("q1 KSM", {"merge": m, "pinned": pm[1], "vmspliced": pm[2], "after_store": w})
+    a.ok("shutdown")
+    a.wait_exit()
+    check("q1: shutdown restores the KSM settings", ksm_settings() == before, f"{before} {ksm_settings()}")
+    # a SIGKILLed agent leaves them changed; the next agent on the same DIR puts them back
+    b = Agent()
+    setup(b)
+    b.ok("send 0 mmap 0 1 rw private")
+    b.ok("send 0 madvise 0 1 mergeable")
+    b.ok("ksm_merge")
+    changed = ksm_settings()
+    b.p.kill()
+    b.p.wait()
+    check("q1: ksm_merge changes the scan settings", changed != before, str(changed))
+    c = Agent.__new__(Agent)
+    c.dir, c.buf, c.pids = b.dir, b"", []
+    c.err = open(os.path.join(TMP, "ksm-stale.stderr"), "w")
+    c.p = subprocess.Popen([AGENT, "--workdir", c.dir], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=c.err)
+    c.ok("hello")
+    check("q1: a new agent on the same DIR restores what a SIGKILLed one left", ksm_settings() == before,
+          f"{before} {ksm_settings()}")
+    return c
+
+
+def t_migrate():
+    a = Agent()
+    nodes = a.cmd("hello").get("numa_nodes", 1)
+    if nodes < 2 and os.environ.get("PINLAB_MIGRATE_OFFLINE") != "1":
+        # With one node only memory-block offlining migrates a chosen page; it moves 128 MiB of other pages
+        # and fills the kernel log, so it runs only when asked for.
+        skip("q2 migrate", "one NUMA node: set PINLAB_MIGRATE_OFFLINE=1 to test migration by memory-block offline")
+        return a
+    P = setup(a)
+    a.ok("send 0 mmap 0 1 rw private")
+    a.ok("send 0 store 0 0 1")
+    a.ok("send 0 mmap 1 1 rw private")
+    a.ok("send 0 store 1 0 2")
+    a.ok("send 0 mmap 2 1 rw private")
+    a.ok("send 0 store 2 0 3")
+    a.ok("send 0 uring_setup 0")
+    a.ok("send 0 uring_register 0 0 1")
+    check("q2: vmsplice", a.cmd("send 0 vmsplice 0 1 1") == {"ok": True, "ret": 4096})
+    d = a.cmd(f"migrate {P} 0 0 bogus")
+    check("q2: bad method is a bad command", d.get("ok") is False, str(d))
+    d = a.cmd(f"migrate {P} 5 0")
+    check("q2: migrate of a page not present fails", d.get("ok") is False, str(d))
+    v = {}
+    for slot, what in ((0, "pinned"), (1, "vmspliced"), (2, "unpinned")):
+        r = a.cmd(f"migrate {P} {slot} 0")
+        v[what] = r
+        if r.get("ok") is not True:
+            skip(f"q2 {what}", str(r))
+            continue
+        if r["method"] == "offline" and r["ret"] == -16:
+            skip(f"q2 {what}", f"memory block {r.get('block')} holds unmovable memory (EBUSY): nothing migrated")
+            continue
+        if what == "unpinned":
+            check("q2: an unpinned page is migrated (new PFN)", r["moved"] is True, str(r))
+        else:
+            check(f"q2: a {what} page is not migrated", r["moved"] is False and r["ret"] != 0, str(r))
+    check("q2: data survive", [a.ok(f"send 0 load {s} 0")["value"] for s in range(3)] == [1, 2, 3])
+    probe("q2 migrate", v)
+    return a
+
+
+def t_remote():
+    a = Agent()
+    a.ok("fs_make t tmpfs")
+    a.ok("file_create 0 t 2 full")
+    P = setup(a)
+    a.ok("send 0 pwrite 0 0 65")
+    a.ok("send 0 pwrite 0 2 65")
+    a.ok("send 0 mmap 0 2 r private file 0")
+    a.ok("send 0 mmap 1 2 r shared file 0")
+    a.ok("send 0 mmap 2 1 rw private")
+    a.ok("send 0 load 0 0")
+    a.ok("send 0 load 1 0")
+    a.ok("send 0 store 2 0 5")
+    check("q3: mem_read", a.cmd(f"mem_read {P} 0 0") == {"ok": True, "ret": 1, "value": 65})
+    check("q3: mem_write into a read-only private file mapping", a.cmd(f"mem_write {P} 0 0 77") == {"ok": True, "ret": 1})
+    check("q3: the process sees it", a.cmd("send 1 load 0 0") == {"ok": True, "value": 77})
+    check("q3: the file does not", a.cmd("file_read 0 0") == {"ok": True, "ret": 1, "value": 65})
+    pm = a.ok(f"pagemap {P} 0 0")
+    check("q3: the page is now an anonymous copy", pm["anon"] and pm["exclusive"], str(pm))
+    check("q3: mem_write into a read-only shared mapping: EIO", a.cmd(f"mem_write {P} 1 0 77") == {"ok": True, "ret": -5})
+    check("q3: vm_write into a read-only mapping: EFAULT", a.cmd(f"vm_write {P} 0 2 88") == {"ok": True, "ret": -14})
+    check("q3: vm_write into a writable one", a.cmd(f"vm_write {P} 2 0 88") == {"ok": True, "ret": 1})
+    check("q3: vm_read", a.cmd(f"vm_read {P} 2 0") == {"ok": True, "ret": 1, "value": 88})
+    check("q3: ptrace_poke into a read-only private mapping", a.cmd(f"ptrace_poke {P} 0 2 84") == {"ok": True, "ret": 0})
+    check("q3: ptrace_peek", a.cmd(f"ptrace_peek {P} 0 2") == {"ok": True, "ret": 0, "value": 84})
+    check("q3: the process sees the poke", a.cmd("send 0 load 0 2") == {"ok": True, "value": 84})
+    check("q3: the file does not", a.cmd("file_read 0 2") == {"ok": True, "ret": 1, "value": 65})
+    check("q3: ptrace_poke into a read-only shared mapping: EIO", a.cmd(f"ptrace_poke {P} 1 2 84") == {"ok": True, "ret": -5})
+    check("q3: the process still runs after ptrace", a.cmd("send 0 load 2 0") == {"ok": True, "value": 88}
+          and a.cmd(f"alive {P}") == {"ok": True, "alive": True})
+    d = a.cmd("mem_write 999999999 0 0 1")
+    check("q3: mem_write to a process that is gone: ENOENT", d == {"ok": True, "ret": -2}, str(d))
+    return a
+
+
+def t_uprobe():
+    a = Agent()
+    if not a.ok("hello").get("uprobes"):
+        skip("q4", "no uprobes (tracefs or CONFIG_UPROBE_EVENTS missing)")
+        return a
+    a.ok("fs_make t tmpfs")
+    a.ok("file_create 0 t 2 full")
+    a.ok("memfd_create 1 2")
+    P = setup(a)
+    a.ok("send 0 pwrite 0 2 65")
+    a.ok("send 0 pwrite 1 2 65")
+    a.ok("send 0 mmap 0 2 r private file 0")
+    a.ok("send 0 mmap 1 2 r shared file 0")
+    a.ok("send 0 load 0 2")
+    a.ok("send 0 load 1 2")
+    C = a.ok("send 0 fork 2")["pid"]
+    check("q4: uprobe_add", a.cmd("uprobe_add 0 2") == {"ok": True, "ret": 0})
+    check("q4: a second one on the same cell is refused", a.cmd("uprobe_add 0 2").get("ok") is False)
+    check("q4: a private mapping reads the breakpoint (0xcc)", a.cmd("send 0 load 0 2") == {"ok": True, "value": 0xcc})
+    pm = a.ok(f"pagemap {P} 0 1")
+    check("q4: in an anonymous copy", pm["anon"] and pm["exclusive"], str(pm))
+    check("q4: a shared mapping does not", a.cmd("send 0 load 1 2") == {"ok": True, "value": 65})
+    check("q4: nor the file", a.cmd("file_read 0 2") == {"ok": True, "ret": 1, "value": 65})
+    check("q4: a child forked before sees it", a.cmd("send 2 load 0 2") == {"ok": True, "value": 0xcc})
+    a.ok("send 0 mmap 3 2 r private file 0")
+    check("q4: a mapping made after sees it", a.cmd("send 0 load 3 2") == {"ok": True, "value": 0xcc})
+    check("q4: uprobe_add on a memfd", a.cmd("uprobe_add 1 2") == {"ok": True, "ret": 0})
+    a.ok("send 0 mmap 4 2 r private file 1")
+    check("q4: memfd mapping sees it", a.cmd("send 0 load 4 2") == {"ok": True, "value": 0xcc})
+    check("q4: uprobe_remove", a.cmd("uprobe_remove 0 2") == {"ok": True, "ret": 0})
+    check("q4: the original byte is back", a.cmd("send 0 load 0 2") == {"ok": True, "value": 65}
+          and a.cmd("send 0 load 3 2") == {"ok": True, "value": 65})
+    check("q4: removing it twice fails", a.cmd("uprobe_remove 0 2").get("ok") is False)
+    # the memfd probe is left for cleanup
+    a.ok("shutdown")
+    a.wait_exit()
+    check("q4: no uprobe and no tracefs mount left", not os.path.exists(os.path.join(a.dir, "tracing"))
+          and not uprobes_of(a.dir), str(uprobes_of(a.dir)))
+    return a
+
+
+def uprobes_of(d):
+    for base in ("/sys/kernel/tracing", os.path.join(d, "tracing")):
+        try:
+            with open(os.path.join(base, "uprobe_events")) as f:
+                return [l for l in f if "pinlab_" in l]
+        except OSError:
+            pass
+    return []
+
+
 try:
     run("startup", t_startup)
     run("a", t_basic)
@@ -1120,6 +1338,10 @@ try:
     run("p4e", t_probe_dontneed)
     run("p4f", t_probe_dio_read_caches)
     run("p4g", t_probe_shmem_clean)
+    run("q1", t_ksm)
+    run("q2", t_migrate)
+    run("q3", t_remote)
+    run("q4", t_uprobe)
 finally:
     leftovers = []
     with open("/proc/mounts") as f:
