@@ -24,6 +24,9 @@ public final class Vma {
     static final int SPACE_SHIFT = 8;
     static final int SPACE_MASK = 0xFF;
     static final int PGOFF_SHIFT = 16;
+    static final int PGOFF_MASK = (1 << 14) - 1;
+    /** VM_MERGEABLE: MADV_MERGEABLE marked the VMA for KSM. */
+    public static final int MERGEABLE = 1 << 30;
 
     private Vma() {}
 
@@ -39,12 +42,12 @@ public final class Vma {
 
     /** Returns the file page that page 0 of the VMA maps. */
     public static int pgoff(int word) {
-        return word >>> PGOFF_SHIFT;
+        return (word >>> PGOFF_SHIFT) & PGOFF_MASK;
     }
 
     /** Returns a VMA word mapping from file page {@code pgoff}. */
     public static int withPgoff(int word, int pgoff) {
-        return (word & ((1 << PGOFF_SHIFT) - 1)) | (pgoff << PGOFF_SHIFT);
+        return (word & ~(PGOFF_MASK << PGOFF_SHIFT)) | (pgoff << PGOFF_SHIFT);
     }
 
     /** Returns whether the VMA has a backing object with a page cache (shmem or a file). */

@@ -144,6 +144,11 @@ public final class World {
      * GUP slow path and mmap calls of this mm wait) and, from 5.11, keeps the mm's write_protect_seq odd.
      */
     public static final int PROC_FORKING = 8;
+    /**
+     * Process word bit: ksmd holds the PT lock of a page of this mm between its count check and the
+     * write-protection (the ksm-check-before-clear order): faults and the GUP slow path of this mm wait.
+     */
+    public static final int PROC_PTL_HELD = 16;
 
     /** Returns the process word of {@code p}. */
     public int proc(int p) {

@@ -16,7 +16,8 @@ import pinlab.policy.Rule;
  */
 final class Faults extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.ANON_FAULT, Rule.WP_COPY, Rule.WP_SHARED,
-            Rule.WP_REUSE_MAPCOUNT, Rule.WP_REUSE_REFCOUNT, Rule.WP_REUSE_EXCLUSIVE, Rule.ANON_READ_ZERO_PAGE);
+            Rule.WP_REUSE_MAPCOUNT, Rule.WP_REUSE_REFCOUNT, Rule.WP_REUSE_EXCLUSIVE, Rule.ANON_READ_ZERO_PAGE,
+            Rule.KSM_COW, Rule.KSM_REUSE_SOLE);
 
     private final PageCache cache;
     private MmCalls mm;
@@ -177,7 +178,17 @@ final class Faults extends Subsystem {
             cache.wpShared(w, p, v, i);
             return;
         }
-        if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.ANON)) {
+        if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.KSM)) {
+            int f = Pte.folio(ref);
+            if (on(Rule.KSM_REUSE_SOLE) && w.refcount(f) == 1 && kind != Fault.UNSHARE) {
+                use(Rule.KSM_REUSE_SOLE);
+                w.clearFlags(f, Folio.KSM);
+                w.setPte(p, v, i, pte | newBits);
+                note("reuse_ksm_page(): " + folioName(f) + " has no other user and becomes an ordinary anonymous page");
+                return;
+            }
+            use(Rule.KSM_COW);
+        } else if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.ANON)) {
             int f = Pte.folio(ref);
             if (mayReuse(w, f)) {
                 if (on(Rule.ANON_EXCLUSIVE_FLAG)) {

@@ -41,6 +41,7 @@ import pinlab.policy.Rule;
  * <tr><td>{@link MmCalls}</td><td>mmap, munmap, mremap, mprotect, madvise, exit</td></tr>
  * <tr><td>{@link Rmap}</td><td>mm/rmap.c: folio_mkclean, try_to_unmap, PageAnonExclusive</td></tr>
  * <tr><td>{@link Notifier}</td><td>mm/mmu_notifier.c: revocable device mappings (a proposal)</td></tr>
+ * <tr><td>{@link Ksm}</td><td>mm/ksm.c: MADV_MERGEABLE, ksmd, write_protect_page, replace_page</td></tr>
  * </table>
  */
 public final class Kernel {
@@ -93,6 +94,7 @@ public final class Kernel {
     private final MmCalls mm;
     private final Rmap rmap;
     private final Notifier notifier;
+    private final Ksm ksm;
 
     /** Creates the kernel semantics of {@code policy} for a scenario without files, daemons or holders. */
     public Kernel(Policy policy) {
@@ -116,10 +118,11 @@ public final class Kernel {
         this.dio = new DirectIo(this, machine, fs, rmap, cache);
         this.fork = new Fork(this, machine, faults, notifier);
         this.holders = new Holders(this, machine, cache);
+        this.ksm = new Ksm(this, faults, notifier);
         this.gup = new Gup(this, machine, faults, holders, cache);
         cache.wire(faults);
         faults.wire(mm, notifier);
-        mm.wire(notifier, reclaim);
+        mm.wire(notifier, reclaim, ksm);
         rmap.wire(notifier);
         truncate.wire(mm);
         dio.wire(gup, faults, reclaim);
@@ -149,7 +152,7 @@ public final class Kernel {
     Map<String, Set<Rule>> subsystems() {
         Map<String, Set<Rule>> out = new LinkedHashMap<>();
         for (Subsystem s : List.of(faults, shmem, cache, fs, wb, reclaim, truncate, dio, fork, gup, holders, mm,
-                rmap, notifier)) {
+                rmap, notifier, ksm)) {
             out.put(s.getClass().getSimpleName(), s.rules());
         }
         return out;
@@ -254,7 +257,7 @@ public final class Kernel {
      * into it, can take its next step now (false while it waits for a device, a signal, a lock or writeback).
      */
     public boolean enabled(World w, int p, Op op, int sub) {
-        if (p >= 0 && (w.proc(p) & World.PROC_FORKING) != 0 && takesMmapLock(w, p, op, sub)) {
+        if (p >= 0 && (w.proc(p) & (World.PROC_FORKING | World.PROC_PTL_HELD)) != 0 && takesMmapLock(w, p, op, sub)) {
             return false;
         }
         return switch (op) {
@@ -291,6 +294,7 @@ public final class Kernel {
             case Op.Read r -> true;
             case Op.Fadvise x -> true;
             case Op.DropCaches x -> true;
+            case Op.KsmMerge x -> true;
             case Op.Atomic a -> enabled(w, p, a.ops().get(0), sub);
         };
     }
@@ -442,6 +446,7 @@ public final class Kernel {
                 setReg(w, t, x.reg(), 0);
             }
             case Op.DropCaches x -> reclaim.dropCaches(w);
+            case Op.KsmMerge x -> ksm.mergeAll(w);
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
                     int s = 0;
@@ -556,7 +561,11 @@ public final class Kernel {
             return switch (spec.work()) {
                 case WRITEBACK -> wb.walkEnabled(w, daemonRange(w, spec), false, daemonCursor(word));
                 case RECLAIM, DROP_CACHES -> true;
+                case KSM -> ksm.enabled(w, word, spec.bound());
             };
+        }
+        if (spec.work() == Machine.Work.KSM) {
+            return ksm.enabled(w, word, spec.bound());
         }
         if (spec.bound() > 0 && runs(word) >= spec.bound()) {
             return false;
@@ -565,7 +574,17 @@ public final class Kernel {
             case WRITEBACK -> Writeback.hasWork(w, daemonRange(w, spec), false);
             case RECLAIM -> nextReclaim(w, spec, 0) >= 0;
             case DROP_CACHES -> reclaim.dropCachesActs(w);
+            case KSM -> throw new AssertionError("handled above");
         };
+    }
+
+    /** Returns what daemon {@code d}'s word says, for traces. */
+    public String daemonText(World w, int d) {
+        int word = w.daemon(d);
+        if (machine.daemons().get(d).work() == Machine.Work.KSM) {
+            return Ksm.text(word);
+        }
+        return busy(word) ? "in a pass" : "idle, " + runs(word) + " run(s) made";
     }
 
     /** Returns whether daemon {@code d} is stuck in the middle of a pass (a kernel thread waiting for ever). */
@@ -587,6 +606,10 @@ public final class Kernel {
     public void daemonStep(World w, int d) {
         Machine.DaemonSpec spec = machine.daemons().get(d);
         int word = w.daemon(d);
+        if (spec.work() == Machine.Work.KSM) {
+            w.setDaemon(d, ksm.step(w, word, spec.bound()));
+            return;
+        }
         int runs = runs(word);
         int cursor = daemonCursor(word);
         if (!busy(word)) {
@@ -611,6 +634,7 @@ public final class Kernel {
                 reclaim.dropCaches(w);
                 w.setDaemon(d, daemonWord(false, 0, runs));
             }
+            case KSM -> throw new AssertionError("handled above");
         }
     }
 

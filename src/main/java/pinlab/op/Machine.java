@@ -53,7 +53,9 @@ public record Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gu
         /** kswapd's reclaim pass. */
         RECLAIM,
         /** drop_caches. */
-        DROP_CACHES
+        DROP_CACHES,
+        /** ksmd. */
+        KSM
     }
 
     /**

@@ -20,6 +20,7 @@ final class MmCalls extends Subsystem {
             Rule.MMAP_FILE, Rule.MADVISE_FILE);
 
     private final Machine machine;
+    private Ksm ksm;
     private final Shmem shmem;
     private Notifier notifier;
     private Reclaim reclaim;
@@ -30,9 +31,10 @@ final class MmCalls extends Subsystem {
         this.shmem = shmem;
     }
 
-    void wire(Notifier n, Reclaim r) {
+    void wire(Notifier n, Reclaim r, Ksm k) {
         this.notifier = n;
         this.reclaim = r;
+        this.ksm = k;
     }
 
     @Override
@@ -171,6 +173,8 @@ final class MmCalls extends Subsystem {
             }
             case PAGEOUT -> reclaim.pageout(w, p, v);
             case COLD -> reclaim.cold();
+            case MERGEABLE -> ksm.mergeable(w, p, v);
+            case UNMERGEABLE -> ksm.unmergeable(w, p, v);
         }
     }
 

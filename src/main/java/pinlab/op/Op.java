@@ -49,7 +49,11 @@ public sealed interface Op {
         /** MADV_PAGEOUT: reclaim the pages this process maps (reclaim_pages()). */
         PAGEOUT("pageout"),
         /** MADV_COLD: deactivate the pages (only LRU order changes, which pinlab does not model). */
-        COLD("cold");
+        COLD("cold"),
+        /** MADV_MERGEABLE: let ksmd merge the VMA's anonymous pages (VM_MERGEABLE). */
+        MERGEABLE("mergeable"),
+        /** MADV_UNMERGEABLE: unshare the VMA's KSM pages and clear VM_MERGEABLE. */
+        UNMERGEABLE("unmergeable");
 
         private final String word;
 
@@ -92,6 +96,12 @@ public sealed interface Op {
 
     /** echo 1 > /proc/sys/vm/drop_caches: evict every clean, unmapped, unreferenced page-cache folio. */
     record DropCaches(int line, String text) implements Op {}
+
+    /**
+     * Runs ksmd now until nothing is left to merge (echo 1 > /sys/kernel/mm/ksm/run and wait for full scans, then
+     * stop it): each merge in the mainline order, as one step.
+     */
+    record KsmMerge(int line, String text) implements Op {}
 
     /**
      * The device side of an O_DIRECT request on a file: a read copies the file's blocks into the held pages, a

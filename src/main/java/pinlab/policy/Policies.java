@@ -30,6 +30,7 @@ public final class Policies {
         base.add(EXT4_BUG_NO_BUFFERS);
         base.add(DIO_INVALIDATE_BEFORE);
         base.add(DIO_INVALIDATE_AFTER);
+        base.add(KSM_CLEAR_FIRST);
         Policy l26 = new Policy("linux-2.6",
                 null, "2.6.28 (Nov 2008, seed 003's era): COW reuse by mapcount, fork shares pinned pages,"
                         + " every GUP user takes FOLL_GET, anonymous read faults allocate (no zero page); ext4 BUGs on"
@@ -37,18 +38,20 @@ public final class Policies {
                 base);
         Policy l415 = l26.extend("linux-4.15",
                 "4.15 (Jan 2018, seed 004's era): get_user_pages_longterm() refuses filesystem-DAX, the zero page"
-                        + " is back for anonymous read faults, O_DIRECT invalidation failures are reported",
-                List.of(ANON_READ_ZERO_PAGE, GUP_LONGTERM_FSDAX, DIO_WARN_STALE), List.of(GUP_ANON_ZERO_PAGE));
+                        + " is back for anonymous read faults, O_DIRECT invalidation failures are reported; KSM exists (2.6.32)",
+                List.of(ANON_READ_ZERO_PAGE, GUP_LONGTERM_FSDAX, DIO_WARN_STALE, KSM), List.of(GUP_ANON_ZERO_PAGE));
         Policy l52 = l415.extend("linux-5.2",
                 "5.2 (Jul 2019, after seed 002): FOLL_LONGTERM is a GUP flag; io_uring exists (5.1) and registers"
-                        + " buffers with FOLL_GET; DAX truncate waits for pinned pages (4.18)",
-                List.of(FOLL_LONGTERM, IO_URING, DAX_BREAK_LAYOUTS), List.of());
+                        + " buffers with FOLL_GET; DAX truncate waits for pinned pages (4.18); a KSM page only one PTE"
+                        + " references is reused on write (5.1)",
+                List.of(FOLL_LONGTERM, IO_URING, DAX_BREAK_LAYOUTS, KSM_REUSE_SOLE), List.of());
         Policy l58 = l52.extend("linux-5.8",
                 "5.8: FOLL_PIN exists, GUP in COW mappings breaks COW first, MADV_PAGEOUT exists (5.4)",
                 List.of(FOLL_PIN, GUP_READ_BREAKS_COW, MADV_PAGEOUT), List.of());
         Policy l59 = l58.extend("linux-5.9",
                 "5.9: COW reuse only at refcount 1; fork copies maybe-pinned pages of pinning mms early",
-                List.of(WP_REUSE_REFCOUNT, FORK_COPY_MAYBE_PINNED, MMF_HAS_PINNED), List.of(GUP_READ_BREAKS_COW));
+                List.of(WP_REUSE_REFCOUNT, FORK_COPY_MAYBE_PINNED, MMF_HAS_PINNED),
+                List.of(GUP_READ_BREAKS_COW, KSM_REUSE_SOLE));
         Policy l510 = l59.extend("linux-5.10",
                 "5.10: stable writes are a queue and superblock flag (same behaviour for filesystem files)",
                 List.of(STABLE_WRITES_QUEUE), List.of());

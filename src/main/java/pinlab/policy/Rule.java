@@ -66,6 +66,20 @@ public enum Rule {
                     + " mmap calls and other forks wait; CPU accesses through present PTEs and GUP-fast do not",
             "kernel/fork.c dup_mmap(): mmap_write_lock_killable(oldmm); copy_pte_range() takes the PT locks per"
                     + " batch of PTEs", "fork, gup, load, store"),
+    KSM_REPLACE(Group.BASE, "ksm-replace",
+            "ksmd merges a write-protected anonymous page: into an existing KSM page with the same data"
+                    + " (replace_page(): if the PTE is unchanged, map the KSM page read-only, drop the old page's"
+                    + " mapping and reference), or with an identical page found earlier in the pass: the scanned page"
+                    + " becomes a KSM page in place and the earlier one is replaced by it; if that second page cannot"
+                    + " be merged, the first is broken again (break_cow)",
+            "mm/ksm.c cmp_and_merge_page(), try_to_merge_two_pages(), try_to_merge_one_page(), replace_page()"
+                    + " (31dbd01f3143, 2.6.32)", "ksmd"),
+    KSM_COW(Group.BASE, "ksm-cow",
+            "a write fault, a FOLL_WRITE GUP or an unshare on a KSM page copies it; a KSM page is never"
+                    + " PageAnonExclusive, so a read-only FOLL_PIN unshares it from 5.19, and a read-only FOLL_GET"
+                    + " (vmsplice) takes a reference on the KSM page itself",
+            "mm/memory.c do_wp_page(): PageAnon && !PageKsm (2.6.32-5.0), 09854ba94c6a (5.9),"
+                    + " wp_can_reuse_anon_folio(): folio_test_ksm() (5.19+)", "store, gup, ksmd"),
     GUP_GET(Group.BASE, "gup-get",
             "FOLL_GET adds 1 to the refcount of each page", "mm/gup.c try_grab_folio(): folio_ref_add(folio, refs)",
             "gup, vmsplice, dio"),
@@ -249,6 +263,16 @@ public enum Rule {
             "eddb1c228f79 \"mm/gup: introduce pin_user_pages*() and FOLL_PIN\" (5.6); the bias and"
                     + " page_maybe_dma_pinned() came with 3faa52c03f44 \"mm/gup: track FOLL_PIN pages\" (5.7)",
             "gup, uring-register"),
+    KSM(Group.TOGGLE, "ksm",
+            "KSM exists: MADV_MERGEABLE marks a private VMA (VM_MERGEABLE; shared VMAs are ignored) and ksmd"
+                    + " scans its anonymous pages; MADV_UNMERGEABLE breaks the KSM pages of the range and clears the flag",
+            "f8af4da3b4c1 \"ksm: the mm interface to ksm\", 31dbd01f3143 \"ksm: Kernel SamePage Merging\" (2.6.32);"
+                    + " mm/ksm.c ksm_madvise(), ksm_compatible(), break_ksm()", "madvise, ksmd"),
+    KSM_REUSE_SOLE(Group.TOGGLE, "ksm-reuse-sole",
+            "a write fault on a KSM page that nothing else references (page_count 1, not in the swap cache)"
+                    + " turns it back into an ordinary anonymous page and reuses it",
+            "\"mm: reuse only-pte-mapped KSM page in do_wp_page()\" (Kirill Tkhai, 5.1): reuse_ksm_page();"
+                    + " gone with 09854ba94c6a \"mm: do_wp_page() simplification\" (5.9)", "store"),
     GUP_FAST_SEQ(Group.TOGGLE, "gup-fast-seq",
             "a FOLL_PIN GUP-fast reads the mm's write_protect_seq first and gives up while a fork copies the page"
                     + " tables; if the count changed by the end, it unpins everything and takes the slow path",
@@ -360,6 +384,27 @@ public enum Rule {
             "an O_DIRECT write to a btrfs file with data checksums is done as a buffered write, so user space"
                     + " changing the buffer during the I/O cannot make the checksum wrong",
             "Qu Wenruo, \"btrfs: always fallback to buffered write if the inode requires checksum\"", "dio_write"),
+    KSM_CLEAR_FIRST(Group.KSM_ORDER, "ksm-clear-first",
+            "write_protect_page() in the mainline order, in one step under the PT lock: clear the PTE and flush the"
+                    + " TLB, then compare mapcount + 1 (+ swap cache) with the refcount and restore the PTE and give up"
+                    + " if they differ; 5.19+: give up if the exclusive page may be pinned"
+                    + " (folio_try_share_anon_rmap_pte()); then write-protect and clean. A GUP-fast that read the"
+                    + " PTE before the clear sees it changed and falls back",
+            "mm/ksm.c write_protect_page(): ptep_clear_flush() before the count check since the first merge"
+                    + " (2.6.32); seed 003 (Andrea Arcangeli)", "ksmd"),
+    KSM_CHECK_BEFORE_CLEAR(Group.KSM_ORDER, "ksm-check-before-clear",
+            "an alternative argued in seed 003: ksmd checks the counts under the PT lock and only then"
+                    + " write-protects the PTE, without clearing and flushing it first; the slow GUP waits for the PT"
+                    + " lock, but a GUP-fast that reads the PTE, grabs the page and re-checks inside the window is"
+                    + " missed",
+            "seed 003_60c4817039ed1e74.txt: \"check page_count vs page_mapcount inside PT lock before doing"
+                    + " anything on the pte\"; the GUP-fast comment in write_protect_page() (2.6.32)", "ksmd"),
+    KSM_2008_DRAFT(Group.KSM_ORDER, "ksm-2008-draft",
+            "the November 2008 KSM draft: page_wrprotect() checks page_count against mapcount with only the"
+                    + " tree_lock held, and write-protects the PTE in a later step; a GUP (O_DIRECT) that starts in"
+                    + " between is missed and its DMA lands in a page the process no longer maps",
+            "seed 003_60c4817039ed1e74.txt (Andrea Arcangeli on [PATCH 2/4] Add replace_page(), 2008-11-11)",
+            "ksmd"),
     // ---- proposals from the threads: never part of a linux preset ------------------------------------
     FORK_COHERENT_SNAPSHOT(Group.PROPOSAL, "fork-coherent-snapshot",
             "fork write-protects the parent's PTE (and flushes the TLB) before it copies a maybe-pinned page for the"
@@ -404,6 +449,8 @@ public enum Rule {
         WP_REUSE,
         /** What fork does with anonymous pages that may be pinned. */
         FORK_PINNED,
+        /** The order in which ksmd checks a page's references and write-protects it. */
+        KSM_ORDER,
         /** What ext4 writeback does with a dirty folio that has no buffers. */
         EXT4_NO_BUFFERS,
         /** Independent switches. */

@@ -29,6 +29,9 @@ sealed interface DaemonAction {
     /** drop_caches runs. */
     record DropCaches() implements DaemonAction {}
 
+    /** ksmd merges pages: the agent's {@code ksm_merge}, which runs ksmd until its scans are complete. */
+    record KsmMerge() implements DaemonAction {}
+
     /** The step ends a pass without touching a page. */
     record Nothing() implements DaemonAction {}
 
@@ -44,7 +47,27 @@ sealed interface DaemonAction {
             case WRITEBACK -> writeback(sc, dd, w0, w1);
             case RECLAIM -> reclaim(sc, dd, w0, w1);
             case DROP_CACHES -> new DropCaches();
+            case KSM -> ksm(dd, w0, w1);
         };
+    }
+
+    private static DaemonAction ksm(Scenario.DaemonDecl dd, World w0, World w1) {
+        Layout lay = w0.layout();
+        boolean merged = false;
+        boolean locked = false;
+        for (int p = 0; p < lay.processes(); p++) {
+            locked |= (w1.proc(p) & World.PROC_PTL_HELD) != 0;
+            for (int v = 0; v < lay.vmas(); v++) {
+                for (int j = 0; j < lay.vmaPages(v); j++) {
+                    merged |= w0.pte(p, v, j) != w1.pte(p, v, j);
+                }
+            }
+        }
+        if (locked) {
+            return new Impossible(dd.name() + " stops between its reference check and the write-protection: user"
+                    + " space cannot hold ksmd there");
+        }
+        return merged ? new KsmMerge() : new Nothing();
     }
 
     private static DaemonAction writeback(Scenario sc, Scenario.DaemonDecl dd, World w0, World w1) {

@@ -198,6 +198,7 @@ final class Executor {
                 }
             }
             case DaemonAction.DropCaches d -> agent.call("drop_caches");
+            case DaemonAction.KsmMerge k -> agent.call("ksm_merge");
             case DaemonAction.Nothing n -> { }
             case DaemonAction.Impossible i -> throw new IllegalStateException("the schedule has a step user space"
                     + " cannot force: " + i.reason());
@@ -299,6 +300,7 @@ final class Executor {
                 setReg(t, x.reg(), ret(send(ch, p, "fadvise " + x.file() + " 0 " + pages + " dontneed")));
             }
             case Op.DropCaches x -> agent.call("drop_caches");
+            case Op.KsmMerge x -> agent.call("ksm_merge");
             default -> throw new IllegalStateException("the replay plan does not map '" + op.text() + "'");
         }
     }
@@ -558,8 +560,8 @@ final class Executor {
                     long pfn = r.path("pfn").asLong();
                     String name = names.computeIfAbsent(pfn, x -> "page" + (names.size() + 1));
                     out.put(key, name + (r.path("exclusive").asBoolean() ? " mapped-once" : " mapped-shared"));
-                    if (r.path("thp").asBoolean() || r.path("ksm").asBoolean()) {
-                        notes.add(key + " is a THP or KSM page: the model assumes small pages");
+                    if (r.path("thp").asBoolean()) {
+                        notes.add(key + " is a THP: the model assumes small pages");
                     }
                 }
             }

@@ -409,10 +409,16 @@ public final class ReplayPlan {
                     problems.add(new Problem(d.line(), d.text(), "a FUSE reply delivers a direct read's data and"
                             + " completes it at once: put dio_complete right after the dma in the same thread"));
                 }
-                if ((op instanceof Op.Gup g && g.fast()) || (op instanceof Op.Fork f && f.stepwise())) {
-                    // User space cannot stop the kernel between a GUP-fast's pages or a fork's PTEs: the call is
-                    // one step on the real kernel, which is one of the model's schedules.
-                    ops.add(new Op.Atomic(op.line(), op.text(), List.of(op)));
+                // User space cannot stop the kernel between a GUP-fast's steps or a fork's PTEs: on the real
+                // kernel each call is one step. A GUP-fast in one step takes what the slow path takes (it gives
+                // up exactly where the slow path would fault), so the plan uses the one-step forms.
+                if (op instanceof Op.Gup g && g.fast()) {
+                    ops.add(new Op.Gup(g.line(), g.text(), g.reg(), g.holder(), g.vma(), g.page(), g.count(), g.via(),
+                            g.flags(), g.io(), false));
+                    continue;
+                }
+                if (op instanceof Op.Fork f && f.stepwise()) {
+                    ops.add(new Op.Fork(f.line(), f.text(), f.child(), false));
                     continue;
                 }
                 ops.add(op);

@@ -416,12 +416,13 @@ public final class Parser {
             case "writeback" -> Scenario.DaemonWork.WRITEBACK;
             case "reclaim" -> Scenario.DaemonWork.RECLAIM;
             case "drop_caches" -> Scenario.DaemonWork.DROP_CACHES;
+            case "ksm" -> Scenario.DaemonWork.KSM;
             default -> throw err(w, "PL035", "unknown daemon work '" + w.text() + "'",
-                    "daemons: writeback F (the flusher), reclaim F (kswapd), drop_caches");
+                    "daemons: writeback F (the flusher), reclaim F (kswapd), drop_caches, ksm (ksmd)");
         };
         int file = -1;
         int page = -1;
-        if (work != Scenario.DaemonWork.DROP_CACHES) {
+        if (work != Scenario.DaemonWork.DROP_CACHES && work != Scenario.DaemonWork.KSM) {
             Token f = ident("a file name");
             file = fileRef(f);
             Scenario.FileDecl fd = files.get(file);
@@ -661,6 +662,11 @@ public final class Parser {
                 }
                 return new Op.Fsync(line, text, reg, fileNo, word.equals("fdatasync"));
             }
+            case "ksm_merge" -> {
+                needMm(proc, w, word);
+                noReg(reg, w);
+                return new Op.KsmMerge(line, text);
+            }
             case "sync", "drop_caches" -> {
                 needMm(proc, w, word);
                 noReg(reg, w);
@@ -743,7 +749,8 @@ public final class Parser {
                     }
                 }
                 if (advice == null) {
-                    throw err(adv, "PL003", "expected dontfork, dofork, dontneed, pageout or cold", null);
+                    throw err(adv, "PL003", "expected dontfork, dofork, dontneed, pageout, cold, mergeable or"
+                            + " unmergeable", null);
                 }
                 needMm(proc, w, word);
                 noReg(reg, w);

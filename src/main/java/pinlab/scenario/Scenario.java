@@ -122,7 +122,9 @@ public record Scenario(String name, String title, List<String> sources, String t
         /** kswapd: a reclaim pass over a file's page-cache folios (shrink_folio_list). */
         RECLAIM("reclaim"),
         /** drop_caches: invalidate_mapping_pages() of every file. */
-        DROP_CACHES("drop_caches");
+        DROP_CACHES("drop_caches"),
+        /** ksmd: a pass over the VM_MERGEABLE anonymous pages that merges identical ones. */
+        KSM("ksm");
 
         private final String word;
 

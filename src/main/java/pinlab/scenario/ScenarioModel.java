@@ -112,6 +112,7 @@ public final class ScenarioModel implements TransitionSystem {
                 case WRITEBACK -> Machine.Work.WRITEBACK;
                 case RECLAIM -> Machine.Work.RECLAIM;
                 case DROP_CACHES -> Machine.Work.DROP_CACHES;
+                case KSM -> Machine.Work.KSM;
             };
             daemons.add(new Machine.DaemonSpec(d.name(), work, d.file(), d.page(), d.bound()));
         }
@@ -771,8 +772,7 @@ public final class ScenarioModel implements TransitionSystem {
         }
         for (int d = 0; d < lay.daemons(); d++) {
             if (w.daemon(d) != 0) {
-                m.put("daemon " + sc.daemons().get(d).name(), (w.daemon(d) & 1) != 0 ? "in a pass"
-                        : "idle, " + (w.daemon(d) >>> 16) + " run(s) made");
+                m.put("daemon " + sc.daemons().get(d).name(), kernel.daemonText(w, d));
             }
         }
         for (int h = 0; h < lay.holders(); h++) {
