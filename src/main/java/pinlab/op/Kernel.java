@@ -42,6 +42,7 @@ import pinlab.policy.Rule;
  * <tr><td>{@link Rmap}</td><td>mm/rmap.c: folio_mkclean, try_to_unmap, PageAnonExclusive</td></tr>
  * <tr><td>{@link Notifier}</td><td>mm/mmu_notifier.c: revocable device mappings (a proposal)</td></tr>
  * <tr><td>{@link Ksm}</td><td>mm/ksm.c: MADV_MERGEABLE, ksmd, write_protect_page, replace_page</td></tr>
+ * <tr><td>{@link Migrate}</td><td>mm/migrate.c, mm/compaction.c: move_pages, compaction</td></tr>
  * </table>
  */
 public final class Kernel {
@@ -55,6 +56,8 @@ public final class Kernel {
     public static final int EFAULT = 14;
     /** Device or resource busy. */
     public static final int EBUSY = 16;
+    /** No such page (move_pages() status of an address with no page). */
+    public static final int ENOENT = 2;
     /** Invalid argument. */
     public static final int EINVAL = 22;
     /** Function not implemented (io_uring on a kernel without it). */
@@ -95,6 +98,7 @@ public final class Kernel {
     private final Rmap rmap;
     private final Notifier notifier;
     private final Ksm ksm;
+    private final Migrate migrate;
 
     /** Creates the kernel semantics of {@code policy} for a scenario without files, daemons or holders. */
     public Kernel(Policy policy) {
@@ -119,6 +123,7 @@ public final class Kernel {
         this.fork = new Fork(this, machine, faults, notifier);
         this.holders = new Holders(this, machine, cache);
         this.ksm = new Ksm(this, faults, notifier);
+        this.migrate = new Migrate(this, notifier);
         this.gup = new Gup(this, machine, faults, holders, cache);
         cache.wire(faults);
         faults.wire(mm, notifier);
@@ -152,7 +157,7 @@ public final class Kernel {
     Map<String, Set<Rule>> subsystems() {
         Map<String, Set<Rule>> out = new LinkedHashMap<>();
         for (Subsystem s : List.of(faults, shmem, cache, fs, wb, reclaim, truncate, dio, fork, gup, holders, mm,
-                rmap, notifier, ksm)) {
+                rmap, notifier, ksm, migrate)) {
             out.put(s.getClass().getSimpleName(), s.rules());
         }
         return out;
@@ -295,6 +300,7 @@ public final class Kernel {
             case Op.Fadvise x -> true;
             case Op.DropCaches x -> true;
             case Op.KsmMerge x -> true;
+            case Op.Migrate x -> !Migrate.blocks(w, p, x.vma(), x.page());
             case Op.Atomic a -> enabled(w, p, a.ops().get(0), sub);
         };
     }
@@ -342,6 +348,7 @@ public final class Kernel {
             case Op.Madvise m -> true;
             case Op.Exit e -> true;
             case Op.Msync m -> true;
+            case Op.Migrate m -> true;
             case Op.Atomic a -> takesMmapLock(w, p, a.ops().get(0), sub);
             default -> false;
         };
@@ -447,6 +454,7 @@ public final class Kernel {
             }
             case Op.DropCaches x -> reclaim.dropCaches(w);
             case Op.KsmMerge x -> ksm.mergeAll(w);
+            case Op.Migrate x -> setReg(w, t, x.reg(), migrate.movePages(w, p, x.vma(), x.page()));
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
                     int s = 0;
@@ -561,6 +569,7 @@ public final class Kernel {
             return switch (spec.work()) {
                 case WRITEBACK -> wb.walkEnabled(w, daemonRange(w, spec), false, daemonCursor(word));
                 case RECLAIM, DROP_CACHES -> true;
+                case COMPACT -> migrate.nextCompact(w, daemonCursor(word)) >= 0;
                 case KSM -> ksm.enabled(w, word, spec.bound());
             };
         }
@@ -574,6 +583,7 @@ public final class Kernel {
             case WRITEBACK -> Writeback.hasWork(w, daemonRange(w, spec), false);
             case RECLAIM -> nextReclaim(w, spec, 0) >= 0;
             case DROP_CACHES -> reclaim.dropCachesActs(w);
+            case COMPACT -> migrate.nextCompact(w, 0) >= 0;
             case KSM -> throw new AssertionError("handled above");
         };
     }
@@ -633,6 +643,14 @@ public final class Kernel {
             case DROP_CACHES -> {
                 reclaim.dropCaches(w);
                 w.setDaemon(d, daemonWord(false, 0, runs));
+            }
+            case COMPACT -> {
+                int c = migrate.nextCompact(w, cursor);
+                if (c >= 0) {
+                    migrate.compact(w, c);
+                }
+                int after = c < 0 ? -1 : migrate.nextCompact(w, c + 1);
+                w.setDaemon(d, daemonWord(after >= 0, Math.max(after, 0), runs));
             }
             case KSM -> throw new AssertionError("handled above");
         }
@@ -694,6 +712,7 @@ public final class Kernel {
     private static final Map<String, Integer> ERRNOS = new LinkedHashMap<>();
 
     static {
+        ERRNOS.put("ENOENT", ENOENT);
         ERRNOS.put("EIO", EIO);
         ERRNOS.put("EBADF", EBADF);
         ERRNOS.put("EACCES", EACCES);

@@ -55,7 +55,9 @@ public record Machine(List<FileSpec> files, List<DaemonSpec> daemons, List<Op.Gu
         /** drop_caches. */
         DROP_CACHES,
         /** ksmd. */
-        KSM
+        KSM,
+        /** kcompactd: a compaction pass. */
+        COMPACT
     }
 
     /**

@@ -98,6 +98,12 @@ public sealed interface Op {
     record DropCaches(int line, String text) implements Op {}
 
     /**
+     * move_pages(2) of one page of a VMA to another NUMA node; the register gets 0 (moved), 1 (not migrated) or the
+     * page's status error.
+     */
+    record Migrate(int line, String text, int reg, int vma, int page) implements Op {}
+
+    /**
      * Runs ksmd now until nothing is left to merge (echo 1 > /sys/kernel/mm/ksm/run and wait for full scans, then
      * stop it): each merge in the mainline order, as one step.
      */

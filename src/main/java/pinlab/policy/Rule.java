@@ -80,6 +80,24 @@ public enum Rule {
                     + " (vmsplice) takes a reference on the KSM page itself",
             "mm/memory.c do_wp_page(): PageAnon && !PageKsm (2.6.32-5.0), 09854ba94c6a (5.9),"
                     + " wp_can_reuse_anon_folio(): folio_test_ksm() (5.19+)", "store, gup, ksmd"),
+    MIGRATE_REFS(Group.BASE, "migrate-refs",
+            "page migration unmaps the folio to migration entries, then gives up with -EAGAIN and restores the PTEs"
+                    + " if its refcount is not what its mappings, the page cache and buffers account for (any GUP"
+                    + " reference, FOLL_GET or FOLL_PIN); otherwise it copies the folio, remaps every PTE and the"
+                    + " page-cache slot to the copy and frees the old one; 5.19+ an exclusive anonymous page that may"
+                    + " be pinned is not even unmapped",
+            "mm/migrate.c migrate_folio_unmap(), __migrate_folio(): folio_ref_count() != expected_count -> -EAGAIN;"
+                    + " folio_migrate_mapping() folio_ref_freeze(); remove_migration_ptes(); mm/rmap.c"
+                    + " try_to_migrate_one() (6c287605fd56, 5.19)", "migrate, compact"),
+    MIGRATE_SHARED(Group.BASE, "migrate-shared",
+            "move_pages() without MPOL_MF_MOVE_ALL does not move a page other mappings share: its status is -EACCES",
+            "mm/migrate.c add_folio_for_migration(): folio_maybe_mapped_shared() && !(flags & MPOL_MF_MOVE_ALL)",
+            "migrate"),
+    COMPACT_SKIP_REFERENCED(Group.BASE, "compact-skip-referenced",
+            "compaction does not isolate a page with more references than it has mappings (a page under GUP), nor"
+                    + " a locked page or one under writeback; each pass moves every other mapped page once",
+            "mm/compaction.c isolate_migratepages_block(): !folio_mapping(folio) && folio_ref_count(folio) >"
+                    + " folio_mapcount(folio) -> isolate_fail", "compact"),
     GUP_GET(Group.BASE, "gup-get",
             "FOLL_GET adds 1 to the refcount of each page", "mm/gup.c try_grab_folio(): folio_ref_add(folio, refs)",
             "gup, vmsplice, dio"),

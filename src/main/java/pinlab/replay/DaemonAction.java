@@ -48,6 +48,8 @@ sealed interface DaemonAction {
             case RECLAIM -> reclaim(sc, dd, w0, w1);
             case DROP_CACHES -> new DropCaches();
             case KSM -> ksm(dd, w0, w1);
+            case COMPACT -> new Impossible(dd.name() + " migrates pages: compaction cannot be aimed at a page from user"
+                    + " space (compact_memory moves whatever lies below the scanners' meeting point)");
         };
     }
 

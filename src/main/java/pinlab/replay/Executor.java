@@ -301,6 +301,14 @@ final class Executor {
             }
             case Op.DropCaches x -> agent.call("drop_caches");
             case Op.KsmMerge x -> agent.call("ksm_merge");
+            case Op.Migrate x -> {
+                JsonNode r = agent.call("migrate " + pid[p] + " " + x.vma() + " " + x.page());
+                if ("offline".equals(r.path("method").asText()) && r.path("ret").asInt() == -Kernel.EBUSY) {
+                    throw new AgentException("migrate: memory block " + r.path("block").asText() + " holds unmovable"
+                            + " kernel memory, so nothing can be migrated there; the run says nothing");
+                }
+                setReg(t, x.reg(), r.path("moved").asBoolean() ? 0 : 1);
+            }
             default -> throw new IllegalStateException("the replay plan does not map '" + op.text() + "'");
         }
     }

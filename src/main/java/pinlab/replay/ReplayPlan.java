@@ -128,10 +128,40 @@ public final class ReplayPlan {
         checkHolderSizes(sc, real, problems);
         List<String> fileSetup = files(sc, problems);
         checkFileMappings(sc, all, problems);
+        checkMigrations(all, problems);
         checkCondition(sc, real, problems);
         int[] dioDevice = fileDioDevices(sc, real, problems);
         Scenario merged = mergeFuseReads(sc, real, problems);
         return new ReplayPlan(merged, problems, real, dioCell, dioDevice, fileSetup);
+    }
+
+    /** The environment variable that allows migration by memory-block offline on a machine with one NUMA node. */
+    static final String OFFLINE_ENV = "PINLAB_MIGRATE_OFFLINE";
+
+    /**
+     * move_pages() migrates a page only to another NUMA node. With one node, the agent can migrate a chosen page
+     * only by taking its whole 128 MiB memory block offline, which moves every other page of the block too and
+     * fills the kernel log with the pages it cannot move; it does that only when {@value #OFFLINE_ENV}=1.
+     */
+    private static void checkMigrations(List<Op> all, List<Problem> problems) {
+        int nodes = numaNodes();
+        boolean offline = "1".equals(System.getenv(OFFLINE_ENV));
+        for (Op op : all) {
+            if (op instanceof Op.Migrate m && nodes < 2 && !offline) {
+                problems.add(new Problem(m.line(), m.text(), "this machine has " + nodes + " NUMA node(s), so"
+                        + " move_pages() cannot move a page; set " + OFFLINE_ENV + "=1 to migrate it by taking its"
+                        + " memory block offline (moves 128 MiB, logs every page it cannot move)"));
+            }
+        }
+    }
+
+    private static int numaNodes() {
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(
+                java.nio.file.Path.of("/sys/devices/system/node"))) {
+            return (int) s.filter(x -> x.getFileName().toString().matches("node[0-9]+")).count();
+        } catch (java.io.IOException | RuntimeException e) {
+            return 1;
+        }
     }
 
     private static List<Op> allOps(Scenario sc) {

@@ -417,12 +417,14 @@ public final class Parser {
             case "reclaim" -> Scenario.DaemonWork.RECLAIM;
             case "drop_caches" -> Scenario.DaemonWork.DROP_CACHES;
             case "ksm" -> Scenario.DaemonWork.KSM;
+            case "compact" -> Scenario.DaemonWork.COMPACT;
             default -> throw err(w, "PL035", "unknown daemon work '" + w.text() + "'",
-                    "daemons: writeback F (the flusher), reclaim F (kswapd), drop_caches, ksm (ksmd)");
+                    "daemons: writeback F (the flusher), reclaim F (kswapd), drop_caches, ksm (ksmd), compact"
+                            + " (kcompactd)");
         };
         int file = -1;
         int page = -1;
-        if (work != Scenario.DaemonWork.DROP_CACHES && work != Scenario.DaemonWork.KSM) {
+        if (work == Scenario.DaemonWork.WRITEBACK || work == Scenario.DaemonWork.RECLAIM) {
             Token f = ident("a file name");
             file = fileRef(f);
             Scenario.FileDecl fd = files.get(file);
@@ -434,7 +436,8 @@ public final class Parser {
                 page = number("a page", 0, fd.pages() - 1);
             }
         }
-        int bound = 0;
+        // Compaction would move the same pages again and again: it makes one pass unless told otherwise.
+        int bound = work == Scenario.DaemonWork.COMPACT ? 1 : 0;
         if (peek().is("bound")) {
             next();
             bound = number("the bound (runs)", 1, 15);
@@ -661,6 +664,16 @@ public final class Parser {
                     return new Op.Fadvise(line, text, reg, fileNo);
                 }
                 return new Op.Fsync(line, text, reg, fileNo, word.equals("fdatasync"));
+            }
+            case "migrate" -> {
+                needMm(proc, w, word);
+                Token v = ident("a mapping name");
+                int vma = vmaRef(v);
+                int page = 0;
+                if (peek().kind() == Kind.NUMBER) {
+                    page = number("the page", 0, vmaPages.get(vma) - 1);
+                }
+                return new Op.Migrate(line, text, reg, vma, page);
             }
             case "ksm_merge" -> {
                 needMm(proc, w, word);

@@ -124,7 +124,9 @@ public record Scenario(String name, String title, List<String> sources, String t
         /** drop_caches: invalidate_mapping_pages() of every file. */
         DROP_CACHES("drop_caches"),
         /** ksmd: a pass over the VM_MERGEABLE anonymous pages that merges identical ones. */
-        KSM("ksm");
+        KSM("ksm"),
+        /** kcompactd: a compaction pass that migrates every page it can isolate. */
+        COMPACT("compact");
 
         private final String word;
 

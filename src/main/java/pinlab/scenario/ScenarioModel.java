@@ -113,6 +113,7 @@ public final class ScenarioModel implements TransitionSystem {
                 case RECLAIM -> Machine.Work.RECLAIM;
                 case DROP_CACHES -> Machine.Work.DROP_CACHES;
                 case KSM -> Machine.Work.KSM;
+                case COMPACT -> Machine.Work.COMPACT;
             };
             daemons.add(new Machine.DaemonSpec(d.name(), work, d.file(), d.page(), d.bound()));
         }
