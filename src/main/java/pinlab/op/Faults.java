@@ -174,7 +174,7 @@ final class Faults extends Subsystem {
         if (kind == Fault.UNSHARE) {
             newBits = 0;
         }
-        if (Vma.has(word, Vma.SHARED)) {
+        if (Vma.has(word, Vma.SHARED) && kind != Fault.FORCE) {
             cache.wpShared(w, p, v, i);
             return;
         }

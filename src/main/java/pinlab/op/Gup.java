@@ -18,7 +18,8 @@ final class Gup extends Subsystem {
             Rule.DIO_FOLL_PIN, Rule.MMF_HAS_PINNED, Rule.GUP_CHECK_VMA, Rule.GUP_READ_BREAKS_COW,
             Rule.GUP_ANON_ZERO_PAGE, Rule.GUP_FAULT, Rule.GUP_FORCE, Rule.GUP_UNSHARE_ANON,
             Rule.GUP_UNSHARE_COW_LONGTERM, Rule.GUP_LONGTERM_FSDAX, Rule.FOLL_LONGTERM, Rule.GUP_LONGTERM_FILE_WRITE,
-            Rule.KARA_BOUNCE, Rule.REVOCABLE, Rule.GUP_FAST, Rule.GUP_FAST_SEQ, Rule.FORK_MMAP_LOCK);
+            Rule.KARA_BOUNCE, Rule.REVOCABLE, Rule.GUP_FAST, Rule.GUP_FAST_SEQ, Rule.FORK_MMAP_LOCK,
+            Rule.GUP_FORCE_SHARED_COW);
 
     private final Machine machine;
     private final Faults faults;
@@ -324,7 +325,8 @@ final class Gup extends Subsystem {
         if (!Vma.has(word, Vma.MAPPED)) {
             return Kernel.EFAULT;
         }
-        if (write && !Vma.has(word, Vma.WRITE) && (!force || Vma.has(word, Vma.SHARED))) {
+        if (write && !Vma.has(word, Vma.WRITE) && (!force || Vma.has(word, Vma.NOMAYWRITE)
+                || (Vma.has(word, Vma.SHARED) && !on(Rule.GUP_FORCE_SHARED_COW)))) {
             return Kernel.EFAULT;
         }
         if (!write && !Vma.has(word, Vma.READ) && !force) {
@@ -371,10 +373,10 @@ final class Gup extends Subsystem {
             if (Vma.has(word, Vma.WRITE)) {
                 use(Rule.GUP_FAULT);
                 faults.doWpPage(w, p, v, i, Faults.Fault.WRITE);
-            } else if (!Vma.has(word, Vma.SHARED)) {
+            } else if (!Vma.has(word, Vma.SHARED) || on(Rule.GUP_FORCE_SHARED_COW)) {
                 // Every GUP call faults first: FOLL_COW is set per call (19be0eaffa3a); 6.0+ follows without a
                 // fault only an exclusive page, which do_wp_page would reuse anyway (5535be309971).
-                use(Rule.GUP_FORCE);
+                use(Vma.has(word, Vma.SHARED) ? Rule.GUP_FORCE_SHARED_COW : Rule.GUP_FORCE);
                 faults.doWpPage(w, p, v, i, Faults.Fault.FORCE);
             }
             pte = w.pte(p, v, i);

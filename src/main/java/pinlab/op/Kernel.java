@@ -43,6 +43,7 @@ import pinlab.policy.Rule;
  * <tr><td>{@link Notifier}</td><td>mm/mmu_notifier.c: revocable device mappings (a proposal)</td></tr>
  * <tr><td>{@link Ksm}</td><td>mm/ksm.c: MADV_MERGEABLE, ksmd, write_protect_page, replace_page</td></tr>
  * <tr><td>{@link Migrate}</td><td>mm/migrate.c, mm/compaction.c: move_pages, compaction</td></tr>
+ * <tr><td>{@link Remote}</td><td>mm/memory.c __access_remote_vm, ptrace, /proc/PID/mem, process_vm_*</td></tr>
  * </table>
  */
 public final class Kernel {
@@ -56,6 +57,8 @@ public final class Kernel {
     public static final int EFAULT = 14;
     /** Device or resource busy. */
     public static final int EBUSY = 16;
+    /** No such process. */
+    public static final int ESRCH = 3;
     /** No such page (move_pages() status of an address with no page). */
     public static final int ENOENT = 2;
     /** Invalid argument. */
@@ -99,6 +102,7 @@ public final class Kernel {
     private final Notifier notifier;
     private final Ksm ksm;
     private final Migrate migrate;
+    private final Remote remote;
 
     /** Creates the kernel semantics of {@code policy} for a scenario without files, daemons or holders. */
     public Kernel(Policy policy) {
@@ -124,6 +128,7 @@ public final class Kernel {
         this.holders = new Holders(this, machine, cache);
         this.ksm = new Ksm(this, faults, notifier);
         this.migrate = new Migrate(this, notifier);
+        this.remote = new Remote(this, faults);
         this.gup = new Gup(this, machine, faults, holders, cache);
         cache.wire(faults);
         faults.wire(mm, notifier);
@@ -157,7 +162,7 @@ public final class Kernel {
     Map<String, Set<Rule>> subsystems() {
         Map<String, Set<Rule>> out = new LinkedHashMap<>();
         for (Subsystem s : List.of(faults, shmem, cache, fs, wb, reclaim, truncate, dio, fork, gup, holders, mm,
-                rmap, notifier, ksm, migrate)) {
+                rmap, notifier, ksm, migrate, remote)) {
             out.put(s.getClass().getSimpleName(), s.rules());
         }
         return out;
@@ -301,6 +306,7 @@ public final class Kernel {
             case Op.DropCaches x -> true;
             case Op.KsmMerge x -> true;
             case Op.Migrate x -> !Migrate.blocks(w, p, x.vma(), x.page());
+            case Op.Remote x -> !Remote.blocks(w, x);
             case Op.Atomic a -> enabled(w, p, a.ops().get(0), sub);
         };
     }
@@ -455,6 +461,14 @@ public final class Kernel {
             case Op.DropCaches x -> reclaim.dropCaches(w);
             case Op.KsmMerge x -> ksm.mergeAll(w);
             case Op.Migrate x -> setReg(w, t, x.reg(), migrate.movePages(w, p, x.vma(), x.page()));
+            case Op.Remote x -> {
+                int[] out = new int[1];
+                int next = remote.step(w, x, sub, out);
+                if (next != DONE) {
+                    return next;
+                }
+                setReg(w, t, x.reg(), out[0]);
+            }
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
                     int s = 0;
@@ -713,6 +727,7 @@ public final class Kernel {
 
     static {
         ERRNOS.put("ENOENT", ENOENT);
+        ERRNOS.put("ESRCH", ESRCH);
         ERRNOS.put("EIO", EIO);
         ERRNOS.put("EBADF", EBADF);
         ERRNOS.put("EACCES", EACCES);

@@ -98,6 +98,14 @@ public sealed interface Op {
     record DropCaches(int line, String text) implements Op {}
 
     /**
+     * An access to a cell of process {@code target}'s memory by another process (or itself): ptrace
+     * PEEKDATA/POKEDATA and /proc/PID/mem ({@code force}), process_vm_readv/writev (not {@code force}). The register
+     * gets the value read, 0 for a write, or -errno.
+     */
+    record Remote(int line, String text, int reg, int target, int vma, int cell, int value, boolean write,
+            boolean force) implements Op {}
+
+    /**
      * move_pages(2) of one page of a VMA to another NUMA node; the register gets 0 (moved), 1 (not migrated) or the
      * page's status error.
      */

@@ -31,15 +31,25 @@ public final class Policies {
         base.add(DIO_INVALIDATE_BEFORE);
         base.add(DIO_INVALIDATE_AFTER);
         base.add(KSM_CLEAR_FIRST);
+        base.add(FORCE_DROP_WRITE);
+        base.add(GUP_FORCE_SHARED_COW);
         Policy l26 = new Policy("linux-2.6",
                 null, "2.6.28 (Nov 2008, seed 003's era): COW reuse by mapcount, fork shares pinned pages,"
                         + " every GUP user takes FOLL_GET, anonymous read faults allocate (no zero page); ext4 BUGs on"
                         + " a dirty page without buffers",
                 base);
-        Policy l415 = l26.extend("linux-4.15",
-                "4.15 (Jan 2018, seed 004's era): get_user_pages_longterm() refuses filesystem-DAX, the zero page"
-                        + " is back for anonymous read faults, O_DIRECT invalidation failures are reported; KSM exists (2.6.32)",
-                List.of(ANON_READ_ZERO_PAGE, GUP_LONGTERM_FSDAX, DIO_WARN_STALE, KSM), List.of(GUP_ANON_ZERO_PAGE));
+        Policy l48 = l26.extend("linux-4.8",
+                "4.8 (Oct 2016), the last kernel with Dirty COW: the zero page is back for anonymous read faults"
+                        + " (2.6.32), KSM exists (2.6.32), FOLL_ANON is gone (2.6.32), forced writes no longer COW in"
+                        + " shared mappings (3.15)",
+                List.of(ANON_READ_ZERO_PAGE, KSM), List.of(GUP_ANON_ZERO_PAGE, GUP_FORCE_SHARED_COW));
+        Policy l49 = l48.extend("linux-4.9",
+                "4.9 (Dec 2016): a forced write follows a read-only PTE only if it is dirty after its COW (FOLL_COW)",
+                List.of(FOLL_COW), List.of());
+        Policy l415 = l49.extend("linux-4.15",
+                "4.15 (Jan 2018, seed 004's era): get_user_pages_longterm() refuses filesystem-DAX, O_DIRECT"
+                        + " invalidation failures are reported",
+                List.of(GUP_LONGTERM_FSDAX, DIO_WARN_STALE), List.of());
         Policy l52 = l415.extend("linux-5.2",
                 "5.2 (Jul 2019, after seed 002): FOLL_LONGTERM is a GUP flag; io_uring exists (5.1) and registers"
                         + " buffers with FOLL_GET; DAX truncate waits for pinned pages (4.18); a KSM page only one PTE"
@@ -66,8 +76,9 @@ public final class Policies {
                 List.of(ANON_EXCLUSIVE_FLAG, WP_REUSE_EXCLUSIVE, FORK_COPY_EXCLUSIVE_PINNED, GUP_UNSHARE_ANON),
                 List.of());
         Policy l62 = l519.extend("linux-6.2",
-                "6.2: R/O long-term pins in COW mappings unshare non-anonymous pages too",
-                List.of(GUP_UNSHARE_COW_LONGTERM), List.of());
+                "6.2: R/O long-term pins in COW mappings unshare non-anonymous pages too; a forced write follows a"
+                        + " read-only PTE only to an exclusive anonymous page (6.0)",
+                List.of(GUP_UNSHARE_COW_LONGTERM, FORCE_EXCLUSIVE), List.of());
         Policy l64 = l62.extend("linux-6.4",
                 "6.4: reclaim keeps a maybe-pinned folio, with its buffers, once it is unmapped",
                 List.of(RECLAIM_SKIP_PINNED), List.of());
@@ -78,7 +89,7 @@ public final class Policies {
         Policy l618 = l65.extend("linux-6.18",
                 "6.18, the kernel this machine runs: btrfs O_DIRECT writes with checksums fall back to buffered",
                 List.of(BTRFS_DIO_BUFFERED), List.of());
-        for (Policy p : List.of(l26, l415, l52, l58, l59, l510, l518, l519, l62, l64, l65, l618)) {
+        for (Policy p : List.of(l26, l48, l49, l415, l52, l58, l59, l510, l518, l519, l62, l64, l65, l618)) {
             BY_NAME.put(p.name(), p);
         }
     }

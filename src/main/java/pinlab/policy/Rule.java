@@ -41,19 +41,23 @@ public enum Rule {
             "mm/memory.c copy_page_range(): returns early without anon_vma (2.6);"
                     + " vma_needs_copy() (5.x-6.x)", "fork"),
     GUP_CHECK_VMA(Group.BASE, "gup-check-vma",
-            "GUP fails with -EFAULT on an address without a VMA, on a read of a VMA without VM_READ, on a"
-                    + " write to a VMA without VM_WRITE unless FOLL_FORCE, and on a FOLL_FORCE write to a"
-                    + " shared mapping without VM_WRITE",
-            "mm/gup.c check_vma_flags() (6.x); the vm_flags test in get_user_pages() (2.6)", "gup"),
+            "GUP fails with -EFAULT on an address without a VMA, on a read of a VMA without VM_READ unless"
+                    + " FOLL_FORCE, and on a write to a VMA without VM_WRITE unless FOLL_FORCE; with FOLL_FORCE a write"
+                    + " needs VM_MAYWRITE, and from 3.15 also a private (COW) mapping (gup-force-shared-cow says what"
+                    + " 2.6 did in a shared one)",
+            "mm/gup.c check_vma_flags(): is_cow_mapping() for a forced write (cda540ace6a1, 3.15); 2.6.28"
+                    + " get_user_pages(): vm_flags &= force ? (VM_MAYREAD | VM_MAYWRITE) : (VM_READ | VM_WRITE)",
+            "gup, poke, peek"),
     GUP_FAULT(Group.BASE, "gup-fault",
             "GUP faults in a missing page, and takes a write fault (COW) on a read-only PTE when FOLL_WRITE"
                     + " is set, before it takes the reference",
             "mm/gup.c __get_user_pages() -> faultin_page() -> handle_mm_fault()", "gup"),
     GUP_FORCE(Group.BASE, "gup-force",
             "a FOLL_FORCE write through a private mapping without VM_WRITE breaks COW but leaves the PTE"
-                    + " read-only (dirty); the reference is taken on the now-private page. (2.6.28 also allowed"
-                    + " FOLL_FORCE writes to shared mappings without VM_WRITE; pinlab rejects them as 4.x+ does)",
-            "mm/gup.c: FOLL_WRITE games (2.6); 19be0eaffa3a FOLL_COW (4.9); 5535be309971 (6.0)", "gup"),
+                    + " read-only (dirty); the reference is taken on the now-private page (what the GUP then follows"
+                    + " is the force-follow rule's business)",
+            "mm/memory.c do_wp_page() -> wp_page_copy(): maybe_mkwrite() without VM_WRITE; mm/gup.c faultin_page()",
+            "gup, poke"),
     GUP_FAST(Group.BASE, "gup-fast",
             "GUP-fast takes no lock: per page it reads the PTE, gives up on a missing, special (zero page) or, for"
                     + " FOLL_WRITE, read-only PTE, grabs the folio, then re-reads the PTE and, if it changed, drops"
@@ -281,6 +285,13 @@ public enum Rule {
             "eddb1c228f79 \"mm/gup: introduce pin_user_pages*() and FOLL_PIN\" (5.6); the bias and"
                     + " page_maybe_dma_pinned() came with 3faa52c03f44 \"mm/gup: track FOLL_PIN pages\" (5.7)",
             "gup, uring-register"),
+    GUP_FORCE_SHARED_COW(Group.TOGGLE, "gup-force-shared-cow",
+            "a FOLL_FORCE write into a shared mapping without VM_WRITE but with VM_MAYWRITE is allowed, and since"
+                    + " do_wp_page() reuses only in VM_WRITE|VM_SHARED mappings, it COWs: an anonymous page appears"
+                    + " inside the shared mapping, private to this process",
+            "2.6.28 get_user_pages() (force needs only VM_MAYWRITE) and do_wp_page(): \"read-only shared pages can"
+                    + " get COWed by get_user_pages(.write=1, .force=1)\"; removed by cda540ace6a1 \"mm:"
+                    + " get_user_pages(write,force) refuse to COW in shared areas\" (3.15)", "gup, poke"),
     KSM(Group.TOGGLE, "ksm",
             "KSM exists: MADV_MERGEABLE marks a private VMA (VM_MERGEABLE; shared VMAs are ignored) and ksmd"
                     + " scans its anonymous pages; MADV_UNMERGEABLE breaks the KSM pages of the range and clears the flag",
@@ -402,6 +413,29 @@ public enum Rule {
             "an O_DIRECT write to a btrfs file with data checksums is done as a buffered write, so user space"
                     + " changing the buffer during the I/O cannot make the checksum wrong",
             "Qu Wenruo, \"btrfs: always fallback to buffered write if the inode requires checksum\"", "dio_write"),
+    FORCE_DROP_WRITE(Group.FORCE_FOLLOW, "force-drop-write",
+            "after the COW fault of a FOLL_FORCE write to a read-only private mapping, GUP drops FOLL_WRITE and looks"
+                    + " the page up again as a read: if MADV_DONTNEED zapped the private copy in between, it finds the"
+                    + " page-cache page and the write lands in the file (Dirty COW, CVE-2016-5195)",
+            "mm/gup.c faultin_page() before 4.9: if ((ret & VM_FAULT_WRITE) && !(vma->vm_flags & VM_WRITE))"
+                    + " *flags &= ~FOLL_WRITE", "poke"),
+    FOLL_COW(Group.FORCE_FOLLOW, "foll-cow",
+            "after the COW fault GUP sets FOLL_COW and follows a read-only PTE for a forced write only if it is"
+                    + " dirty; a page-cache PTE faulted in again after a zap is clean, so it faults (COWs) again",
+            "19be0eaffa3a \"mm: remove gup_flags FOLL_WRITE games from __get_user_pages()\" (4.9):"
+                    + " can_follow_write_pte()", "poke"),
+    FORCE_EXCLUSIVE(Group.FORCE_FOLLOW, "force-exclusive",
+            "a forced write follows a read-only PTE only to an exclusive anonymous page (PageAnonExclusive) in a"
+                    + " private mapping; anything else faults (COWs) again",
+            "5535be309971 \"mm/gup: fix FOLL_FORCE COW security issue and remove FOLL_COW\" (6.0):"
+                    + " can_follow_write_pte()", "poke"),
+    REMOTE_ACCESS(Group.BASE, "remote-access",
+            "ptrace(PTRACE_POKEDATA) and a write to /proc/PID/mem go through access_remote_vm() with"
+                    + " FOLL_FORCE|FOLL_WRITE: GUP one page of the target's mm, copy into it, set_page_dirty_lock(),"
+                    + " put_page(); nothing copied is -EIO. process_vm_writev() pins with FOLL_WRITE only (no"
+                    + " FOLL_FORCE): a read-only mapping gives -EFAULT",
+            "kernel/ptrace.c generic_ptrace_pokedata(); fs/proc/base.c mem_rw(); mm/memory.c __access_remote_vm();"
+                    + " mm/process_vm_access.c process_vm_rw_single_vec()", "poke, peek, vm_write, vm_read"),
     KSM_CLEAR_FIRST(Group.KSM_ORDER, "ksm-clear-first",
             "write_protect_page() in the mainline order, in one step under the PT lock: clear the PTE and flush the"
                     + " TLB, then compare mapcount + 1 (+ swap cache) with the refcount and restore the PTE and give up"
@@ -469,6 +503,8 @@ public enum Rule {
         FORK_PINNED,
         /** The order in which ksmd checks a page's references and write-protects it. */
         KSM_ORDER,
+        /** What a FOLL_FORCE write follows after its COW fault. */
+        FORCE_FOLLOW,
         /** What ext4 writeback does with a dirty folio that has no buffers. */
         EXT4_NO_BUFFERS,
         /** Independent switches. */

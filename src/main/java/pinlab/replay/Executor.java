@@ -301,6 +301,14 @@ final class Executor {
             }
             case Op.DropCaches x -> agent.call("drop_caches");
             case Op.KsmMerge x -> agent.call("ksm_merge");
+            case Op.Remote x -> {
+                // /proc/PID/mem for the forced accesses (ptrace's POKEDATA takes the same path), process_vm_* else
+                String cmd = (x.force() ? "mem_" : "vm_") + (x.write() ? "write " : "read ") + pid[x.target()] + " "
+                        + x.vma() + " " + x.cell() + (x.write() ? " " + x.value() : "");
+                JsonNode r = agent.call(cmd);
+                int ret = r.path("ret").asInt();
+                setReg(t, x.reg(), ret < 0 ? ret : x.write() ? 0 : r.path("value").asInt());
+            }
             case Op.Migrate x -> {
                 JsonNode r = agent.call("migrate " + pid[p] + " " + x.vma() + " " + x.page());
                 if ("offline".equals(r.path("method").asText()) && r.path("ret").asInt() == -Kernel.EBUSY) {

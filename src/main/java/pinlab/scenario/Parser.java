@@ -665,6 +665,29 @@ public final class Parser {
                 }
                 return new Op.Fsync(line, text, reg, fileNo, word.equals("fdatasync"));
             }
+            case "poke", "peek", "vm_write", "vm_read" -> {
+                needMm(proc, w, word);
+                boolean write = word.equals("poke") || word.equals("vm_write");
+                Token pt = ident("the target process");
+                int target = processes.indexOf(pt.text());
+                if (target < 0) {
+                    target = processRef(pt);
+                }
+                Token v = ident("a mapping name");
+                int vma = vmaRef(v);
+                expect("[");
+                int cell = number("a cell index", 0, 2 * vmaPages.get(vma) - 1);
+                expect("]");
+                int value = 0;
+                if (write) {
+                    expect("=");
+                    value = number("a value", 0, Folio.MAX_VALUE);
+                } else if (reg < 0) {
+                    throw err(w, "PL003", word + " reads a value: write r = " + word + " ...", null);
+                }
+                return new Op.Remote(line, text, reg, target, vma, cell, value, write,
+                        word.equals("poke") || word.equals("peek"));
+            }
             case "migrate" -> {
                 needMm(proc, w, word);
                 Token v = ident("a mapping name");
