@@ -281,6 +281,7 @@ public final class Kernel {
                 yield s == Holder.RELEASED || s == Holder.FAILED;
             }
             case Op.Await x -> w.signalled(x.signal());
+            case Op.WaitChild x -> (w.proc(x.child()) & World.PROC_CREATED) != 0 && !w.alive(x.child());
             case Op.Store s -> !faults.storeBlocks(w, p, s.vma(), s.cell());
             case Op.Write x -> !cache.writeBlocks(w, x.file(), x.cell() / Folio.CELLS);
             case Op.Gup g -> g.io() != null ? dioEnabled(w, p, g, sub)
@@ -323,6 +324,7 @@ public final class Kernel {
         return switch (op) {
             case Op.Wait x -> false;
             case Op.Await x -> false;
+            case Op.WaitChild x -> false;
             case Op.DmaWrite d -> held(w, d.holder());
             case Op.DmaRead d -> held(w, d.holder());
             case Op.DmaTransfer d -> false;
@@ -424,6 +426,7 @@ public final class Kernel {
             case Op.Wait x -> note("the holder's I/O has completed");
             case Op.Signal s -> w.signal(s.signal());
             case Op.Await a -> note("signal received");
+            case Op.WaitChild x -> note("waitpid(): the child has exited");
             case Op.Read r -> setReg(w, t, r.reg(), cache.read(w, r.file(), r.cell()));
             case Op.Write x -> setReg(w, t, x.reg(), cache.write(w, x.file(), x.cell(), x.value()));
             case Op.Fsync x -> {

@@ -191,6 +191,9 @@ public sealed interface Op {
     /** Blocks until a holder's references are released (a synchronous syscall waiting for its I/O). */
     record Wait(int line, String text, int holder) implements Op {}
 
+    /** waitpid(): blocks until process {@code child} has been created and has exited. */
+    record WaitChild(int line, String text, int child) implements Op {}
+
     /** Raises a user-level flag another thread can await (a futex, a pipe write). */
     record Signal(int line, String text, int signal) implements Op {}
 

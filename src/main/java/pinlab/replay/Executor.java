@@ -247,6 +247,7 @@ final class Executor {
             case Op.Wait w -> complete(w.holder());
             case Op.Signal s -> { }
             case Op.Await a -> { }
+            case Op.WaitChild x -> { }
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
                     exec(o, t, p, ch);

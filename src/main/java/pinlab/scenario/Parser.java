@@ -896,8 +896,12 @@ public final class Parser {
                 return new Op.Release(line, text, holder, dirty);
             }
             case "wait" -> {
-                Token h = ident("a holder name");
+                Token h = ident("a holder or process name");
                 noReg(reg, w);
+                if (!holderIndex.containsKey(h.text())) {
+                    // not a holder: waitpid() for a process (one a fork creates; PL011 otherwise)
+                    return new Op.WaitChild(line, text, processRef(h));
+                }
                 return new Op.Wait(line, text, holderRef(h));
             }
             case "signal", "await" -> {
