@@ -12,6 +12,18 @@ public final class FileWord {
     static final int SIZE_MASK = 15;
     static final int ERR_SHIFT = 5;
     static final int SEEN_SHIFT = 7;
+    static final int PROBE_SHIFT = 16;
+
+    /** Returns whether a uprobe is registered at cell {@code cell} of the file. */
+    public static boolean probed(int word, int cell) {
+        return (word >>> (PROBE_SHIFT + cell) & 1) != 0;
+    }
+
+    /** Returns the word with the uprobe at cell {@code cell} registered or not. */
+    public static int withProbe(int word, int cell, boolean on) {
+        int bit = 1 << (PROBE_SHIFT + cell);
+        return on ? word | bit : word & ~bit;
+    }
 
     private FileWord() {}
 

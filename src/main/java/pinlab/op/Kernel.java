@@ -43,6 +43,7 @@ import pinlab.policy.Rule;
  * <tr><td>{@link Notifier}</td><td>mm/mmu_notifier.c: revocable device mappings (a proposal)</td></tr>
  * <tr><td>{@link Ksm}</td><td>mm/ksm.c: MADV_MERGEABLE, ksmd, write_protect_page, replace_page</td></tr>
  * <tr><td>{@link Migrate}</td><td>mm/migrate.c, mm/compaction.c: move_pages, compaction</td></tr>
+ * <tr><td>{@link Uprobes}</td><td>kernel/events/uprobes.c: breakpoints in private file mappings</td></tr>
  * <tr><td>{@link Remote}</td><td>mm/memory.c __access_remote_vm, ptrace, /proc/PID/mem, process_vm_*</td></tr>
  * </table>
  */
@@ -103,6 +104,7 @@ public final class Kernel {
     private final Ksm ksm;
     private final Migrate migrate;
     private final Remote remote;
+    private final Uprobes uprobes;
 
     /** Creates the kernel semantics of {@code policy} for a scenario without files, daemons or holders. */
     public Kernel(Policy policy) {
@@ -129,10 +131,11 @@ public final class Kernel {
         this.ksm = new Ksm(this, faults, notifier);
         this.migrate = new Migrate(this, notifier);
         this.remote = new Remote(this, faults);
+        this.uprobes = new Uprobes(this, faults, cache);
         this.gup = new Gup(this, machine, faults, holders, cache);
         cache.wire(faults);
         faults.wire(mm, notifier);
-        mm.wire(notifier, reclaim, ksm);
+        mm.wire(notifier, reclaim, ksm, uprobes);
         rmap.wire(notifier);
         truncate.wire(mm);
         dio.wire(gup, faults, reclaim);
@@ -162,7 +165,7 @@ public final class Kernel {
     Map<String, Set<Rule>> subsystems() {
         Map<String, Set<Rule>> out = new LinkedHashMap<>();
         for (Subsystem s : List.of(faults, shmem, cache, fs, wb, reclaim, truncate, dio, fork, gup, holders, mm,
-                rmap, notifier, ksm, migrate, remote)) {
+                rmap, notifier, ksm, migrate, remote, uprobes)) {
             out.put(s.getClass().getSimpleName(), s.rules());
         }
         return out;
@@ -308,6 +311,7 @@ public final class Kernel {
             case Op.KsmMerge x -> true;
             case Op.Migrate x -> !Migrate.blocks(w, p, x.vma(), x.page());
             case Op.Remote x -> !Remote.blocks(w, x);
+            case Op.Uprobe x -> true;
             case Op.Atomic a -> enabled(w, p, a.ops().get(0), sub);
         };
     }
@@ -427,6 +431,7 @@ public final class Kernel {
             case Op.Signal s -> w.signal(s.signal());
             case Op.Await a -> note("signal received");
             case Op.WaitChild x -> note("waitpid(): the child has exited");
+            case Op.Uprobe x -> uprobes.probe(w, x.file(), x.cell(), x.install());
             case Op.Read r -> setReg(w, t, r.reg(), cache.read(w, r.file(), r.cell()));
             case Op.Write x -> setReg(w, t, x.reg(), cache.write(w, x.file(), x.cell(), x.value()));
             case Op.Fsync x -> {

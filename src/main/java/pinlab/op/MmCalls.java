@@ -21,6 +21,7 @@ final class MmCalls extends Subsystem {
 
     private final Machine machine;
     private Ksm ksm;
+    private Uprobes uprobes;
     private final Shmem shmem;
     private Notifier notifier;
     private Reclaim reclaim;
@@ -31,10 +32,11 @@ final class MmCalls extends Subsystem {
         this.shmem = shmem;
     }
 
-    void wire(Notifier n, Reclaim r, Ksm k) {
+    void wire(Notifier n, Reclaim r, Ksm k, Uprobes u) {
         this.notifier = n;
         this.reclaim = r;
         this.ksm = k;
+        this.uprobes = u;
     }
 
     @Override
@@ -68,6 +70,7 @@ final class MmCalls extends Subsystem {
             shmem.create(w, m.space());
         }
         w.setVma(p, m.vma(), word);
+        uprobes.mmapped(w, p, m.vma());
         return 0;
     }
 

@@ -191,6 +191,9 @@ public sealed interface Op {
     /** Blocks until a holder's references are released (a synchronous syscall waiting for its I/O). */
     record Wait(int line, String text, int holder) implements Op {}
 
+    /** Registers ({@code install}) or removes a uprobe at cell {@code cell} of file {@code file}. */
+    record Uprobe(int line, String text, int file, int cell, boolean install) implements Op {}
+
     /** waitpid(): blocks until process {@code child} has been created and has exited. */
     record WaitChild(int line, String text, int child) implements Op {}
 

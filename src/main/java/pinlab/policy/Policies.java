@@ -33,6 +33,7 @@ public final class Policies {
         base.add(KSM_CLEAR_FIRST);
         base.add(FORCE_DROP_WRITE);
         base.add(GUP_FORCE_SHARED_COW);
+        base.add(UPROBE_REPLACE_PAGE);
         Policy l26 = new Policy("linux-2.6",
                 null, "2.6.28 (Nov 2008, seed 003's era): COW reuse by mapcount, fork shares pinned pages,"
                         + " every GUP user takes FOLL_GET, anonymous read faults allocate (no zero page); ext4 BUGs on"
@@ -41,8 +42,8 @@ public final class Policies {
         Policy l48 = l26.extend("linux-4.8",
                 "4.8 (Oct 2016), the last kernel with Dirty COW: the zero page is back for anonymous read faults"
                         + " (2.6.32), KSM exists (2.6.32), FOLL_ANON is gone (2.6.32), forced writes no longer COW in"
-                        + " shared mappings (3.15)",
-                List.of(ANON_READ_ZERO_PAGE, KSM), List.of(GUP_ANON_ZERO_PAGE, GUP_FORCE_SHARED_COW));
+                        + " shared mappings (3.15), uprobes exist (3.5)",
+                List.of(ANON_READ_ZERO_PAGE, KSM, UPROBES), List.of(GUP_ANON_ZERO_PAGE, GUP_FORCE_SHARED_COW));
         Policy l49 = l48.extend("linux-4.9",
                 "4.9 (Dec 2016): a forced write follows a read-only PTE only if it is dirty after its COW (FOLL_COW)",
                 List.of(FOLL_COW), List.of());
@@ -87,8 +88,9 @@ public final class Policies {
                         + " mappings are refused",
                 List.of(DIO_FOLL_PIN, GUP_LONGTERM_FILE_WRITE), List.of());
         Policy l618 = l65.extend("linux-6.18",
-                "6.18, the kernel this machine runs: btrfs O_DIRECT writes with checksums fall back to buffered",
-                List.of(BTRFS_DIO_BUFFERED), List.of());
+                "6.18, the kernel this machine runs: btrfs O_DIRECT writes with checksums fall back to buffered"
+                        + " (6.15); uprobes write the breakpoint in place (6.16)",
+                List.of(BTRFS_DIO_BUFFERED, UPROBE_IN_PLACE), List.of());
         for (Policy p : List.of(l26, l48, l49, l415, l52, l58, l59, l510, l518, l519, l62, l64, l65, l618)) {
             BY_NAME.put(p.name(), p);
         }

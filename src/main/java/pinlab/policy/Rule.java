@@ -292,6 +292,12 @@ public enum Rule {
             "2.6.28 get_user_pages() (force needs only VM_MAYWRITE) and do_wp_page(): \"read-only shared pages can"
                     + " get COWed by get_user_pages(.write=1, .force=1)\"; removed by cda540ace6a1 \"mm:"
                     + " get_user_pages(write,force) refuse to COW in shared areas\" (3.15)", "gup, poke"),
+    UPROBES(Group.TOGGLE, "uprobes",
+            "uprobes exist: registering a probe on a file offset writes the breakpoint instruction into every"
+                    + " private read-only mapping of that page, and into each such mapping made later (uprobe_mmap());"
+                    + " the file and the page cache never change",
+            "kernel/events/uprobes.c register_for_each_vma(), install_breakpoint(), uprobe_mmap() (3.5)",
+            "uprobe, mmap"),
     KSM(Group.TOGGLE, "ksm",
             "KSM exists: MADV_MERGEABLE marks a private VMA (VM_MERGEABLE; shared VMAs are ignored) and ksmd"
                     + " scans its anonymous pages; MADV_UNMERGEABLE breaks the KSM pages of the range and clears the flag",
@@ -436,6 +442,18 @@ public enum Rule {
                     + " FOLL_FORCE): a read-only mapping gives -EFAULT",
             "kernel/ptrace.c generic_ptrace_pokedata(); fs/proc/base.c mem_rw(); mm/memory.c __access_remote_vm();"
                     + " mm/process_vm_access.c process_vm_rw_single_vec()", "poke, peek, vm_write, vm_read"),
+    UPROBE_REPLACE_PAGE(Group.UPROBE_WRITE, "uprobe-replace-page",
+            "uprobe_write_opcode() copies the page a private file mapping maps (page-cache page or anonymous copy)"
+                    + " into a new anonymous page with the new instruction and __replace_page() maps it instead; a"
+                    + " holder of the old page keeps the old text. On removal, if the result equals the file's page,"
+                    + " the page-cache page is mapped back",
+            "kernel/events/uprobes.c uprobe_write_opcode(), __replace_page() (3.5 to 6.15)", "uprobe"),
+    UPROBE_IN_PLACE(Group.UPROBE_WRITE, "uprobe-in-place",
+            "uprobe_write_opcode() breaks COW with a FOLL_FORCE|FOLL_WRITE GUP (an exclusive anonymous page stays"
+                    + " where it is) and writes the instruction into that page in place; on removal it writes the"
+                    + " original back and zaps the page if it equals the file's page and nothing else references it",
+            "kernel/events/uprobes.c uprobe_write_opcode() rewrite by David Hildenbrand (2025; 6.16 per the"
+                    + " research, unconfirmed): __uprobe_write_opcode(), orig_page_is_identical()", "uprobe"),
     KSM_CLEAR_FIRST(Group.KSM_ORDER, "ksm-clear-first",
             "write_protect_page() in the mainline order, in one step under the PT lock: clear the PTE and flush the"
                     + " TLB, then compare mapcount + 1 (+ swap cache) with the refcount and restore the PTE and give up"
@@ -505,6 +523,8 @@ public enum Rule {
         KSM_ORDER,
         /** What a FOLL_FORCE write follows after its COW fault. */
         FORCE_FOLLOW,
+        /** How uprobes write an instruction into a mapped page. */
+        UPROBE_WRITE,
         /** What ext4 writeback does with a dirty folio that has no buffers. */
         EXT4_NO_BUFFERS,
         /** Independent switches. */

@@ -248,6 +248,12 @@ final class Executor {
             case Op.Signal s -> { }
             case Op.Await a -> { }
             case Op.WaitChild x -> { }
+            case Op.Uprobe x -> {
+                JsonNode r = agent.call((x.install() ? "uprobe_add " : "uprobe_remove ") + x.file() + " " + x.cell());
+                if (r.path("ret").asInt() != 0) {
+                    throw new AgentException(x.text() + ": the kernel refused the probe (" + r.path("ret").asInt() + ")");
+                }
+            }
             case Op.Atomic a -> {
                 for (Op o : a.ops()) {
                     exec(o, t, p, ch);

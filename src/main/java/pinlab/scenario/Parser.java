@@ -688,6 +688,16 @@ public final class Parser {
                 return new Op.Remote(line, text, reg, target, vma, cell, value, write,
                         word.equals("poke") || word.equals("peek"));
             }
+            case "uprobe", "uprobe_remove" -> {
+                needMm(proc, w, word);
+                noReg(reg, w);
+                Token f = ident("a file name");
+                int fileNo = fileRef(f);
+                expect("[");
+                int cell = number("a cell index", 0, 2 * files.get(fileNo).pages() - 1);
+                expect("]");
+                return new Op.Uprobe(line, text, fileNo, cell, word.equals("uprobe"));
+            }
             case "migrate" -> {
                 needMm(proc, w, word);
                 Token v = ident("a mapping name");
