@@ -17,7 +17,12 @@ public enum FileSystem {
     /** tmpfs (shmem and memfd): the page cache is the only copy; no writeback, no dirty tracking. */
     TMPFS(false, false, false, false),
     /** A DAX filesystem on persistent memory (ext4 or xfs with -o dax): the storage pages are mapped directly. */
-    FSDAX(false, false, true, false);
+    FSDAX(false, false, true, false),
+    /**
+     * Tux3 as posted in May 2015 (never merged): page_mkwrite and writeback to blocks, and instead of waiting for
+     * writeback a write to a page under writeback forks the page (seeds 000 and 001).
+     */
+    TUX3(true, false, true, false);
 
     private final boolean disk;
     private final boolean buffers;

@@ -46,6 +46,7 @@ public final class Layout {
     final int[] spaceBase;
     final int[] spacePages;
     final int[] blockBase;
+    final int[] forkBase;
     final int[] holderBase;
     final int[] holderSlots;
     final int folioBase;
@@ -76,6 +77,25 @@ public final class Layout {
      */
     public Layout(int[] regsPerThread, int daemons, int processes, int[] vmaPagesPerName, int[] filePages,
             boolean[] onDisk, int[] slotsPerHolder) {
+        this(regsPerThread, daemons, processes, vmaPagesPerName, filePages, onDisk, new boolean[filePages.length],
+                slotsPerHolder);
+    }
+
+    /**
+     * Creates a layout.
+     *
+     * @param regsPerThread number of registers of each thread
+     * @param daemons number of kernel daemons
+     * @param processes number of process slots
+     * @param vmaPagesPerName size in pages of each VMA name
+     * @param filePages size in pages of each file (shared-memory objects included)
+     * @param onDisk whether each file has blocks on a disk
+     * @param forks whether each file forks pages under writeback (Tux3): one more page reference per block, the
+     *     folio its in-flight write reads when it is no longer the cached one
+     * @param slotsPerHolder number of page slots of each holder
+     */
+    public Layout(int[] regsPerThread, int daemons, int processes, int[] vmaPagesPerName, int[] filePages,
+            boolean[] onDisk, boolean[] forks, int[] slotsPerHolder) {
         int at = 2;
         regCount = regsPerThread.clone();
         threadBase = new int[regCount.length];
@@ -103,12 +123,18 @@ public final class Layout {
         spacePages = filePages.clone();
         spaceBase = new int[spacePages.length];
         blockBase = new int[spacePages.length];
+        forkBase = new int[spacePages.length];
         for (int s = 0; s < spacePages.length; s++) {
             spaceBase[s] = at;
             at += 1 + spacePages[s];
             blockBase[s] = onDisk[s] ? at : -1;
             if (onDisk[s]) {
                 at += 2 * spacePages[s];
+            }
+            // fork slots are laid out like page-cache slots: a word before them, then one reference per page
+            forkBase[s] = forks[s] ? at : -1;
+            if (forks[s]) {
+                at += 1 + spacePages[s];
             }
         }
         holderSlots = slotsPerHolder.clone();
@@ -158,6 +184,11 @@ public final class Layout {
     /** Returns whether file {@code f} has blocks on a disk. */
     public boolean onDisk(int f) {
         return blockBase[f] >= 0;
+    }
+
+    /** Returns whether file {@code f} forks pages under writeback (it has fork slots). */
+    public boolean forks(int f) {
+        return forkBase[f] >= 0;
     }
 
     /** Returns the number of holders. */

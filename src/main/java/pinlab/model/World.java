@@ -207,6 +207,16 @@ public final class World {
         a[lay.spaceBase[f] + 1 + i] = ref;
     }
 
+    /** Returns the folio (a page reference) the in-flight write of block {@code i} reads, if not the cached one. */
+    public int forked(int f, int i) {
+        return lay.forkBase[f] < 0 ? Pte.NONE : a[lay.forkBase[f] + 1 + i];
+    }
+
+    /** Sets the folio the in-flight write of block {@code i} of a forking file reads. */
+    public void setForked(int f, int i, int ref) {
+        a[lay.forkBase[f] + 1 + i] = ref;
+    }
+
     /** Returns the data word of block {@code i} of file {@code f}: its cells and checksum (see {@link Block}). */
     public int blockData(int f, int i) {
         return a[lay.blockBase[f] + 2 * i];
@@ -382,6 +392,7 @@ public final class World {
             }
         }
         next = renumberRefs(lay.spaceBase, lay.spacePages, order, next, out);
+        next = renumberRefs(lay.forkBase, lay.spacePages, order, next, out);
         next = renumberRefs(lay.holderBase, lay.holderSlots, order, next, out);
         out[fixed] = next;
         for (int f = 0; f < nf; f++) {
@@ -394,6 +405,9 @@ public final class World {
 
     private int renumberRefs(int[] bases, int[] sizes, int[] order, int next, int[] out) {
         for (int s = 0; s < bases.length; s++) {
+            if (bases[s] < 0) {
+                continue;
+            }
             for (int i = 0; i < sizes[s]; i++) {
                 int at = bases[s] + 1 + i;
                 int ref = a[at];
@@ -463,6 +477,15 @@ public final class World {
         }
         if (lay.spaceBase.length > 0) {
             checkPageCache(refs, reached);
+            for (int s = 0; s < lay.spaceBase.length; s++) {
+                for (int i = 0; lay.forkBase[s] >= 0 && i < lay.spacePages[s]; i++) {
+                    int ref = forked(s, i);
+                    if (Pte.isFolio(ref)) {
+                        refs[Pte.folio(ref)]++; // the forked page's own reference, kept until its write ends
+                        reached[Pte.folio(ref)] = true;
+                    }
+                }
+            }
         }
         for (int h = 0; h < lay.holderBase.length; h++) {
             int word = holder(h);

@@ -17,7 +17,8 @@ import pinlab.policy.Rule;
 final class Filesystems extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.EXT4_BUFFERS, Rule.XFS_IOMAP, Rule.BTRFS_CSUM,
             Rule.BTRFS_WAIT_WRITEBACK, Rule.TMPFS_NO_WRITEBACK, Rule.EXT4_BUG_NO_BUFFERS, Rule.EXT4_WARN_NO_BUFFERS,
-            Rule.KARA_TOLERATE, Rule.STABLE_PAGES, Rule.STABLE_WRITES_QUEUE, Rule.BTRFS_FIXUP);
+            Rule.KARA_TOLERATE, Rule.STABLE_PAGES, Rule.STABLE_WRITES_QUEUE, Rule.BTRFS_FIXUP, Rule.TUX3_2015,
+            Rule.TUX3_REFCHECK, Rule.TUX3_NO_MMAP_FORK);
 
     private final Machine machine;
 
@@ -39,17 +40,73 @@ final class Filesystems extends Subsystem {
      * Returns whether a CPU write to a folio of file {@code f} (page_mkwrite or write_begin) must wait while the
      * folio is under writeback: the device needs stable pages, or the filesystem (btrfs) always waits.
      */
-    boolean waitsForWriteback(int f) {
+    boolean waitsForWriteback(World w, int f, int c) {
         if (fs(f) == FileSystem.BTRFS) {
             return true;
         }
+        if (fs(f) == FileSystem.TUX3) {
+            return !forks(w, c);
+        }
         return machine.file(f).stable() && fs(f).onDisk();
+    }
+
+    /** Whether Tux3 forks folio {@code c} (under writeback) for a write, by the policy's rule; else the write waits. */
+    private boolean forks(World w, int c) {
+        if (on(Rule.TUX3_REFCHECK)) {
+            int accounted = 1 + w.mapcount(c) + (w.test(c, Folio.PRIVATE) ? 1 : 0);
+            return w.refcount(c) == accounted;
+        }
+        if (on(Rule.TUX3_NO_MMAP_FORK)) {
+            return w.mapcount(c) == 0;
+        }
+        return true;
+    }
+
+    /**
+     * Tux3's page fork before a write to folio {@code c} at page {@code i}: if it is under writeback (and the rule
+     * lets it fork, which the caller's wait made sure of), a copy takes its place in the page cache and in every
+     * shared mapping, and the old folio stays in the fork slot until its write ends. Returns the folio to write.
+     */
+    int forkForWrite(World w, int f, int i, int c) {
+        if (fs(f) != FileSystem.TUX3 || !w.test(c, Folio.WRITEBACK)) {
+            return c;
+        }
+        use(on(Rule.TUX3_REFCHECK) ? Rule.TUX3_REFCHECK : on(Rule.TUX3_NO_MMAP_FORK) ? Rule.TUX3_NO_MMAP_FORK
+                : Rule.TUX3_2015);
+        int b = w.alloc(Folio.PAGECACHE | Folio.UPTODATE, w.content(c));
+        w.setMapping(b, w.mapping(c));
+        for (int p = 0; p < w.layout().processes(); p++) {
+            for (int v = 0; v < w.layout().vmas(); v++) {
+                if (!pinlab.model.Vma.has(w.vma(p, v), pinlab.model.Vma.SHARED)) {
+                    continue;
+                }
+                for (int j = 0; j < w.layout().vmaPages(v); j++) {
+                    int pte = w.pte(p, v, j);
+                    if (pinlab.model.Pte.present(pte) && pinlab.model.Pte.ref(pte) == pinlab.model.Pte.ofFolio(c)) {
+                        w.setPte(p, v, j, pinlab.model.Pte.make(pinlab.model.Pte.ofFolio(b), 0));
+                        w.addMap(b, 1);
+                        w.addRef(b, 1);
+                        w.addMap(c, -1);
+                        put(w, c, 1);
+                    }
+                }
+            }
+        }
+        w.setCacheSlot(f, i, pinlab.model.Pte.ofFolio(b));
+        w.clearFlags(c, Folio.PAGECACHE);
+        w.setMapping(c, 0);
+        w.setForked(f, i, pinlab.model.Pte.ofFolio(c));
+        note("Tux3 forks " + folioName(c) + " (under writeback) into " + folioName(b) + ", which takes its place in"
+                + " the page cache and the shared mappings; " + folioName(c) + " stays for its write");
+        return b;
     }
 
     /** Names the rule behind {@link #waitsForWriteback} when a write did wait (or would have). */
     void useStableRule(int f) {
         if (fs(f) == FileSystem.BTRFS) {
             use(Rule.BTRFS_WAIT_WRITEBACK);
+        } else if (fs(f) == FileSystem.TUX3) {
+            use(on(Rule.TUX3_REFCHECK) ? Rule.TUX3_REFCHECK : Rule.TUX3_NO_MMAP_FORK);
         } else {
             use(on(Rule.STABLE_WRITES_QUEUE) ? Rule.STABLE_WRITES_QUEUE : Rule.STABLE_PAGES);
         }

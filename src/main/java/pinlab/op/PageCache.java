@@ -102,7 +102,7 @@ final class PageCache extends Subsystem {
 
     /** Whether page_mkwrite or write_begin on folio {@code c} of file {@code f} would sleep now. */
     boolean mkwriteBlocks(World w, int f, int c) {
-        return w.test(c, Folio.LOCKED) || (w.test(c, Folio.WRITEBACK) && fs.waitsForWriteback(f));
+        return w.test(c, Folio.LOCKED) || (w.test(c, Folio.WRITEBACK) && fs.waitsForWriteback(w, f, c));
     }
 
     /** Whether the VMA's file needs dirty tracking (page_mkwrite, writeback): not tmpfs. */
@@ -139,6 +139,9 @@ final class PageCache extends Subsystem {
             note("private file mapping: " + folioName(c) + " copied to " + folioName(g) + "; the file is unchanged");
             return true;
         }
+        if (write) {
+            c = fs.forkForWrite(w, f, idx, c);
+        }
         w.addRef(c, 1);
         if (!write) {
             use(Rule.FILE_FAULT_MAP);
@@ -167,6 +170,10 @@ final class PageCache extends Subsystem {
         int word = w.vma(p, v);
         int pte = w.pte(p, v, i);
         int c = Pte.folio(Pte.ref(pte));
+        if (dirtyTracked(word) && w.test(c, Folio.PAGECACHE)) {
+            c = fs.forkForWrite(w, Vma.space(word), Vma.pgoff(word) + i, c);
+            pte = w.pte(p, v, i);
+        }
         if (dirtyTracked(word)) {
             mkwrite(w, Vma.space(word), Vma.pgoff(word) + i, c);
             w.setPte(p, v, i, pte | Pte.WRITE | Pte.DIRTY);
@@ -217,6 +224,7 @@ final class PageCache extends Subsystem {
         if (i >= size(w, f)) {
             w.setFile(f, FileWord.withSize(w.file(f), i + 1));
         }
+        c = fs.forkForWrite(w, f, i, c);
         writeFolio(w, f, i, c, Folio.withCell(w.content(c), cell % Folio.CELLS, value));
         note("write(2) into " + folioName(c));
         return 0;

@@ -94,7 +94,8 @@ final class Writeback extends Subsystem {
             }
             for (int i = Math.max(ranges[r + 1], f == f0 ? p0 : 0); i < ranges[r + 2]; i++) {
                 int c = PageCache.cached(w, f, i);
-                if (c >= 0 && w.test(c, Folio.DIRTY) && (sync || !w.test(c, Folio.WRITEBACK))) {
+                if (c >= 0 && w.test(c, Folio.DIRTY)
+                        && (sync || !(w.test(c, Folio.WRITEBACK) || Pte.isFolio(w.forked(f, i))))) {
                     return cursor(f, i);
                 }
             }
@@ -118,7 +119,9 @@ final class Writeback extends Subsystem {
             return true;
         }
         int c = PageCache.cached(w, curFile(at), curPage(at));
-        return !w.test(c, Folio.LOCKED) && !w.test(c, Folio.WRITEBACK);
+        // a forked page's write must end before its copy's is submitted (Tux3's deltas go in order)
+        return !w.test(c, Folio.LOCKED) && !w.test(c, Folio.WRITEBACK)
+                && !Pte.isFolio(w.forked(curFile(at), curPage(at)));
     }
 
     /** Runs the walk's next step; returns the next cursor, or DONE when no page is left. */
@@ -184,7 +187,7 @@ final class Writeback extends Subsystem {
         for (int r = 0; r < ranges.length; r += 3) {
             for (int i = ranges[r + 1]; i < ranges[r + 2]; i++) {
                 int c = PageCache.cached(w, ranges[r], i);
-                if (c >= 0 && w.test(c, Folio.WRITEBACK)) {
+                if ((c >= 0 && w.test(c, Folio.WRITEBACK)) || Pte.isFolio(w.forked(ranges[r], i))) {
                     return true;
                 }
             }
@@ -233,7 +236,8 @@ final class Writeback extends Subsystem {
                 continue;
             }
             use(Rule.WRITEBACK);
-            int c = PageCache.cached(w, f, i);
+            int forked = w.forked(f, i);
+            int c = Pte.isFolio(forked) ? Pte.folio(forked) : PageCache.cached(w, f, i);
             int content = c >= 0 ? w.content(c) & 0xFFFF : 0;
             int csum = fs.fs(f).checksums() ? Block.pendingCsum(state) : content;
             w.setBlockData(f, i, Block.dataWord(content, csum));
@@ -244,6 +248,11 @@ final class Writeback extends Subsystem {
             note("the disk writes " + machine.file(f).name() + " page " + i + " from " + (c >= 0 ? folioName(c) : "?")
                     + (csum != content ? ", with a checksum of the data as it was at submission" : "")
                     + "; writeback ends");
+            if (Pte.isFolio(forked)) {
+                w.setForked(f, i, Pte.NONE);
+                note("Tux3 drops its reference on the forked " + folioName(c));
+                put(w, c, 1);
+            }
             return;
         }
     }

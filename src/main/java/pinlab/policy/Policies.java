@@ -34,6 +34,7 @@ public final class Policies {
         base.add(FORCE_DROP_WRITE);
         base.add(GUP_FORCE_SHARED_COW);
         base.add(UPROBE_REPLACE_PAGE);
+        base.add(TUX3_2015);
         Policy l26 = new Policy("linux-2.6",
                 null, "2.6.28 (Nov 2008, seed 003's era): COW reuse by mapcount, fork shares pinned pages,"
                         + " every GUP user takes FOLL_GET, anonymous read faults allocate (no zero page); ext4 BUGs on"

@@ -454,6 +454,24 @@ public enum Rule {
                     + " original back and zaps the page if it equals the file's page and nothing else references it",
             "kernel/events/uprobes.c uprobe_write_opcode() rewrite by David Hildenbrand (2025; 6.16 per the"
                     + " research, unconfirmed): __uprobe_write_opcode(), orig_page_is_identical()", "uprobe"),
+    TUX3_2015(Group.TUX3_FORK, "tux3-2015",
+            "Tux3 as posted: a write (page_mkwrite or write(2)) to a page under writeback of the previous delta"
+                    + " forks it: a copy replaces it in the page cache and in every shared mapping (page_cow_file()),"
+                    + " the old page stays for its write and is freed when that ends; extra references are not"
+                    + " looked at",
+            "seed 000_7420fabda81241f5.txt and seed 001_3b980a7f3ff687ab.txt (\"[FYI] tux3: Core changes\","
+                    + " May 2015: page forking, page_cow_file())", "store, write, writeback"),
+    TUX3_REFCHECK(Group.TUX3_FORK, "tux3-refcheck",
+            "Rik van Riel's rule: like migration, Tux3 does not fork a page with references its own code does not"
+                    + " account for (page cache, mappings); the write waits for the writeback to end instead"
+                    + " (stable-page behaviour)",
+            "seed 001_3b980a7f3ff687ab.txt (Rik van Riel: \"your cow code needs to fail if there is an extra"
+                    + " reference count pinning the page\")", "store, write"),
+    TUX3_NO_MMAP_FORK(Group.TUX3_FORK, "tux3-no-mmap-fork",
+            "Daniel Phillips' \"cowardly\" option: no forking of pages that are mapped; a write to a mapped page"
+                    + " under writeback waits for it, an unmapped page still forks",
+            "seed 001_3b980a7f3ff687ab.txt (Daniel Phillips: not doing page forking for mmapped files)",
+            "store, write"),
     KSM_CLEAR_FIRST(Group.KSM_ORDER, "ksm-clear-first",
             "write_protect_page() in the mainline order, in one step under the PT lock: clear the PTE and flush the"
                     + " TLB, then compare mapcount + 1 (+ swap cache) with the refcount and restore the PTE and give up"
@@ -525,6 +543,8 @@ public enum Rule {
         FORCE_FOLLOW,
         /** How uprobes write an instruction into a mapped page. */
         UPROBE_WRITE,
+        /** What Tux3 does with a write to a page under writeback. */
+        TUX3_FORK,
         /** What ext4 writeback does with a dirty folio that has no buffers. */
         EXT4_NO_BUFFERS,
         /** Independent switches. */

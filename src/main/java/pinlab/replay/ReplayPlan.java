@@ -292,6 +292,9 @@ public final class ReplayPlan {
     }
 
     private static String fileProblem(Scenario.FileDecl fd, int fid) {
+        if (fd.fs() == FileSystem.TUX3) {
+            return "Tux3 was never merged: no kernel here has it";
+        }
         if (fd.fs() == FileSystem.FSDAX) {
             return "filesystem DAX needs persistent memory (a pmem device under ext4 or xfs mounted -o dax);"
                     + " the agent has none to make one on";

@@ -90,8 +90,12 @@ public final class ScenarioModel implements TransitionSystem {
         }
         this.diskFiles = disks.stream().mapToInt(Integer::intValue).toArray();
         int[] slots = scenario.holders().stream().mapToInt(Scenario.HolderDecl::slots).toArray();
+        boolean[] forks = new boolean[scenario.files().size()];
+        for (int f = 0; f < forks.length; f++) {
+            forks[f] = scenario.files().get(f).fs() == pinlab.model.FileSystem.TUX3;
+        }
         this.lay = new Layout(regs, scenario.daemons().size(), scenario.processes().size(), vmaPages, filePages,
-                onDisk, slots);
+                onDisk, forks, slots);
         this.machine = machineOf(scenario, syncDisk);
         this.kernel = new Kernel(policy, machine);
         this.observed = observables(scenario);
@@ -763,6 +767,9 @@ public final class ScenarioModel implements TransitionSystem {
                 int ref = w.cacheSlot(s, i);
                 if (ref != Pte.NONE) {
                     m.put(fn + " page " + i, refText(ref));
+                }
+                if (Pte.isFolio(w.forked(s, i))) {
+                    m.put(fn + " page " + i + " forked", refText(w.forked(s, i)));
                 }
             }
             if (lay.onDisk(s)) {
