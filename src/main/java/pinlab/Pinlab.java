@@ -110,6 +110,16 @@ public final class Pinlab {
      */
     public static pinlab.report.Matrix matrix(List<Scenario> scenarios, List<Policy> policies, Limits limits,
             int threads, MatrixProgress progress) {
+        return matrix(scenarios, policies, limits, threads, progress, false);
+    }
+
+    /**
+     * Like {@link #matrix(List, List, Limits, int, MatrixProgress)}; with {@code askedOnly}, a column that is not a
+     * preset (a proposal or a switched rule) is checked only for the scenarios whose expect lines name it, and is
+     * {@linkplain CheckResult#notAsked not asked} for the others.
+     */
+    public static pinlab.report.Matrix matrix(List<Scenario> scenarios, List<Policy> policies, Limits limits,
+            int threads, MatrixProgress progress, boolean askedOnly) {
         long t0 = System.nanoTime();
         int total = scenarios.size() * policies.size();
         CheckResult[][] cells = new CheckResult[scenarios.size()][policies.size()];
@@ -122,7 +132,10 @@ public final class Pinlab {
                 int si = i;
                 int pj = j;
                 futures.add(pool.submit(() -> {
-                    cells[si][pj] = check(scenarios.get(si), policies.get(pj), limits, false);
+                    Scenario sc = scenarios.get(si);
+                    Policy pol = policies.get(pj);
+                    cells[si][pj] = askedOnly && !pol.isPreset() && sc.expectationFor(pol.name()) == null
+                            ? CheckResult.notAsked(sc, pol.name()) : check(sc, pol, limits, false);
                     synchronized (progress) {
                         progress.done(finished.incrementAndGet(), total, scenarios.get(si).name(),
                                 policies.get(pj).name());

@@ -328,7 +328,8 @@ public final class Main implements Callable<Integer> {
         List<Path> files = new ArrayList<>();
 
         @Option(names = "--policies", split = ",", paramLabel = "NAME",
-                description = "Columns (default: every policy, in kernel order).")
+                description = "Columns (default: every preset in kernel order, then each proposal or switched"
+                        + " rule the scenarios' expect lines name, checked for those scenarios).")
         List<String> policies = new ArrayList<>();
 
         @Option(names = "--format", description = "text, markdown, json or html (default: ${DEFAULT-VALUE}).")
@@ -361,14 +362,24 @@ public final class Main implements Callable<Integer> {
             if (pols == null) {
                 return BAD_INPUT;
             }
-            if (pols.isEmpty()) {
-                pols.addAll(Policies.all());
-            }
             boolean[] bad = {false};
             List<Scenario> scenarios = loadScenarios(files, err, bad);
             if (scenarios.isEmpty()) {
                 err.println("pinlab matrix: no scenario to check");
                 return BAD_INPUT;
+            }
+            boolean askedOnly = pols.isEmpty();
+            if (askedOnly) {
+                // every preset, then each proposal or switched rule an expect line asks about, side by side
+                pols.addAll(Policies.all());
+                java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+                for (Scenario sc : scenarios) {
+                    for (Policy p : expectedPolicies(sc)) {
+                        if (!p.isPreset() && seen.add(p.name())) {
+                            pols.add(p);
+                        }
+                    }
+                }
             }
             int total = scenarios.size() * pols.size();
             pinlab.report.Matrix m;
@@ -377,7 +388,7 @@ public final class Main implements Callable<Integer> {
                         .setTaskName("matrix").setInitialMax(total)
                         .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
                     m = Pinlab.matrix(scenarios, pols, new Limits(maxStates, maxSeconds), threads,
-                            (done, all, sc, pol) -> bar.stepTo(done));
+                            (done, all, sc, pol) -> bar.stepTo(done), askedOnly);
                 }
             } else {
                 int step = Math.max(1, total / 10);
@@ -385,7 +396,7 @@ public final class Main implements Callable<Integer> {
                     if (done % step == 0 || done == all) {
                         err.println("pinlab matrix: " + done + "/" + all + " cells checked");
                     }
-                });
+                }, askedOnly);
             }
             String table = switch (format) {
                 case text -> pinlab.report.MatrixReport.text(m);

@@ -45,6 +45,14 @@ public record CheckResult(String scenario, String file, String title, List<Strin
         int depth,
         long millis, double collisionProbability, List<String> kernelEvents, String notApplicable) {
 
+    /** The {@code notApplicable} reason of a proposal column's cell for a scenario that does not ask about it. */
+    public static final String NOT_ASKED = "the scenario has no expectation for this proposal or switched rule";
+
+    /** Returns the cell of a proposal column for a scenario that does not ask about it: nothing is explored. */
+    public static CheckResult notAsked(pinlab.scenario.Scenario sc, String policy) {
+        return notApplicable(sc, policy, NOT_ASKED);
+    }
+
     /** Returns the result of a scenario that does not apply to the policy's kernel: nothing is explored. */
     public static CheckResult notApplicable(pinlab.scenario.Scenario sc, String policy, String reason) {
         return new CheckResult(sc.name(), sc.file(), sc.title(), sc.sources(), sc.topic(),
@@ -99,6 +107,9 @@ public record CheckResult(String scenario, String file, String title, List<Strin
      * failure meaning show the observation instead of the failure.
      */
     public String cell() {
+        if (NOT_ASKED.equals(notApplicable)) {
+            return "-";
+        }
         if (notApplicable != null) {
             return "N/A";
         }
@@ -122,6 +133,9 @@ public record CheckResult(String scenario, String file, String title, List<Strin
 
     /** Returns the verdict: OK, MISMATCH, INCOMPLETE, VIOLATION (unexpected, no expectation) or UNCHECKED. */
     public String verdict() {
+        if (NOT_ASKED.equals(notApplicable)) {
+            return "NOT ASKED";
+        }
         if (notApplicable != null) {
             return "N/A";
         }

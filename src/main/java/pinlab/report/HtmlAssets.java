@@ -222,6 +222,21 @@ final class HtmlAssets {
                 if (hint) { hint.hidden = true; }
                 if (backdrop) { backdrop.hidden = false; }
                 document.body.classList.add('has-open');
+                each(el.querySelectorAll('.tref'), function (ref) {
+                  var src = document.querySelector('[data-tid="' + ref.getAttribute('data-ref') + '"]');
+                  if (src) {
+                    var copy = src.cloneNode(true);
+                    copy.removeAttribute('data-tid');
+                    ref.parentNode.replaceChild(copy, ref);
+                  }
+                });
+                each(el.querySelectorAll('nav.peers a.peer'), function (a) {
+                  a.classList.toggle('here', a.getAttribute('href') === '#' + el.id);
+                });
+                var expl = el.getAttribute('data-expline');
+                each(el.querySelectorAll('pre.src .sl'), function (s) {
+                  s.classList.toggle('expline', s.getAttribute('data-l') === expl);
+                });
                 el.classList.add('open');
                 el.scrollTop = 0;
                 mark(el.id, true);

@@ -9,23 +9,68 @@ import java.util.Map;
 final class HtmlDetail {
     private HtmlDetail() {}
 
+    /** The cell being rendered (the report is rendered on one thread). */
+    private static String cell;
+
     /** What the report needs to know about the neighbours of a cell, for links between them. */
-    record Context(List<String> policies, List<String> rowIds, Map<String, Matrix.RuleInfo> rules) {}
+    record Context(List<String> policies, List<String> rowIds, Map<String, Matrix.RuleInfo> rules, Traces traces) {
+        /** A context without trace sharing (each trace written out in full). */
+        Context(List<String> policies, List<String> rowIds, Map<String, Matrix.RuleInfo> rules) {
+            this(policies, rowIds, rules, null);
+        }
+    }
+
+    /**
+     * The traces already written in the report, so that a trace identical to an earlier one (the same run under
+     * another policy, most often) is written once: later cells get a reference that the script replaces with a
+     * copy when the cell opens, and that links to the first one without script.
+     */
+    static final class Traces {
+        private final Map<String, String> ids = new java.util.HashMap<>();
+        private final Map<String, String> owners = new java.util.HashMap<>();
+
+        /** Returns the id of an identical trace already written, or null after registering this one. */
+        String seen(String html, String cell) {
+            String id = ids.get(html);
+            if (id == null) {
+                ids.put(html, "tr" + ids.size());
+                owners.put("tr" + (ids.size() - 1), cell);
+            }
+            return id;
+        }
+
+        String id(String html) {
+            return ids.get(html);
+        }
+
+        String owner(String id) {
+            return owners.get(id);
+        }
+    }
 
     /** Appends the details section of the cell in column {@code col} of {@code row}. */
     static void render(StringBuilder sb, Matrix.Row row, int col, Context ctx) {
         CheckResult c = row.cells().get(col);
         String id = ctx.rowIds().get(col);
+        cell = id;
+        int expectLine = c.expected() == null ? -1 : c.expected().line();
         sb.append("<section class=\"detail\" id=\"").append(esc(id)).append("\" data-scenario=\"")
                 .append(esc(row.scenario())).append("\" data-policy=\"").append(esc(c.policy()))
+                .append(expectLine > 0 ? "\" data-expline=\"" + expectLine : "")
                 .append("\" aria-label=\"").append(esc(row.scenario() + " under " + c.policy())).append("\">\n");
-        header(sb, row, col, c, ctx);
+        header(sb, row, c, ctx);
+        if (CheckResult.NOT_ASKED.equals(c.notApplicable())) {
+            sb.append("<p class=\"notrace\">Not checked: the scenario's expect lines do not name ")
+                    .append(esc(c.policy())).append(". Check it with <code>pinlab check ").append(esc(row.file()))
+                    .append(" --policy ").append(esc(c.policy())).append("</code>.</p>\n</section>\n");
+            return;
+        }
         sb.append("<div class=\"dgrid\">\n<div class=\"dleft\">\n");
         facts(sb, c);
         outcomes(sb, c);
         violations(sb, c);
         sb.append("</div>\n<div class=\"dright\">\n");
-        source(sb, row, c);
+        source(sb, row, c, ctx);
         sb.append("</div>\n</div>\n");
         if (c.witness() != null) {
             HtmlText.Cond k = HtmlText.condition(c.condition());
@@ -51,7 +96,7 @@ final class HtmlDetail {
         sb.append("</section>\n");
     }
 
-    private static void header(StringBuilder sb, Matrix.Row row, int col, CheckResult c, Context ctx) {
+    private static void header(StringBuilder sb, Matrix.Row row, CheckResult c, Context ctx) {
         sb.append("<header class=\"dh\">\n<div class=\"dh-top\"><span class=\"badge ").append(HtmlText.kind(c))
                 .append("\">").append(esc(Matrix.cellText(c))).append("</span><h2>").append(esc(row.scenario()))
                 .append(" <span class=\"under\">under</span> ").append(esc(c.policy())).append("</h2>")
@@ -61,16 +106,22 @@ final class HtmlDetail {
         if (!row.title().isEmpty()) {
             sb.append("<p class=\"dtitle\">").append(esc(row.title())).append("</p>\n");
         }
-        sb.append("<nav class=\"peers\" aria-label=\"same scenario under other policies\"><span class=\"muted\">"
-                + "same scenario under:</span>");
+        // The same links in every cell of the row (the script marks the open one): written once per row.
+        StringBuilder nav = new StringBuilder("<nav class=\"peers\" aria-label=\"same scenario under other"
+                + " policies\"><span class=\"muted\">same scenario under:</span>");
         for (int i = 0; i < row.cells().size(); i++) {
             CheckResult o = row.cells().get(i);
-            sb.append("<a class=\"peer ").append(HtmlText.kind(o)).append(i == col ? " here" : "")
+            if (CheckResult.NOT_ASKED.equals(o.notApplicable())) {
+                continue;
+            }
+            nav.append("<a class=\"peer ").append(HtmlText.kind(o))
                     .append(Boolean.FALSE.equals(o.matches()) ? " mismatch" : "").append("\" href=\"#")
                     .append(esc(ctx.rowIds().get(i))).append("\" title=\"").append(esc(Matrix.cellText(o)))
                     .append("\">").append(esc(ctx.policies().get(i))).append("</a>");
         }
-        sb.append("</nav>\n</header>\n");
+        nav.append("</nav>\n");
+        shared(sb, nav.toString(), "<nav class=\"peers\"", "", ctx);
+        sb.append("</header>\n");
     }
 
     private static void facts(StringBuilder sb, CheckResult c) {
@@ -157,7 +208,7 @@ final class HtmlDetail {
         sb.append("</tbody>\n</table>\n");
     }
 
-    private static void source(StringBuilder sb, Matrix.Row row, CheckResult c) {
+    private static void source(StringBuilder sb, Matrix.Row row, CheckResult c, Context ctx) {
         sb.append("<dl class=\"meta\">\n");
         dt(sb, "topic");
         sb.append("<dd>").append(esc(row.topic().isEmpty() ? "(none)" : row.topic())).append("</dd>\n");
@@ -167,8 +218,8 @@ final class HtmlDetail {
             dt(sb, "source");
             sb.append("<dd>").append(esc(s)).append("</dd>\n");
         }
-        sb.append("</dl>\n<pre class=\"src\" aria-label=\"scenario source\">");
-        int expectLine = c.expected() == null ? -1 : c.expected().line();
+        sb.append("</dl>\n");
+        StringBuilder pre = new StringBuilder("<pre class=\"src\" aria-label=\"scenario source\">");
         String text = row.source();
         int n = 1;
         int start = 0;
@@ -178,16 +229,17 @@ final class HtmlDetail {
             if (nl < 0 && start == text.length()) {
                 break;
             }
-            sb.append("<span class=\"sl").append(n == expectLine ? " expline" : "").append("\" data-l=\"").append(n)
-                    .append("\">").append(esc(text.substring(start, end))).append("</span>");
+            pre.append("<span class=\"sl\" data-l=\"").append(n).append("\">").append(esc(text.substring(start, end)))
+                    .append("</span>");
             if (nl < 0) {
                 break;
             }
-            sb.append('\n');
+            pre.append('\n');
             start = nl + 1;
             n++;
         }
-        sb.append("</pre>\n");
+        pre.append("</pre>\n");
+        shared(sb, pre.toString(), "<pre class=\"src\"", "<h3>scenario source</h3>", ctx);
     }
 
     /** Returns a thread column's name without its process: {@code T1 (P)} gives {@code T1}. */
@@ -201,11 +253,40 @@ final class HtmlDetail {
         return i < 0 || !column.endsWith(")") ? "" : column.substring(i + 2, column.length() - 1);
     }
 
-    private static void trace(StringBuilder sb, Trace t, String what, String why, String cls, String expr,
+    private static void trace(StringBuilder out, Trace t, String what, String why, String cls, String expr,
             Context ctx) {
         if (t == null) {
             return;
         }
+        StringBuilder sb = new StringBuilder();
+        writeTrace(sb, t, what, why, cls, expr, ctx);
+        shared(out, sb.toString(), "<section class=\"trace ", "<h3>" + esc(what) + "</h3>", ctx);
+    }
+
+    /**
+     * Appends {@code html}, whose opening tag starts with {@code open}, or, if the report already has an identical
+     * block, a reference to it that the script replaces with a copy when the cell opens (and that links to the
+     * first one without script).
+     */
+    private static void shared(StringBuilder out, String html, String open, String title, Context ctx) {
+        if (ctx.traces() == null) {
+            out.append(html);
+            return;
+        }
+        String same = ctx.traces().seen(html, cell);
+        if (same == null) {
+            out.append(open.replaceFirst("^<([a-z]+) ", "<$1 data-tid=\"" + ctx.traces().id(html) + "\" "))
+                    .append(html.substring(open.length()));
+            return;
+        }
+        String owner = ctx.traces().owner(same);
+        out.append("<div class=\"tref\" data-ref=\"").append(same).append("\">").append(title)
+                .append("<p class=\"muted\">As in <a href=\"#").append(esc(owner)).append("\">")
+                .append(esc(owner.replaceFirst("^cell-", ""))).append("</a>.</p></div>\n");
+    }
+
+    private static void writeTrace(StringBuilder sb, Trace t, String what, String why, String cls, String expr,
+            Context ctx) {
         List<Integer> cols = t.columns();
         int n = cols.size();
         sb.append("<section class=\"trace ").append(cls).append("\" data-steps=\"").append(t.steps().size())

@@ -49,8 +49,9 @@ public final class HtmlReport {
                 + "trace as swimlanes and the pages after every step. In a trace, \u2190 and \u2192 step through it; Esc "
                 + "closes the cell.</p>\n");
         HtmlDetail.Context ctx;
+        HtmlDetail.Traces traces = new HtmlDetail.Traces();
         for (int i = 0; i < rows.size(); i++) {
-            ctx = new HtmlDetail.Context(m.policies(), cellIds.get(i), rules);
+            ctx = new HtmlDetail.Context(m.policies(), cellIds.get(i), rules, traces);
             for (int j = 0; j < rows.get(i).cells().size(); j++) {
                 HtmlDetail.render(sb, rows.get(i), j, ctx);
             }

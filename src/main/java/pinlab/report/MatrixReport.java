@@ -54,7 +54,8 @@ public final class MatrixReport {
                 + " LEAK, CORRUPTION: it can (* in every run). CRASH, WARN, CSUM, EIO: the kernel BUGs, warns, fails"
                 + " a checksum or returns -EIO from fsync in some run. REFUSED: the kernel refuses the operation."
                 + " STALL (a kernel wait that never ends), DEADLOCK (the scenario's own threads), UAF, LEAK, INV-*:"
-                + " violations. N/A: the scenario needs a newer kernel. !(X): does not match the scenario's"
+                + " violations. N/A: the scenario needs a newer kernel. -: a proposal column the scenario does not"
+                + " ask about. !(X): does not match the scenario's"
                 + " expectation X.%n"
                 + "%d scenarios x %d policies = %d cells, %d mismatched, %d incomplete, %.1f s%n",
                 m.rows().size(), m.policies().size(), cells, mismatched, incomplete, m.millis() / 1000.0);

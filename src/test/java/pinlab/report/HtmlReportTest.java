@@ -88,7 +88,29 @@ class HtmlReportTest {
         if (end < 0) {
             end = html.indexOf("</main>", start);
         }
-        return html.substring(start, end);
+        return resolve(html.substring(start, end));
+    }
+
+    /** Does what the report's script does when a cell opens: replaces each shared-block reference by the block. */
+    static String resolve(String d) {
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("<div class=\"tref\" data-ref=\"(tr\\d+)\">.*?</div>\n").matcher(d);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(block(m.group(1))));
+        }
+        m.appendTail(out);
+        return out.toString().replaceAll(" data-tid=\"tr\\d+\"", "");
+    }
+
+    /** The shared block with id {@code tid}: its element from the opening tag to its closing tag. */
+    static String block(String tid) {
+        int at = html.indexOf(" data-tid=\"" + tid + "\"");
+        assertTrue(at >= 0, () -> "no shared block " + tid);
+        int start = html.lastIndexOf('<', at);
+        String tag = html.substring(start + 1, at);
+        int end = html.indexOf("</" + tag + ">", at) + tag.length() + 3;
+        return html.substring(start, end) + "\n";
     }
 
     static int count(String haystack, String needle) {
