@@ -29,6 +29,8 @@ public final class Folio {
      * word names the file page it stands for.
      */
     public static final int BOUNCE = 2048;
+    /** The folio is in ZONE_MOVABLE: not long-term pinnable (folio_is_longterm_pinnable() is false). */
+    public static final int MOVABLE = 4096;
 
     /** GUP_PIN_COUNTING_BIAS: what one FOLL_PIN adds to the refcount of a small folio. */
     public static final int PIN_BIAS = 1024;
@@ -81,6 +83,7 @@ public final class Folio {
         append(sb, flags, UPTODATE, "uptodate");
         append(sb, flags, PRIVATE, "buffers");
         append(sb, flags, BOUNCE, "bounce");
+        append(sb, flags, MOVABLE, "movable");
         append(sb, flags, FREED, "FREED");
         return sb.toString();
     }

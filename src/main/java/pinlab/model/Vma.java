@@ -25,6 +25,11 @@ public final class Vma {
     static final int SPACE_MASK = 0xFF;
     static final int PGOFF_SHIFT = 16;
     static final int PGOFF_MASK = (1 << 14) - 1;
+    /**
+     * The VMA's anonymous pages come from ZONE_MOVABLE (movablecore=, or a movable node the memory policy binds
+     * to): pages a long-term pin must not stay in (5.13).
+     */
+    public static final int MOVABLE = 1 << 29;
     /** VM_MERGEABLE: MADV_MERGEABLE marked the VMA for KSM. */
     public static final int MERGEABLE = 1 << 30;
 

@@ -123,8 +123,16 @@ final class Faults extends Subsystem {
 
     /** Maps a new folio {@code f} (refcount 1 already taken for this mapping). */
     static void mapNew(World w, int p, int v, int i, int f, int bits) {
+        movable(w, p, v, f);
         w.addMap(f, 1);
         w.setPte(p, v, i, Pte.make(Pte.ofFolio(f), bits));
+    }
+
+    /** A new anonymous folio of a VMA whose memory comes from ZONE_MOVABLE is in ZONE_MOVABLE. */
+    static void movable(World w, int p, int v, int f) {
+        if (Vma.has(w.vma(p, v), Vma.MOVABLE) && w.test(f, Folio.ANON)) {
+            w.setFlags(f, Folio.MOVABLE);
+        }
     }
 
     /** handle_mm_fault() for a read of a missing page; false for VM_FAULT_SIGBUS. */
@@ -207,6 +215,7 @@ final class Faults extends Subsystem {
         notifier.invalidate(w, p, v, i);
         int old = Pte.isFolio(ref) ? w.content(Pte.folio(ref)) : 0;
         int g = newAnon(w, old);
+        movable(w, p, v, g);
         w.addMap(g, 1);
         w.setPte(p, v, i, Pte.make(Pte.ofFolio(g), newBits));
         if (Pte.isFolio(ref)) {

@@ -1,6 +1,7 @@
 package pinlab.op;
 
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import pinlab.model.Folio;
 import pinlab.model.Holder;
@@ -19,12 +20,13 @@ final class Gup extends Subsystem {
             Rule.GUP_ANON_ZERO_PAGE, Rule.GUP_FAULT, Rule.GUP_FORCE, Rule.GUP_UNSHARE_ANON,
             Rule.GUP_UNSHARE_COW_LONGTERM, Rule.GUP_LONGTERM_FSDAX, Rule.FOLL_LONGTERM, Rule.GUP_LONGTERM_FILE_WRITE,
             Rule.KARA_BOUNCE, Rule.REVOCABLE, Rule.GUP_FAST, Rule.GUP_FAST_SEQ, Rule.FORK_MMAP_LOCK,
-            Rule.GUP_FORCE_SHARED_COW);
+            Rule.GUP_FORCE_SHARED_COW, Rule.LONGTERM_MIGRATE_MOVABLE);
 
     private final Machine machine;
     private final Faults faults;
     private final Holders holders;
     private final PageCache cache;
+    private Migrate migrate;
 
     Gup(Kernel owner, Machine machine, Faults faults, Holders holders, PageCache cache) {
         super(owner);
@@ -37,6 +39,10 @@ final class Gup extends Subsystem {
     @Override
     Set<Rule> rules() {
         return RULES;
+    }
+
+    void wire(Migrate m) {
+        this.migrate = m;
     }
 
     /** Returns the reference flags the policy gives a GUP request, or -errno if the path does not exist. */
@@ -98,6 +104,51 @@ final class Gup extends Subsystem {
             use(Rule.MMF_HAS_PINNED);
             w.setProc(p, w.proc(p) | World.PROC_HAS_PINNED);
         }
+        int err0 = takeAll(w, p, g, flags);
+        if (err0 != 0) {
+            return -err0;
+        }
+        if ((flags & Holder.LONGTERM) != 0 && pin && on(Rule.LONGTERM_MIGRATE_MOVABLE) && unpinnable(w, g)) {
+            use(Rule.LONGTERM_MIGRATE_MOVABLE);
+            // check_and_migrate_movable_folios(): unpin all, migrate the ZONE_MOVABLE pages out, pin again
+            List<Integer> movable = new java.util.ArrayList<>();
+            for (int k = 0; k < g.count(); k++) {
+                int ref = w.slot(g.holder(), k);
+                if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.MOVABLE)) {
+                    movable.add(Pte.folio(ref));
+                }
+                holders.dropRef(w, ref, flags);
+                w.setSlot(g.holder(), k, Pte.NONE);
+            }
+            note("FOLL_LONGTERM: a page is in ZONE_MOVABLE; GUP unpins and migrates it out first");
+            for (int f : movable) {
+                if (!migrate.migrate(w, f, false)) {
+                    w.setHolder(g.holder(), Holder.make(Holder.FAILED, flags, Kernel.ENOMEM));
+                    note("the page cannot be migrated: the long-term pin fails with -ENOMEM");
+                    return -Kernel.ENOMEM;
+                }
+            }
+            err0 = takeAll(w, p, g, flags);
+            if (err0 != 0) {
+                return -err0;
+            }
+        }
+        w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
+        return 0;
+    }
+
+    private boolean unpinnable(World w, Op.Gup g) {
+        for (int k = 0; k < g.count(); k++) {
+            int ref = w.slot(g.holder(), k);
+            if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.MOVABLE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Takes the references of every page of the request; returns 0 or the errno (after dropping what it took). */
+    private int takeAll(World w, int p, Op.Gup g, int flags) {
         for (int k = 0; k < g.count(); k++) {
             int err = one(w, p, g.vma(), g.page() + k, flags, g.holder(), k);
             if (err != 0) {
@@ -108,10 +159,9 @@ final class Gup extends Subsystem {
                 }
                 w.setHolder(g.holder(), Holder.make(Holder.FAILED, flags, err));
                 note("GUP fails with -" + Kernel.errnoName(err));
-                return -err;
+                return err;
             }
         }
-        w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
         return 0;
     }
 

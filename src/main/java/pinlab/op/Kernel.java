@@ -60,6 +60,8 @@ public final class Kernel {
     public static final int EBUSY = 16;
     /** No such process. */
     public static final int ESRCH = 3;
+    /** Out of memory (a long-term pin whose ZONE_MOVABLE page cannot be migrated out). */
+    public static final int ENOMEM = 12;
     /** No such page (move_pages() status of an address with no page). */
     public static final int ENOENT = 2;
     /** Invalid argument. */
@@ -136,6 +138,7 @@ public final class Kernel {
         cache.wire(faults);
         faults.wire(mm, notifier);
         mm.wire(notifier, reclaim, ksm, uprobes);
+        gup.wire(migrate);
         rmap.wire(notifier);
         truncate.wire(mm);
         dio.wire(gup, faults, reclaim);
@@ -736,6 +739,7 @@ public final class Kernel {
     static {
         ERRNOS.put("ENOENT", ENOENT);
         ERRNOS.put("ESRCH", ESRCH);
+        ERRNOS.put("ENOMEM", ENOMEM);
         ERRNOS.put("EIO", EIO);
         ERRNOS.put("EBADF", EBADF);
         ERRNOS.put("EACCES", EACCES);

@@ -81,6 +81,14 @@ final class Migrate extends Subsystem {
      * slot and buffers; the old one is freed.
      */
     boolean migrate(World w, int f) {
+        return migrate(w, f, true);
+    }
+
+    /**
+     * Like {@link #migrate(World, int)}; the new folio stays in ZONE_MOVABLE only if {@code keepZone} (a
+     * long-term pin's migration allocates outside it).
+     */
+    boolean migrate(World w, int f, boolean keepZone) {
         use(Rule.MIGRATE_REFS);
         boolean anon = w.test(f, Folio.ANON);
         if (anon && on(Rule.ANON_EXCLUSIVE_FLAG) && w.test(f, Folio.ANON_EXCLUSIVE)
@@ -97,7 +105,7 @@ final class Migrate extends Subsystem {
             return false;
         }
         int keep = Folio.ANON | Folio.ANON_EXCLUSIVE | Folio.DIRTY | Folio.KSM | Folio.PAGECACHE | Folio.UPTODATE
-                | Folio.PRIVATE;
+                | Folio.PRIVATE | (keepZone ? Folio.MOVABLE : 0);
         int g = w.alloc(w.flags(f) & keep, w.content(f));
         w.setMapping(g, w.mapping(f));
         int moved = 0;

@@ -14,7 +14,8 @@ public sealed interface Op {
     String text();
 
     /**
-     * mmap(MAP_FIXED) of a VMA name. Protection bits are {@code Vma.READ}, {@code Vma.WRITE}.
+     * mmap(MAP_FIXED) of a VMA name. Protection bits are {@code Vma.READ}, {@code Vma.WRITE}, and {@code Vma.MOVABLE}
+     * for private anonymous memory from ZONE_MOVABLE.
      *
      * @param reg the register that gets 0 or -errno, or -1
      * @param shared MAP_SHARED (else MAP_PRIVATE)
@@ -100,10 +101,11 @@ public sealed interface Op {
     /**
      * An access to a cell of process {@code target}'s memory by another process (or itself): ptrace
      * PEEKDATA/POKEDATA and /proc/PID/mem ({@code force}), process_vm_readv/writev (not {@code force}). The register
-     * gets the value read, 0 for a write, or -errno.
+     * gets the value read, 0 for a write, or -errno. With {@code ptrace} the access is PTRACE_PEEKDATA/POKEDATA, which
+     * work on words: a write reads the word first (a forced read, which faults the page in) and writes it back.
      */
     record Remote(int line, String text, int reg, int target, int vma, int cell, int value, boolean write,
-            boolean force) implements Op {}
+            boolean force, boolean ptrace) implements Op {}
 
     /**
      * move_pages(2) of one page of a VMA to another NUMA node; the register gets 0 (moved), 1 (not migrated) or the

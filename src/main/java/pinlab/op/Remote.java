@@ -66,6 +66,12 @@ final class Remote extends Subsystem {
             note("no mapping there: nothing copied");
             return Kernel.DONE;
         }
+        if (r.ptrace() && r.write()) {
+            // ptrace works on words: a debugger reads the word (PTRACE_PEEKDATA, a forced read that faults the
+            // page in) and writes it back with its byte changed
+            note("PTRACE_PEEKDATA of the word first");
+            readCell(w, p, v, r.cell());
+        }
         if (!r.write()) {
             if (!Vma.has(word, Vma.READ) && !r.force()) {
                 out[0] = fail;

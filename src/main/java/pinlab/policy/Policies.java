@@ -70,8 +70,9 @@ public final class Policies {
         Policy l518 = l510.extend("linux-5.18",
                 "5.18: ext4 warns about a dirty page without buffers and drops it instead of crashing;"
                         + " fadvise/drop_caches check references before releasing buffers; GUP-fast pins retry"
-                        + " around a fork (write_protect_seq, 5.11)",
-                List.of(EXT4_WARN_NO_BUFFERS, EVICT_REFCOUNT_FIRST, GUP_FAST_SEQ), List.of());
+                        + " around a fork (write_protect_seq, 5.11); long-term pins migrate pages out of ZONE_MOVABLE"
+                        + " first (5.13)",
+                List.of(EXT4_WARN_NO_BUFFERS, EVICT_REFCOUNT_FIRST, GUP_FAST_SEQ, LONGTERM_MIGRATE_MOVABLE), List.of());
         Policy l519 = l518.extend("linux-5.19",
                 "5.19: PageAnonExclusive; R/O pins unshare shared anonymous pages; fork refuses to share"
                         + " exclusive maybe-pinned pages",

@@ -308,6 +308,13 @@ public enum Rule {
                     + " turns it back into an ordinary anonymous page and reuses it",
             "\"mm: reuse only-pte-mapped KSM page in do_wp_page()\" (Kirill Tkhai, 5.1): reuse_ksm_page();"
                     + " gone with 09854ba94c6a \"mm: do_wp_page() simplification\" (5.9)", "store"),
+    LONGTERM_MIGRATE_MOVABLE(Group.TOGGLE, "longterm-migrate-movable",
+            "a FOLL_LONGTERM pin does not leave a page in ZONE_MOVABLE: GUP pins, finds pages that are not"
+                    + " long-term pinnable, unpins everything, migrates them out (the expected-refcount rule) and pins"
+                    + " again; if a page cannot be migrated the pin fails with -ENOMEM",
+            "d1e153fea2a8 \"mm/gup: migrate pinned pages out of movable zone\" (5.13; CMA since 9a4e9f3b2d73,"
+                    + " 5.1); mm/gup.c check_and_migrate_movable_folios(), migrate_longterm_unpinnable_folios()",
+            "gup, uring-register"),
     GUP_FAST_SEQ(Group.TOGGLE, "gup-fast-seq",
             "a FOLL_PIN GUP-fast reads the mm's write_protect_seq first and gives up while a fork copies the page"
                     + " tables; if the count changed by the end, it unpins everything and takes the slow path",

@@ -310,7 +310,8 @@ final class Executor {
             case Op.KsmMerge x -> agent.call("ksm_merge");
             case Op.Remote x -> {
                 // /proc/PID/mem for the forced accesses (ptrace's POKEDATA takes the same path), process_vm_* else
-                String cmd = (x.force() ? "mem_" : "vm_") + (x.write() ? "write " : "read ") + pid[x.target()] + " "
+                String cmd = (x.ptrace() ? "ptrace_" + (x.write() ? "poke " : "peek ")
+                        : (x.force() ? "mem_" : "vm_") + (x.write() ? "write " : "read ")) + pid[x.target()] + " "
                         + x.vma() + " " + x.cell() + (x.write() ? " " + x.value() : "");
                 JsonNode r = agent.call(cmd);
                 int ret = r.path("ret").asInt();

@@ -147,6 +147,10 @@ public final class ReplayPlan {
         int nodes = numaNodes();
         boolean offline = "1".equals(System.getenv(OFFLINE_ENV));
         for (Op op : all) {
+            if (op instanceof Op.Mmap m && (m.prot() & pinlab.model.Vma.MOVABLE) != 0) {
+                problems.add(new Problem(m.line(), m.text(), "ZONE_MOVABLE needs movablecore= (or a movable node) at"
+                        + " boot; this machine's ZONE_MOVABLE is empty"));
+            }
             if (op instanceof Op.Migrate m && nodes < 2 && !offline) {
                 problems.add(new Problem(m.line(), m.text(), "this machine has " + nodes + " NUMA node(s), so"
                         + " move_pages() cannot move a page; set " + OFFLINE_ENV + "=1 to migrate it by taking its"

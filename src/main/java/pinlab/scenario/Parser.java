@@ -614,7 +614,13 @@ public final class Parser {
                 };
                 int fileNo = -1;
                 int pgoff = 0;
-                if (peek().kind() == Kind.IDENT) {
+                if (peek().is("movable")) {
+                    Token mv = next();
+                    if (shared) {
+                        throw err(mv, "PL003", "movable applies to private anonymous memory", null);
+                    }
+                    prot |= Vma.MOVABLE;
+                } else if (peek().kind() == Kind.IDENT) {
                     Token f = next();
                     fileNo = fileRef(f);
                     if (peek().kind() == Kind.NUMBER) {
@@ -665,8 +671,12 @@ public final class Parser {
                 }
                 return new Op.Fsync(line, text, reg, fileNo, word.equals("fdatasync"));
             }
-            case "poke", "peek", "vm_write", "vm_read" -> {
+            case "poke", "peek", "vm_write", "vm_read", "ptrace_poke", "ptrace_peek" -> {
                 needMm(proc, w, word);
+                boolean ptrace = word.startsWith("ptrace_");
+                if (ptrace) {
+                    word = word.substring("ptrace_".length());
+                }
                 boolean write = word.equals("poke") || word.equals("vm_write");
                 Token pt = ident("the target process");
                 int target = processes.indexOf(pt.text());
@@ -686,7 +696,7 @@ public final class Parser {
                     throw err(w, "PL003", word + " reads a value: write r = " + word + " ...", null);
                 }
                 return new Op.Remote(line, text, reg, target, vma, cell, value, write,
-                        word.equals("poke") || word.equals("peek"));
+                        word.equals("poke") || word.equals("peek"), ptrace);
             }
             case "uprobe", "uprobe_remove" -> {
                 needMm(proc, w, word);
