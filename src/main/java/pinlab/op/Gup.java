@@ -203,6 +203,10 @@ final class Gup extends Subsystem {
                 w.setProc(p, w.proc(p) | World.PROC_HAS_PINNED);
             }
             w.setHolder(h, Holder.make(Holder.EMPTY, flags, 0));
+            if ((flags & Holder.REVOCABLE) != 0 || ((flags & Holder.LONGTERM) != 0 && on(Rule.KARA_BOUNCE))) {
+                note("the proposal's references are taken by the slow path");
+                return fastSub(FAST_SLOW, 0, false);
+            }
             if (pin && on(Rule.GUP_FAST_SEQ) && (w.proc(p) & World.PROC_FORKING) != 0) {
                 use(Rule.GUP_FAST_SEQ);
                 note("write_protect_seq is odd (a fork is copying the page tables): GUP-fast gives up at once");
@@ -271,6 +275,15 @@ final class Gup extends Subsystem {
                 && w.test(Pte.folio(ref), Folio.ANON) && !w.test(Pte.folio(ref), Folio.ANON_EXCLUSIVE)) {
             why = "a read-only pin of a shared anonymous page must unshare it (gup_must_unshare())";
             rule = Rule.GUP_UNSHARE_ANON;
+        } else if ((flags & (Holder.PIN | Holder.LONGTERM | Holder.WRITE)) == (Holder.PIN | Holder.LONGTERM)
+                && !sawWrite && on(Rule.GUP_UNSHARE_COW_LONGTERM) && !w.test(Pte.folio(ref), Folio.ANON)) {
+            why = "a read-only long-term pin of a non-anonymous page: without the VMA gup_must_unshare() cannot"
+                    + " tell, so GUP-fast leaves it to the slow path";
+            rule = Rule.GUP_UNSHARE_COW_LONGTERM;
+        } else if ((flags & Holder.LONGTERM) != 0 && w.test(Pte.folio(ref), Folio.MOVABLE)
+                && on(Rule.LONGTERM_MIGRATE_MOVABLE)) {
+            why = "folio_is_longterm_pinnable() is false for a ZONE_MOVABLE page";
+            rule = Rule.LONGTERM_MIGRATE_MOVABLE;
         } else if ((flags & (Holder.PIN | Holder.LONGTERM | Holder.WRITE))
                 == (Holder.PIN | Holder.LONGTERM | Holder.WRITE) && Vma.has(vword, Vma.SHARED)
                 && cache.dirtyTracked(vword) && on(Rule.GUP_LONGTERM_FILE_WRITE)) {
