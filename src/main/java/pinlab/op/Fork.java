@@ -232,7 +232,8 @@ final class Fork extends Subsystem {
      */
     private static boolean hasAnonPages(World w, int p, int v) {
         for (int i = 0; i < w.layout().vmaPages(v); i++) {
-            if (Pte.isFolio(Pte.ref(w.pte(p, v, i)))) {
+            int ref = Pte.ref(w.pte(p, v, i));
+            if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.ANON)) {
                 return true;
             }
         }

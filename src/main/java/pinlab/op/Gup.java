@@ -108,6 +108,21 @@ final class Gup extends Subsystem {
         if (err0 != 0) {
             return -err0;
         }
+        err0 = migrateMovable(w, p, g, flags);
+        if (err0 != 0) {
+            return err0;
+        }
+        w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
+        return 0;
+    }
+
+    /**
+     * check_and_migrate_movable_folios() (5.13) after a long-term pin took every page: if one is in ZONE_MOVABLE,
+     * unpin all, migrate those out and pin again. Returns 0, or -errno after marking the holder failed.
+     */
+    private int migrateMovable(World w, int p, Op.Gup g, int flags) {
+        boolean pin = (flags & Holder.PIN) != 0;
+        int err0;
         if ((flags & Holder.LONGTERM) != 0 && pin && on(Rule.LONGTERM_MIGRATE_MOVABLE) && unpinnable(w, g)) {
             use(Rule.LONGTERM_MIGRATE_MOVABLE);
             // check_and_migrate_movable_folios(): unpin all, migrate the ZONE_MOVABLE pages out, pin again
@@ -133,7 +148,6 @@ final class Gup extends Subsystem {
                 return -err0;
             }
         }
-        w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
         return 0;
     }
 
@@ -234,20 +248,26 @@ final class Gup extends Subsystem {
         int i = g.page() + k;
         int pte = w.pte(p, g.vma(), i);
         boolean write = (flags & Holder.WRITE) != 0;
+        // 5.8 (17839856fd58): the fast path asks for a writable PTE even for reads, so that the slow path can
+        // break COW first
+        boolean needWrite = write || on(Rule.GUP_READ_BREAKS_COW);
         String why = null;
         if (!Pte.present(pte)) {
             why = "no PTE";
         } else if (!Pte.isFolio(Pte.ref(pte))) {
             why = "the zero page (a special PTE)";
-        } else if (write && !Pte.writable(pte)) {
-            why = "a read-only PTE and FOLL_WRITE";
+        } else if (needWrite && !Pte.writable(pte)) {
+            if (!write) {
+                use(Rule.GUP_READ_BREAKS_COW);
+            }
+            why = write ? "a read-only PTE and FOLL_WRITE" : "a read-only PTE (5.8: the fast path wants it writable)";
         } else if (!Vma.has(w.vma(p, g.vma()), Vma.READ)) {
             why = "a PROT_NONE PTE";
         }
         if (why != null) {
             use(Rule.GUP_FAST);
             note("GUP-fast finds " + why + " at page " + i + ": the rest goes to the slow path");
-            return fastSub(FAST_SLOW, k, false);
+            return endFast(w, g, k);
         }
         int f = Pte.folio(Pte.ref(pte));
         boolean pin = (flags & Holder.PIN) != 0;
@@ -296,14 +316,32 @@ final class Gup extends Subsystem {
             w.setSlot(h, k, Pte.NONE);
             note(why + ": it drops its reference on " + folioName(Pte.folio(ref)) + " and falls back to the"
                     + " slow path");
-            return fastSub(FAST_SLOW, k, false);
+            return endFast(w, g, k);
         }
         if (k + 1 < g.count()) {
             return fastSub(FAST_GRAB, k + 1, false);
         }
-        if ((word & Holder.SEQ_CHANGED) != 0) {
+        int next = endFast(w, g, g.count());
+        if (next != Kernel.DONE) {
+            return next;
+        }
+        w.setHolder(h, Holder.make(Holder.HELD, flags, 0));
+        note("the PTE is unchanged: GUP-fast keeps " + folioName(Pte.folio(ref)));
+        return Kernel.DONE;
+    }
+
+    /**
+     * The end of gup_fast()'s walk, after {@code taken} pages: for FOLL_PIN with write_protect_seq (5.11+), if a
+     * fork ran meanwhile everything is unpinned and the whole range goes to the slow path; otherwise the pages
+     * from {@code taken} on do. Returns {@link Kernel#DONE} if nothing is left for the slow path.
+     */
+    private int endFast(World w, Op.Gup g, int taken) {
+        int h = g.holder();
+        int word = w.holder(h);
+        int flags = Holder.flags(word);
+        if ((word & Holder.SEQ_CHANGED) != 0 && (flags & Holder.PIN) != 0 && on(Rule.GUP_FAST_SEQ)) {
             use(Rule.GUP_FAST_SEQ);
-            for (int j = 0; j < g.count(); j++) {
+            for (int j = 0; j < taken; j++) {
                 holders.dropRef(w, w.slot(h, j), flags);
                 w.setSlot(h, j, Pte.NONE);
             }
@@ -311,9 +349,7 @@ final class Gup extends Subsystem {
             note("write_protect_seq changed (a fork ran): GUP-fast unpins everything and takes the slow path");
             return fastSub(FAST_SLOW, 0, false);
         }
-        w.setHolder(h, Holder.make(Holder.HELD, flags, 0));
-        note("the PTE is unchanged: GUP-fast keeps " + folioName(Pte.folio(ref)));
-        return Kernel.DONE;
+        return taken < g.count() ? fastSub(FAST_SLOW, taken, false) : Kernel.DONE;
     }
 
     /** get_user_pages_unlocked() for the pages GUP-fast did not take, from page {@code k} on. */
@@ -334,6 +370,10 @@ final class Gup extends Subsystem {
                 note("GUP fails with -" + Kernel.errnoName(err));
                 return Kernel.DONE;
             }
+        }
+        // the fallback is __gup_longterm_locked(): a long-term pin migrates ZONE_MOVABLE pages out too
+        if (migrateMovable(w, p, g, flags) != 0) {
+            return Kernel.DONE;
         }
         w.setHolder(h, Holder.make(Holder.HELD, flags, 0));
         return Kernel.DONE;

@@ -15,14 +15,16 @@ import pinlab.policy.Rule;
  *
  * <p>The pass visits candidate pages in the order processes, VMAs, pages. A candidate whose data equals a KSM
  * page's (the stable tree) is merged into it; else one whose data equals an earlier candidate's (the unstable
- * tree, rebuilt every pass) is merged with it. ksmd takes a step only for a merge whose reference check passes
- * when it starts: a check that fails restores the PTE and changes nothing, so leaving it out keeps every outcome
- * and keeps the daemon's work finite. The checksum KSM requires to be stable over two scans before a page
- * enters the unstable tree is not modelled: ksmd may run at any point anyway.
+ * tree, rebuilt every pass) is merged with it. ksmd takes a step only for a merge whose reference checks pass
+ * when it starts, which keeps its work finite. A single page whose check fails is restored unchanged, so
+ * nothing is lost by that; but when the second page of a pair fails, the kernel has already made the first a
+ * KSM page and break_cow() copies it back (same data and mappings, a new page frame, which replay can see).
+ * That attempt is left out. The checksum KSM requires to be stable over two scans before a page enters the
+ * unstable tree is not modelled either: ksmd may run at any point anyway.
  */
 final class Ksm extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.KSM, Rule.KSM_CLEAR_FIRST, Rule.KSM_CHECK_BEFORE_CLEAR,
-            Rule.KSM_2008_DRAFT, Rule.KSM_REPLACE, Rule.KSM_COW, Rule.ANON_EXCLUSIVE_FLAG);
+            Rule.KSM_2008_DRAFT, Rule.KSM_REPLACE, Rule.KSM_COW, Rule.ANON_EXCLUSIVE_FLAG, Rule.KSM_BREAK_UNSHARE);
 
     /** Pages per VMA in the candidate numbering (a mapping has at most 8). */
     private static final int MAXP = 8;
@@ -79,10 +81,20 @@ final class Ksm extends Subsystem {
             int ref = Pte.ref(w.pte(p, v, i));
             if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.KSM)) {
                 use(Rule.KSM_COW);
-                faults.doWpPage(w, p, v, i, Faults.Fault.UNSHARE);
+                breakKsm(w, p, v, i);
             }
         }
         w.setVma(p, v, word & ~Vma.MERGEABLE);
+    }
+
+    /** break_ksm() of one page: an unshare fault from 6.2, a write fault before (the copy is then writable). */
+    private void breakKsm(World w, int p, int v, int i) {
+        if (on(Rule.KSM_BREAK_UNSHARE) || !Vma.has(w.vma(p, v), Vma.WRITE)) {
+            use(Rule.KSM_BREAK_UNSHARE);
+            faults.doWpPage(w, p, v, i, Faults.Fault.UNSHARE);
+        } else {
+            faults.doWpPage(w, p, v, i, Faults.Fault.WRITE);
+        }
     }
 
     // ---- candidates -----------------------------------------------------------------------------------
@@ -328,7 +340,7 @@ final class Ksm extends Subsystem {
             note("pages_identical() fails after write-protecting " + folioName(g) + ": break_cow() on "
                     + folioName(f));
             use(Rule.KSM_COW);
-            faults.doWpPage(w, p, v, i, Faults.Fault.UNSHARE);
+            breakKsm(w, p, v, i);
             return;
         }
         replace(w, q, u, j, g, f);

@@ -21,7 +21,8 @@ import pinlab.policy.Rule;
  */
 final class Remote extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.REMOTE_ACCESS, Rule.GUP_CHECK_VMA, Rule.GUP_FORCE,
-            Rule.GUP_FORCE_SHARED_COW, Rule.FORCE_DROP_WRITE, Rule.FOLL_COW, Rule.FORCE_EXCLUSIVE, Rule.GUP_FAULT);
+            Rule.GUP_FORCE_SHARED_COW, Rule.FORCE_DROP_WRITE, Rule.FOLL_COW, Rule.FORCE_EXCLUSIVE, Rule.GUP_FAULT,
+            Rule.PROC_MEM_WRITE, Rule.PROCESS_VM, Rule.GUP_READ_BREAKS_COW);
 
     private final Faults faults;
 
@@ -52,6 +53,18 @@ final class Remote extends Subsystem {
         int fail = r.force() ? -Kernel.EIO : -Kernel.EFAULT;
         if (sub == 1) {
             out[0] = afterCow(w, r, p, v, i);
+            return Kernel.DONE;
+        }
+        if (!r.force() && !on(Rule.PROCESS_VM)) {
+            use(Rule.PROCESS_VM);
+            note("no process_vm_readv/writev in this kernel (3.2): -ENOSYS");
+            out[0] = -Kernel.ENOSYS;
+            return Kernel.DONE;
+        }
+        if (r.force() && r.write() && !r.ptrace() && !on(Rule.PROC_MEM_WRITE)) {
+            use(Rule.PROC_MEM_WRITE);
+            note("/proc/PID/mem has no write method before 2.6.39: -EINVAL");
+            out[0] = -Kernel.EINVAL;
             return Kernel.DONE;
         }
         if (!w.alive(p)) {
@@ -165,6 +178,19 @@ final class Remote extends Subsystem {
 
     private int readCell(World w, int p, int v, int cell) {
         int i = cell / Folio.CELLS;
+        int word = w.vma(p, v);
+        if (on(Rule.GUP_READ_BREAKS_COW) && Vma.isCow(word)) {
+            // 5.8: every GUP in a COW mapping breaks COW first, reads included
+            use(Rule.GUP_READ_BREAKS_COW);
+            int pte = w.pte(p, v, i);
+            if (!(Pte.present(pte) && Pte.writable(pte))) {
+                if (Vma.has(word, Vma.WRITE)) {
+                    faults.writeFault(w, p, v, i);
+                } else {
+                    cow(w, p, v, i);
+                }
+            }
+        }
         if (!Pte.present(w.pte(p, v, i)) && !faults.readFault(w, p, v, i)) {
             return -Kernel.EIO;
         }

@@ -20,7 +20,7 @@ import pinlab.policy.Rule;
  */
 final class Uprobes extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.UPROBES, Rule.UPROBE_REPLACE_PAGE, Rule.UPROBE_IN_PLACE,
-            Rule.ANON_EXCLUSIVE_FLAG);
+            Rule.ANON_EXCLUSIVE_FLAG, Rule.UPROBE_ORIG_PAGE);
 
     /** The value a breakpoint writes: int3. */
     static final int BREAKPOINT = 0xcc;
@@ -128,10 +128,13 @@ final class Uprobes extends Subsystem {
             return;
         }
         use(Rule.UPROBE_REPLACE_PAGE);
-        int c2 = PageCache.cached(w, f, Vma.pgoff(w.vma(p, v)) + i);
-        if (removing && content == fileContent && c2 >= 0) {
-            replace(w, p, v, i, old, c2, false);
-            note("the original text is back: the page-cache page " + folioName(c2) + " is mapped again");
+        if (removing && content == fileContent && on(Rule.UPROBE_ORIG_PAGE)) {
+            use(Rule.UPROBE_ORIG_PAGE);
+            w.setPte(p, v, i, Pte.NONE);
+            w.addMap(old, -1);
+            note("the original text is back: __replace_page() clears the PTE, the next access maps the page-cache"
+                    + " page");
+            put(w, old, 1);
             return;
         }
         int g = faults.newAnon(w, content);

@@ -43,8 +43,10 @@ public final class Policies {
         Policy l48 = l26.extend("linux-4.8",
                 "4.8 (Oct 2016), the last kernel with Dirty COW: the zero page is back for anonymous read faults"
                         + " (2.6.32), KSM exists (2.6.32), FOLL_ANON is gone (2.6.32), forced writes no longer COW in"
-                        + " shared mappings (3.15), uprobes exist (3.5)",
-                List.of(ANON_READ_ZERO_PAGE, KSM, UPROBES), List.of(GUP_ANON_ZERO_PAGE, GUP_FORCE_SHARED_COW));
+                        + " shared mappings (3.15), uprobes exist (3.5), /proc/PID/mem can be written (2.6.39),"
+                        + " process_vm_readv/writev exist (3.2)",
+                List.of(ANON_READ_ZERO_PAGE, KSM, UPROBES, PROC_MEM_WRITE, PROCESS_VM),
+                List.of(GUP_ANON_ZERO_PAGE, GUP_FORCE_SHARED_COW));
         Policy l49 = l48.extend("linux-4.9",
                 "4.9 (Dec 2016): a forced write follows a read-only PTE only if it is dirty after its COW (FOLL_COW)",
                 List.of(FOLL_COW), List.of());
@@ -58,8 +60,9 @@ public final class Policies {
                         + " references is reused on write (5.1)",
                 List.of(FOLL_LONGTERM, IO_URING, DAX_BREAK_LAYOUTS, KSM_REUSE_SOLE), List.of());
         Policy l58 = l52.extend("linux-5.8",
-                "5.8: FOLL_PIN exists, GUP in COW mappings breaks COW first, MADV_PAGEOUT exists (5.4)",
-                List.of(FOLL_PIN, GUP_READ_BREAKS_COW, MADV_PAGEOUT), List.of());
+                "5.8: FOLL_PIN exists, GUP in COW mappings breaks COW first, MADV_PAGEOUT exists (5.4), removing a"
+                        + " uprobe brings the page-cache page back (5.4)",
+                List.of(FOLL_PIN, GUP_READ_BREAKS_COW, MADV_PAGEOUT, UPROBE_ORIG_PAGE), List.of());
         Policy l59 = l58.extend("linux-5.9",
                 "5.9: COW reuse only at refcount 1; fork copies maybe-pinned pages of pinning mms early",
                 List.of(WP_REUSE_REFCOUNT, FORK_COPY_MAYBE_PINNED, MMF_HAS_PINNED),
@@ -80,8 +83,8 @@ public final class Policies {
                 List.of());
         Policy l62 = l519.extend("linux-6.2",
                 "6.2: R/O long-term pins in COW mappings unshare non-anonymous pages too; a forced write follows a"
-                        + " read-only PTE only to an exclusive anonymous page (6.0)",
-                List.of(GUP_UNSHARE_COW_LONGTERM, FORCE_EXCLUSIVE), List.of());
+                        + " read-only PTE only to an exclusive anonymous page (6.0); break_ksm() unshares",
+                List.of(GUP_UNSHARE_COW_LONGTERM, FORCE_EXCLUSIVE, KSM_BREAK_UNSHARE), List.of());
         Policy l64 = l62.extend("linux-6.4",
                 "6.4: reclaim keeps a maybe-pinned folio, with its buffers, once it is unmapped",
                 List.of(RECLAIM_SKIP_PINNED), List.of());

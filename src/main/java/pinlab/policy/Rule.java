@@ -298,6 +298,24 @@ public enum Rule {
                     + " the file and the page cache never change",
             "kernel/events/uprobes.c register_for_each_vma(), install_breakpoint(), uprobe_mmap() (3.5)",
             "uprobe, mmap"),
+    PROC_MEM_WRITE(Group.TOGGLE, "proc-mem-write",
+            "writes to /proc/PID/mem are possible (before 2.6.39 the file had no write method; debuggers used"
+                    + " PTRACE_POKEDATA)",
+            "198214a7ee50 \"proc: enable writing to /proc/pid/mem\" (2.6.39); fs/proc/base.c: #define mem_write NULL"
+                    + " before it", "poke"),
+    PROCESS_VM(Group.TOGGLE, "process-vm",
+            "process_vm_readv() and process_vm_writev() exist",
+            "fcf634098c00 \"Cross Memory Attach\" (3.2)", "vm_write, vm_read"),
+    UPROBE_ORIG_PAGE(Group.TOGGLE, "uprobe-orig-page",
+            "removing a uprobe whose page then equals the file's clears the PTE, so the next access maps the"
+                    + " page-cache page again, instead of installing another anonymous copy",
+            "kernel/events/uprobes.c uprobe_write_opcode() orig_page / __replace_page(vma, vaddr, old_page, NULL)"
+                    + " (Song Liu, 5.4)", "uprobe"),
+    KSM_BREAK_UNSHARE(Group.TOGGLE, "ksm-break-unshare",
+            "break_ksm() (MADV_UNMERGEABLE, break_cow()) unshares with FAULT_FLAG_UNSHARE, leaving the copy"
+                    + " read-only; before, it took a write fault, which maps the copy writable and dirty",
+            "mm/ksm.c break_ksm(): handle_mm_fault(FAULT_FLAG_UNSHARE | FAULT_FLAG_REMOTE) (David Hildenbrand's"
+                    + " break_ksm() series, 6.2; FAULT_FLAG_WRITE before)", "madvise, ksmd"),
     KSM(Group.TOGGLE, "ksm",
             "KSM exists: MADV_MERGEABLE marks a private VMA (VM_MERGEABLE; shared VMAs are ignored) and ksmd"
                     + " scans its anonymous pages; MADV_UNMERGEABLE breaks the KSM pages of the range and clears the flag",

@@ -1003,7 +1003,8 @@ public final class Parser {
             Token f = next();
             if (f.is("gup_fast")) {
                 if (word.equals("uring_register")) {
-                    throw err(f, "PL007", "io_uring registers buffers with pin_user_pages(), not the fast path",
+                    throw err(f, "PL007", "uring_register is modelled as one slow-path call (io_uring's pin_user_pages_fast() and"
+                            + " its fallback are one step to the ring); use pin ... write longterm gup_fast for the fast path",
                             null);
                 }
                 fast = true;
