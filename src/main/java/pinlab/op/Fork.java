@@ -23,9 +23,13 @@ final class Fork extends Subsystem {
     private final Faults faults;
     private final Notifier notifier;
 
+    /** Whether any holder takes its references through GUP-fast (only then can a fork move write_protect_seq). */
+    private final boolean fastHolders;
+
     Fork(Kernel owner, Machine machine, Faults faults, Notifier notifier) {
         super(owner);
         this.machine = machine;
+        this.fastHolders = machine.holderGups().stream().anyMatch(g -> g != null && g.fast());
         this.faults = faults;
         this.notifier = notifier;
     }
@@ -152,7 +156,7 @@ final class Fork extends Subsystem {
 
     /** write_protect_seq moves (5.11+): every GUP-fast of this mm taking references now must retry. */
     private void seqChanged(World w, int p) {
-        if (!on(Rule.GUP_FAST_SEQ)) {
+        if (!fastHolders || !on(Rule.GUP_FAST_SEQ)) {
             return;
         }
         Machine m = machine;
