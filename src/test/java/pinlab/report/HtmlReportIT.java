@@ -1,6 +1,7 @@
 package pinlab.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -166,6 +167,34 @@ class HtmlReportIT {
         assertTrue(detail.contains("<g class=\"f chg\"><title>folio B:"));
         assertTrue(detail.contains(">0\u21927</text>"));
         assertTrue(detail.contains("at the end: P:buf[0] = 0 (in B)"));
+    }
+
+    /**
+     * A cell whose trace, source and links are the same as another cell's is written as references; opening it
+     * puts copies in place, so it shows the same swimlanes and pictures as a cell written out in full.
+     */
+    @Test
+    void sharedBlocks_areCopiedInWhenTheCellOpens() throws Exception {
+        String id = "cell-odirect-fork-thread-write-linux-4.8";
+        String file = Files.readString(report, StandardCharsets.UTF_8);
+        int at = file.indexOf("<section class=\"detail\" id=\"" + id + "\"");
+        String stat = file.substring(at, nextSection(file, at));
+        assertTrue(stat.contains("class=\"tref\""), "the cell is written with references");
+        assertFalse(stat.contains("<table class=\"lanes\">"), "and without its own swimlanes");
+
+        String dom = chromium(id, "--virtual-time-budget=5000", "--dump-dom");
+        int start = dom.indexOf("<section class=\"detail open\" id=\"" + id + "\"");
+        assertTrue(start >= 0, "details of " + id + " are open");
+        String detail = dom.substring(start, nextSection(dom, start));
+        assertFalse(detail.contains("class=\"tref\""), "every reference was replaced");
+        CheckResult c = matrix.rows().stream().filter(r -> r.scenario().equals("odirect-fork-thread-write"))
+                .flatMap(r -> r.cells().stream()).filter(x -> x.policy().equals("linux-4.8")).findFirst()
+                .orElseThrow();
+        assertTrue(detail.contains("<table class=\"lanes\">"));
+        assertEquals(c.witness().steps().size() + 1, count(detail, Pattern.compile("<svg class=\"tl\"")));
+        assertTrue(detail.contains("<pre class=\"src\""), "the scenario source");
+        assertTrue(detail.contains("class=\"peer k-fail here\""), "its own link is marked in the peer list");
+        assertTrue(detail.contains("class=\"sl expline\""), "the expect line is highlighted");
     }
 
     private static int nextSection(String dom, int start) {
