@@ -74,7 +74,8 @@ public final class Pinlab {
         if (exp != null) {
             expected = new CheckResult.Expected(exp.observation().word(), exp.violations(), exp.line());
             Set<String> found = new HashSet<>(r.violations().keySet());
-            matches = r.complete() && obs == exp.observation() && found.equals(expectedViolations);
+            // an exploration a limit stopped is no result: it neither matches nor contradicts the expectation
+            matches = r.complete() ? obs == exp.observation() && found.equals(expectedViolations) : null;
         }
         int tags = 0;
         Map.Entry<String, SearchResult.OutcomeStats> tagged = null;
@@ -91,7 +92,8 @@ public final class Pinlab {
         Trace witnessTrace = witness == null ? null : model.replay(witness.getValue().schedule());
         return new CheckResult(scenario.name(), scenario.file(), scenario.title(), scenario.sources(),
                 scenario.topic(), scenario.failure() == null ? null : scenario.failure().label(), policy.name(),
-                scenario.condition().text(), q.word(), obs.word(), r.positive(), r.negative(), List.copyOf(outcomes),
+                scenario.condition().text(), q.word(), r.complete() ? obs.word() : "incomplete", r.positive(),
+                r.negative(), List.copyOf(outcomes),
                 List.copyOf(violations), witnessTrace, expected, matches, r.complete(), r.stopReason(), r.states(),
                 r.transitions(), r.finalStates(), r.markedFinals(), r.maxDepth(), r.nanos() / 1_000_000,
                 r.collisionProbability(), ScenarioModel.labels(tags), null);
@@ -193,7 +195,9 @@ public final class Pinlab {
         }
         List<pinlab.report.BisectResult.Flip> flips = new ArrayList<>();
         for (int i = 0; i + 1 < ordered.size(); i++) {
-            if (sig.get(i).equals(sig.get(i + 1))) {
+            // a cell a limit stopped is no result: it can be no side of a flip
+            if (sig.get(i).equals(sig.get(i + 1)) || sig.get(i).equals("INCOMPLETE")
+                    || sig.get(i + 1).equals("INCOMPLETE")) {
                 continue;
             }
             Policy a = ordered.get(i);

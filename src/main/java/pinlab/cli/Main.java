@@ -58,7 +58,10 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Runs the command line and returns the exit code. */
-    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    public static int run(String[] args, PrintWriter rawOut, PrintWriter rawErr) {
+        // scenario text (titles, names, sources) reaches both: no control character gets through
+        PrintWriter out = new PrintWriter(new SafeWriter(rawOut), false);
+        PrintWriter err = new PrintWriter(new SafeWriter(rawErr), true);
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
@@ -194,6 +197,9 @@ public final class Main implements Callable<Integer> {
                 err.println("pinlab: no bundled corpus found in this build");
                 return BAD_INPUT;
             }
+            if (!limitsOk(maxStates, maxSeconds, err, "pinlab check")) {
+                return BAD_INPUT;
+            }
             List<CheckResult> results = new ArrayList<>();
             Limits limits = new Limits(maxStates, maxSeconds);
             for (Scenario sc : scenarios) {
@@ -226,14 +232,67 @@ public final class Main implements Callable<Integer> {
                 }
                 report = sb.toString();
             }
+            if (results.isEmpty()) {
+                err.println("pinlab check: no scenario was checked");
+                return BAD_INPUT;
+            }
             if (output != null) {
-                Files.writeString(output, report, StandardCharsets.UTF_8);
+                if (!writeOutput(output, report, files, err, "pinlab check")) {
+                    return BAD_INPUT;
+                }
             } else {
                 out.print(report);
             }
             out.flush();
             return exitCode(results, badInput);
         }
+    }
+
+    /**
+     * Writes an output file, refusing one that is a scenario input (or inside an input folder with the scenario
+     * extension) and reporting a missing folder, a directory or a write error cleanly; returns whether it worked.
+     */
+    static boolean writeOutput(Path to, String content, List<Path> inputs, PrintWriter err, String cmd) {
+        for (Path in : inputs) {
+            try {
+                if (Files.exists(to) && Files.exists(in) && Files.isSameFile(to, in)) {
+                    err.println(cmd + ": will not write " + to + ": it is one of the scenario inputs");
+                    return false;
+                }
+            } catch (IOException e) {
+                // cannot tell: go on, the write itself reports any problem
+            }
+        }
+        if (Files.isDirectory(to)) {
+            err.println(cmd + ": cannot write " + to + ": it is a directory");
+            return false;
+        }
+        Path parent = to.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            err.println(cmd + ": cannot write " + to + ": no folder " + parent);
+            return false;
+        }
+        try {
+            Files.writeString(to, content, StandardCharsets.UTF_8);
+            return true;
+        } catch (IOException e) {
+            err.println(cmd + ": cannot write " + to + ": " + (e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e.getMessage()));
+            return false;
+        }
+    }
+
+    /** Checks the limit options: a negative, infinite or NaN limit is bad usage, never "no limit". */
+    static boolean limitsOk(long maxStates, double maxSeconds, PrintWriter err, String cmd) {
+        if (maxStates < 0) {
+            err.println(cmd + ": --max-states must be 0 (no limit) or more, not " + maxStates);
+            return false;
+        }
+        if (!Double.isFinite(maxSeconds) || maxSeconds < 0) {
+            err.println(cmd + ": --max-seconds must be a finite number, 0 (no limit) or more, not " + maxSeconds);
+            return false;
+        }
+        return true;
     }
 
     /** Returns the exit code for a set of results. */
@@ -256,6 +315,15 @@ public final class Main implements Callable<Integer> {
         return incomplete ? INCOMPLETE : OK;
     }
 
+    private static void readInto(Path p, List<Corpus.Entry> inputs, PrintWriter err, boolean[] bad) {
+        try {
+            inputs.add(new Corpus.Entry(p.toString(), pinlab.scenario.SourceFiles.read(p)));
+        } catch (ScenarioException e) {
+            err.println(e.render());
+            bad[0] = true;
+        }
+    }
+
     /** Reads scenario files and folders (default: the bundled corpus); reports bad files on {@code err}. */
     static List<Scenario> loadScenarios(List<Path> files, PrintWriter err, boolean[] bad) throws IOException {
         List<Corpus.Entry> inputs = new ArrayList<>();
@@ -264,16 +332,29 @@ public final class Main implements Callable<Integer> {
         }
         for (Path f : files) {
             if (Files.isDirectory(f)) {
+                List<Path> entries;
                 try (Stream<Path> s = Files.list(f)) {
-                    for (Path p : s.filter(x -> x.toString().endsWith(Corpus.EXTENSION)).sorted().toList()) {
-                        inputs.add(new Corpus.Entry(p.toString(), Files.readString(p, StandardCharsets.UTF_8)));
-                    }
+                    entries = s.sorted().toList();
+                } catch (IOException e) {
+                    err.println(f + ":1:1: error PL000: cannot list the folder: " + e.getMessage());
+                    bad[0] = true;
+                    continue;
                 }
-            } else if (Files.isRegularFile(f)) {
-                inputs.add(new Corpus.Entry(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
+                int found = 0;
+                for (Path p : entries) {
+                    if (!p.getFileName().toString().endsWith(Corpus.EXTENSION)) {
+                        continue;
+                    }
+                    found++;
+                    readInto(p, inputs, err, bad);
+                }
+                if (found == 0) {
+                    err.println(f + ": no scenario file (*" + Corpus.EXTENSION + ") in this folder ("
+                            + entries.size() + " other entr" + (entries.size() == 1 ? "y" : "ies") + " skipped)");
+                    bad[0] = true;
+                }
             } else {
-                err.println(f + ":1:1: error PL000: no such file");
-                bad[0] = true;
+                readInto(f, inputs, err, bad);
             }
         }
         List<Scenario> out = new ArrayList<>();
@@ -381,6 +462,9 @@ public final class Main implements Callable<Integer> {
                     }
                 }
             }
+            if (!limitsOk(maxStates, maxSeconds, err, "pinlab matrix")) {
+                return BAD_INPUT;
+            }
             int total = scenarios.size() * pols.size();
             pinlab.report.Matrix m;
             if (isTerminal()) {
@@ -405,13 +489,17 @@ public final class Main implements Callable<Integer> {
                 case html -> pinlab.report.HtmlReport.render(m);
             };
             if (output != null) {
-                Files.writeString(output, table, StandardCharsets.UTF_8);
+                if (!writeOutput(output, table, files, err, "pinlab matrix")) {
+                    return BAD_INPUT;
+                }
             } else {
                 out.print(table);
                 out.flush();
             }
             if (!noHtml && !(format == MatrixFormat.html && output != null)) {
-                Files.writeString(html, pinlab.report.HtmlReport.render(m), StandardCharsets.UTF_8);
+                if (!writeOutput(html, pinlab.report.HtmlReport.render(m), files, err, "pinlab matrix")) {
+                    return BAD_INPUT;
+                }
                 err.println("pinlab matrix: wrote " + html.toAbsolutePath());
             }
             if (bad[0]) {
@@ -445,12 +533,22 @@ public final class Main implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             boolean[] bad = {false};
             List<Scenario> scenarios = loadScenarios(files, spec.commandLine().getErr(), bad);
+            if (!limitsOk(maxStates, 0, spec.commandLine().getErr(), "pinlab bisect")) {
+                return BAD_INPUT;
+            }
+            if (scenarios.isEmpty() && !bad[0]) {
+                spec.commandLine().getErr().println("pinlab bisect: no scenario to bisect");
+                return BAD_INPUT;
+            }
             List<Policy> ordered = Policies.all().stream().filter(p -> p.name().startsWith("linux-")).toList();
+            boolean incomplete = false;
             for (Scenario sc : scenarios) {
-                out.println(Pinlab.bisect(sc, ordered, new Limits(maxStates, 0)).text());
+                pinlab.report.BisectResult b = Pinlab.bisect(sc, ordered, new Limits(maxStates, 0));
+                incomplete |= b.incomplete();
+                out.println(b.text());
             }
             out.flush();
-            return bad[0] ? BAD_INPUT : OK;
+            return bad[0] ? BAD_INPUT : incomplete ? INCOMPLETE : OK;
         }
     }
 
@@ -487,6 +585,9 @@ public final class Main implements Callable<Integer> {
             boolean[] bad = {false};
             List<Scenario> scenarios = loadScenarios(List.of(file), err, bad);
             if (scenarios.size() != 1) {
+                return BAD_INPUT;
+            }
+            if (!limitsOk(maxStates, 0, err, "pinlab compare")) {
                 return BAD_INPUT;
             }
             List<CheckResult> results = new ArrayList<>();

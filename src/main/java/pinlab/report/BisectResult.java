@@ -28,6 +28,11 @@ public record BisectResult(String scenario, List<PolicyCell> results, List<Flip>
     public record Flip(String from, String to, String fromCell, String toCell, List<String> differing,
             List<String> deciding, List<String> tested) {}
 
+    /** Returns whether a limit stopped some policy's exploration (then the bisection is incomplete). */
+    public boolean incomplete() {
+        return results.stream().anyMatch(r -> r.cell().equals("INCOMPLETE"));
+    }
+
     /** Renders the result as text. */
     public String text() {
         StringBuilder sb = new StringBuilder("bisect ").append(scenario).append(":\n");
@@ -44,7 +49,10 @@ public record BisectResult(String scenario, List<PolicyCell> results, List<Flip>
             sb.append('\n');
             i = j + 1;
         }
-        if (flips.isEmpty()) {
+        if (incomplete()) {
+            sb.append("  INCOMPLETE: a limit stopped the exploration under some policy; no flip next to it is"
+                    + " reported\n");
+        } else if (flips.isEmpty()) {
             sb.append("  the result is the same under every policy\n");
         }
         for (Flip f : flips) {

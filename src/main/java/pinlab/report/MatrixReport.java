@@ -88,7 +88,7 @@ public final class MatrixReport {
         m.policies().forEach(p -> sb.append("---|"));
         sb.append('\n');
         for (Matrix.Row r : grouped(m)) {
-            sb.append("| ").append(r.topic()).append(" | `").append(r.scenario()).append("` |");
+            sb.append("| ").append(md(r.topic())).append(" | `").append(md(r.scenario())).append("` |");
             for (CheckResult c : r.cells()) {
                 String t = Matrix.cellText(c);
                 sb.append(' ').append(c.cell().equals("SAFE") ? t : "**" + t + "**").append(" |");
@@ -96,6 +96,11 @@ public final class MatrixReport {
             sb.append('\n');
         }
         return sb.append(legend(m)).toString();
+    }
+
+    /** Escapes what would break a Markdown table cell: pipes and backslashes; newlines become spaces. */
+    static String md(String s) {
+        return s.replace("\\", "\\\\").replace("|", "\\|").replace('\n', ' ');
     }
 
     /** Renders JSON: the cells, then every full result (schema of docs/json-schema.md). */

@@ -55,7 +55,7 @@ final class Lexer {
                             "close the string with \" on the same line");
                 }
                 i++;
-                col += i - start;
+                col += src.codePointCount(start, i);
                 out.add(new Token(Kind.STRING, sb.toString(), line, startCol));
                 continue;
             }
@@ -64,7 +64,7 @@ final class Lexer {
                 while (i < n && Character.isDigit(src.charAt(i))) {
                     i++;
                 }
-                col += i - start;
+                col += src.codePointCount(start, i);
                 out.add(new Token(Kind.NUMBER, src.substring(start, i), line, startCol));
                 continue;
             }
@@ -74,7 +74,7 @@ final class Lexer {
                         || src.charAt(i) == '-' || src.charAt(i) == '.' || src.charAt(i) == '+')) {
                     i++;
                 }
-                col += i - start;
+                col += src.codePointCount(start, i);
                 out.add(new Token(Kind.IDENT, src.substring(start, i), line, startCol));
                 continue;
             }
@@ -91,7 +91,10 @@ final class Lexer {
                 col++;
                 continue;
             }
-            throw new ScenarioException(file, line, startCol, "PL001", "unexpected character '" + c + "'",
+            int cp = src.codePointAt(i);
+            String shown = Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT
+                    ? String.format(java.util.Locale.ROOT, "U+%04X", cp) : "'" + new String(Character.toChars(cp)) + "'";
+            throw new ScenarioException(file, line, startCol, "PL001", "unexpected character " + shown,
                     "see docs/scenario-format.md for the syntax");
         }
         out.add(new Token(Kind.NEWLINE, "\\n", line, col));

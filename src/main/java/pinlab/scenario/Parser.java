@@ -69,14 +69,7 @@ public final class Parser {
 
     /** Parses a scenario file. */
     public static Scenario parse(Path path) throws ScenarioException {
-        String text;
-        try {
-            text = Files.readString(path, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ScenarioException(path.toString(), 1, 1, "PL000", "cannot read the file: " + e.getMessage(),
-                    "check the path and its permissions");
-        }
-        return parse(path.toString(), text);
+        return parse(path.toString(), SourceFiles.read(path));
     }
 
     /** Parses scenario text; {@code file} names it in messages. */
@@ -1193,11 +1186,33 @@ public final class Parser {
         }
     }
 
+    /** The deepest nesting of parentheses and negations a condition may have (PL039). */
+    public static final int MAX_CONDITION_DEPTH = 64;
+    /** The most operators (and, or, not) a condition may have (PL039). */
+    public static final int MAX_CONDITION_OPERATORS = 256;
+
+    private int condDepth;
+    private int condOps;
+
+    private void condOp(Token at) throws ScenarioException {
+        if (++condOps > MAX_CONDITION_OPERATORS) {
+            throw err(at, "PL039", "the condition has more than " + MAX_CONDITION_OPERATORS + " operators",
+                    "split the question into several scenarios");
+        }
+    }
+
+    private void condNest(Token at) throws ScenarioException {
+        if (++condDepth > MAX_CONDITION_DEPTH) {
+            throw err(at, "PL039", "the condition nests parentheses and negations more than " + MAX_CONDITION_DEPTH
+                    + " deep", "simplify it");
+        }
+    }
+
     private Expr orExpr() throws ScenarioException {
         Expr left = andExpr();
         skipNlIfContinues("\\/");
         while (peek().is("\\/")) {
-            next();
+            condOp(next());
             skipNl();
             left = new Expr.Or(left, andExpr());
             skipNlIfContinues("\\/");
@@ -1209,7 +1224,7 @@ public final class Parser {
         Expr left = unary();
         skipNlIfContinues("/\\");
         while (peek().is("/\\")) {
-            next();
+            condOp(next());
             skipNl();
             left = new Expr.And(left, unary());
             skipNlIfContinues("/\\");
@@ -1232,12 +1247,18 @@ public final class Parser {
         Token t = peek();
         if (t.is("~") || t.is("not")) {
             next();
-            return new Expr.Not(unary());
+            condOp(t);
+            condNest(t);
+            Expr inner = unary();
+            condDepth--;
+            return new Expr.Not(inner);
         }
         if (t.is("(")) {
             next();
+            condNest(t);
             skipNl();
             Expr e = orExpr();
+            condDepth--;
             skipNl();
             Token close = next();
             if (!close.is(")")) {
