@@ -674,7 +674,8 @@ public final class Main implements Callable<Integer> {
                 "For each outcome the model reaches, its shortest schedule is executed step by step by a native agent",
                 "(real processes, io_uring fixed buffers, vmsplice, O_DIRECT on FUSE), and the real outcome and page",
                 "identities (/proc/PID/pagemap) are compared with the prediction. Needs root, gcc, liburing-dev,",
-                "fuse3 and libfuse3-dev. Exit 0: all agree; 1: a disagreement; 2: cannot run here or a bad scenario."})
+                "fuse3 and libfuse3-dev. Exit 0: all agree; 1: a disagreement; 2: cannot run here, a bad scenario, or the",
+                "agent or the harness failed (e.g. the agent died); the other scenarios are still replayed."})
     static final class Replay implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -715,8 +716,14 @@ public final class Main implements Callable<Integer> {
             }
             boolean[] bad = {false};
             List<Scenario> scenarios = loadScenarios(files, err, bad);
+            int swept = pinlab.replay.Agent.sweep(bin);
+            if (swept > 0) {
+                err.println("pinlab replay: removed " + swept + " work director" + (swept == 1 ? "y" : "ies")
+                        + " of earlier replays whose process was killed");
+            }
             pinlab.replay.Replayer replayer = new pinlab.replay.Replayer(bin, stepTimeoutMs);
             int code = bad[0] ? BAD_INPUT : OK;
+            boolean harness = false;
             for (Scenario sc : scenarios) {
                 try {
                     pinlab.report.ReplayResult r = replayer.replay(sc, p, limit, repeat);
@@ -727,11 +734,12 @@ public final class Main implements Callable<Integer> {
                         code = MISMATCH;
                     }
                 } catch (pinlab.replay.AgentException e) {
+                    // the agent or the harness failed: no result for this scenario; the others go on
                     err.println("pinlab replay: " + sc.name() + ": " + e.getMessage());
-                    code = MISMATCH;
+                    harness = true;
                 }
             }
-            return code;
+            return harness ? BAD_INPUT : code;
         }
     }
 

@@ -25,14 +25,28 @@ public final class Agent implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String EOF = "\u0000eof";
 
+    /** The prefix of every replay work directory in the temporary folder. */
+    static final String DIR_PREFIX = "pinlab-replay-";
+    /** The file in a work directory that names the Java process owning it. */
+    static final String OWNER = "owner.pid";
+
+    /** The agents this JVM runs, closed by a shutdown hook if the JVM is stopped (SIGTERM, SIGINT). */
+    private static final java.util.Set<Agent> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Agent::close), "pinlab-agent-cleanup"));
+    }
+
     private final Process proc;
     private final OutputStream in;
     private final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
     private final Path workdir;
+    private final Path bin;
     private final long timeoutMs;
 
-    private Agent(Process proc, Path workdir, long timeoutMs) {
+    private Agent(Process proc, Path bin, Path workdir, long timeoutMs) {
         this.proc = proc;
+        this.bin = bin;
         this.in = proc.getOutputStream();
         this.workdir = workdir;
         this.timeoutMs = timeoutMs;
@@ -126,10 +140,13 @@ public final class Agent implements AutoCloseable {
     /** Starts the agent in a fresh temporary directory. */
     public static Agent start(Path bin, long stepTimeoutMs) throws AgentException {
         try {
-            Path dir = Files.createTempDirectory("pinlab-replay-");
+            Path dir = Files.createTempDirectory(DIR_PREFIX);
+            Files.writeString(dir.resolve(OWNER), Long.toString(ProcessHandle.current().pid()),
+                    StandardCharsets.US_ASCII);
             Process p = new ProcessBuilder(bin.toString(), "--workdir", dir.toString(), "--step-timeout-ms",
                     Long.toString(stepTimeoutMs)).redirectError(dir.resolve("agent.stderr").toFile()).start();
-            Agent a = new Agent(p, dir, stepTimeoutMs + 2000);
+            Agent a = new Agent(p, bin, dir, stepTimeoutMs + 2000);
+            LIVE.add(a);
             JsonNode hello = a.call("hello");
             if (hello.path("protocol").asInt() != PROTOCOL) {
                 a.close();
@@ -164,7 +181,7 @@ public final class Agent implements AutoCloseable {
                 throw new AgentException("agent: no reply to '" + line + "' within " + timeoutMs + " ms");
             }
             if (reply.equals(EOF)) {
-                throw new AgentException("agent exited during '" + line + "'" + stderrTail());
+                throw new AgentException("agent died during '" + line + "'" + stderrTail());
             }
             return JSON.readTree(reply);
         } catch (IOException e) {
@@ -204,7 +221,61 @@ public final class Agent implements AutoCloseable {
             Thread.currentThread().interrupt();
             proc.destroyForcibly();
         }
+        if (!proc.isAlive() && proc.exitValue() != 0) {
+            // it died or was killed: an agent on the same directory detaches what it left (mounts, loop devices)
+            cleanUp(bin, workdir);
+        }
         deleteTree(workdir);
+        LIVE.remove(this);
+    }
+
+    /** Starts an agent on a work directory a dead agent left, which removes its leftovers, and shuts it down. */
+    private static void cleanUp(Path bin, Path dir) {
+        try {
+            Process p = new ProcessBuilder(bin.toString(), "--workdir", dir.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            p.getOutputStream().write("shutdown\n".getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException e) {
+            // nothing more can be done from here
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Removes the work directories of replays whose Java process is gone (killed with SIGKILL, so neither it nor
+     * its shutdown hook could clean up): their agents' leftovers first, then the directories. A directory whose
+     * owner is alive, or that names no owner, is never touched. Returns how many were removed.
+     */
+    public static int sweep(Path bin) {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        int removed = 0;
+        List<Path> dirs;
+        try (Stream<Path> s = Files.list(tmp)) {
+            dirs = s.filter(d -> d.getFileName().toString().startsWith(DIR_PREFIX) && Files.isDirectory(d,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+        } catch (IOException e) {
+            return 0;
+        }
+        for (Path d : dirs) {
+            long owner;
+            try {
+                owner = Long.parseLong(Files.readString(d.resolve(OWNER), StandardCharsets.US_ASCII).strip());
+            } catch (IOException | NumberFormatException e) {
+                continue;
+            }
+            if (ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
+                continue;
+            }
+            cleanUp(bin, d);
+            deleteTree(d);
+            removed += Files.exists(d) ? 0 : 1;
+        }
+        return removed;
     }
 
     private static void deleteTree(Path dir) {

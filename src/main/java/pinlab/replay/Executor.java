@@ -168,6 +168,7 @@ final class Executor {
     /** Runs actor {@code t}'s next step: a scenario thread's op (unless it continues one), or a daemon's. */
     private void step(int t) throws AgentException {
         int[] next = model.step(state, t);
+        nextState = next;
         if (next == null) {
             throw new IllegalStateException("the schedule steps " + model.threadNames().get(t) + ", which cannot");
         }
@@ -352,6 +353,15 @@ final class Executor {
         }
     }
 
+    /** The model's state after the step being run (null in setup). */
+    private int[] nextState;
+
+    /** Whether the model says holder {@code h}'s GUP fails in the step being run (so no FUSE request follows). */
+    private boolean modelFails(int h) {
+        return nextState != null && pinlab.model.Holder.status(World.view(model.layout(), nextState).holder(h))
+                == pinlab.model.Holder.FAILED;
+    }
+
     private void gup(Op.Gup g, int t, int p, int ch) throws AgentException {
         int h = g.holder();
         owner[h] = p;
@@ -370,22 +380,15 @@ final class Executor {
                 JsonNode r = send(ch, p, "vmsplice " + h + " " + g.vma() + " " + g.count());
                 yield r == null ? -Kernel.EFAULT : Math.min(0, r.path("ret").asInt());
             }
-            case FUSE_READ -> {
-                agent.call("start " + dioChannel(h) + " dio_read " + g.vma() + " " + fuseCell(h));
-                JsonNode req = agent.call("fuse_wait");
-                fuseRequest[h] = req.path("id").asInt();
-                startedOn[h] = dioChannel(h);
-                yield 0;
-            }
-            case FUSE_WRITE -> {
-                // Pinned at submission; the daemon holds off receiving, because receiving is the device's read.
-                send(dioChannel(h), p, "dio_open");
-                agent.call("fuse_hold");
-                agent.call("start " + dioChannel(h) + " dio_write " + g.vma() + " " + fuseCell(h));
-                agent.call("fuse_queued");
-                fuseRequest[h] = -1;
-                startedOn[h] = dioChannel(h);
-                yield 0;
+            case FUSE_READ, FUSE_WRITE -> {
+                if (modelFails(h)) {
+                    // The model's GUP fails at once (e.g. -EFAULT for a read into a read-only buffer): no request
+                    // reaches the daemon, so the call is run to its end and its result compared.
+                    JsonNode r = send(dioChannel(h), p, (plan.realisation(h) == ReplayPlan.Realisation.FUSE_READ
+                            ? "dio_read " : "dio_write ") + g.vma() + " " + fuseCell(h));
+                    yield r == null ? -Kernel.EFAULT : Math.min(0, r.path("ret").asInt());
+                }
+                yield plan.realisation(h) == ReplayPlan.Realisation.FUSE_READ ? fuseRead(g, h) : fuseWrite(g, h, p);
             }
             case FILE_DIO -> fileDio(g, p, ch);
             case NONE -> throw new AgentException("not replayable: " + g.text());
@@ -395,6 +398,25 @@ final class Executor {
             notes.add(g.text() + " failed with " + ret);
         }
         setReg(t, g.reg(), ret < 0 ? ret : 0);
+    }
+
+    private int fuseRead(Op.Gup g, int h) throws AgentException {
+        agent.call("start " + dioChannel(h) + " dio_read " + g.vma() + " " + fuseCell(h));
+        JsonNode req = agent.call("fuse_wait");
+        fuseRequest[h] = req.path("id").asInt();
+        startedOn[h] = dioChannel(h);
+        return 0;
+    }
+
+    private int fuseWrite(Op.Gup g, int h, int p) throws AgentException {
+        // Pinned at submission; the daemon holds off receiving, because receiving is the device's read.
+        send(dioChannel(h), p, "dio_open");
+        agent.call("fuse_hold");
+        agent.call("start " + dioChannel(h) + " dio_write " + g.vma() + " " + fuseCell(h));
+        agent.call("fuse_queued");
+        fuseRequest[h] = -1;
+        startedOn[h] = dioChannel(h);
+        return 0;
     }
 
     /** A synchronous O_DIRECT read or write of one file page: submission, transfer and completion at once. */
