@@ -33,7 +33,7 @@ import pinlab.scenario.ScenarioModel;
 @Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
         description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
         subcommands = {Main.MatrixCmd.class, Main.Check.class, Main.BisectCmd.class, Main.ExplainCmd.class,
-            Main.CompareCmd.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class},
+            Main.CompareCmd.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class, Main.GenCmd.class},
         footer = {"", "Exit codes:", "  0  every result matches its expectation",
             "  1  a result does not match its expectation, or a violation nobody expected",
             "  2  bad usage or a bad scenario (file:line:col: error CODE)",
@@ -740,6 +740,91 @@ public final class Main implements Callable<Integer> {
                 }
             }
             return harness ? BAD_INPUT : code;
+        }
+    }
+
+    /** {@code pinlab gen}. */
+    @Command(name = "gen", mixinStandardHelpOptions = true,
+            description = {"Generate random well-formed scenarios (pinlab.scenario.Generator), the same for the same",
+                "seed. Prints one scenario, writes --count of them into a folder with -o, or with --check checks",
+                "each under a policy and reports anything that escapes as an internal error (a crash of pinlab)."})
+    static final class GenCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--seed", description = "The first seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--count", description = "How many scenarios, seeds SEED.. (default: ${DEFAULT-VALUE}).")
+        int count = 1;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Write gen-SEED.pin files here.")
+        Path output;
+
+        @Option(names = "--check", description = "Check each scenario instead of printing it.")
+        boolean check;
+
+        @Option(names = "--policy", paramLabel = "NAME", description = "With --check (default: linux-6.18).")
+        String policy = "linux-6.18";
+
+        @Option(names = "--max-states", description = "With --check: per scenario (default: ${DEFAULT-VALUE}).")
+        long maxStates = 200_000;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (count < 1 || !limitsOk(maxStates, 0, err, "pinlab gen")) {
+                err.println("pinlab gen: --count must be 1 or more");
+                return BAD_INPUT;
+            }
+            Policy pol = policy(policy, err, "pinlab gen");
+            if (pol == null) {
+                return BAD_INPUT;
+            }
+            if (output != null && !Files.isDirectory(output)) {
+                err.println("pinlab gen: " + output + " is not a folder");
+                return BAD_INPUT;
+            }
+            long crashes = 0;
+            long incomplete = 0;
+            long violations = 0;
+            java.util.Map<String, List<Long>> kinds = new java.util.TreeMap<>();
+            for (long s = seed; s < seed + count; s++) {
+                String text = pinlab.scenario.Generator.generate(s);
+                String name = pinlab.scenario.Generator.name(s) + ".pin";
+                if (!check) {
+                    if (output == null) {
+                        out.print(text);
+                    } else if (!writeOutput(output.resolve(name), text, List.of(), err, "pinlab gen")) {
+                        return BAD_INPUT;
+                    }
+                    continue;
+                }
+                try {
+                    CheckResult r = Pinlab.check(Parser.parse(name, text), pol, new Limits(maxStates, 0), false);
+                    incomplete += r.complete() ? 0 : 1;
+                    violations += r.violations().isEmpty() ? 0 : 1;
+                    for (CheckResult.ViolationRow v : r.violations()) {
+                        kinds.computeIfAbsent(v.kind(), k -> new ArrayList<>()).add(s);
+                    }
+                } catch (ScenarioException | ScenarioModel.SetupBlocked e) {
+                    crashes++;
+                    err.println("pinlab gen: seed " + s + ": the generator made a bad scenario: " + e.getMessage());
+                } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                    crashes++;
+                    err.println("pinlab gen: seed " + s + ": internal error: " + e);
+                }
+            }
+            if (check) {
+                out.printf(java.util.Locale.ROOT, "%d scenarios (seeds %d..%d) under %s: %d internal errors,"
+                        + " %d incomplete, %d with violations%n", count, seed, seed + count - 1, pol.name(), crashes,
+                        incomplete, violations);
+                kinds.forEach((k, v) -> out.printf(java.util.Locale.ROOT, "  %s: %d (seeds %s)%n", k, v.size(),
+                        v.subList(0, Math.min(5, v.size()))));
+            }
+            out.flush();
+            return crashes > 0 ? MISMATCH : OK;
         }
     }
 

@@ -224,6 +224,7 @@ public final class World {
 
     /** Sets the data word of block {@code i} of file {@code f}. */
     public void setBlockData(int f, int i, int word) {
+        assert lay.blockBase[f] >= 0 : "file " + f + " has no disk";
         a[lay.blockBase[f] + 2 * i] = word;
     }
 
@@ -234,6 +235,7 @@ public final class World {
 
     /** Sets the state word of block {@code i} of file {@code f}. */
     public void setBlockState(int f, int i, int word) {
+        assert lay.blockBase[f] >= 0 : "file " + f + " has no disk";
         a[lay.blockBase[f] + 2 * i + 1] = word;
     }
 

@@ -22,7 +22,7 @@ import pinlab.policy.Rule;
  */
 final class DirectIo extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.DIO_FLUSH, Rule.DIO_INVALIDATE_BEFORE,
-            Rule.DIO_INVALIDATE_AFTER, Rule.DIO_WARN_STALE, Rule.BTRFS_DIO_BUFFERED, Rule.KARA_BLOCK);
+            Rule.DIO_INVALIDATE_AFTER, Rule.DIO_WARN_STALE, Rule.BTRFS_DIO_BUFFERED, Rule.KARA_BLOCK, Rule.TMPFS_DIO);
 
     private final Machine machine;
     private final Filesystems fs;
@@ -88,6 +88,10 @@ final class DirectIo extends Subsystem {
     /** Submits the request once the flush is done; returns the syscall's result. */
     int submit(World w, int p, Op.Gup g) {
         Op.FileIo io = g.io();
+        FileSystem kind = machine.file(io.file()).fs();
+        if (!kind.onDisk()) {
+            return synchronous(w, p, g, kind);
+        }
         if (!io.write()) {
             return gup.gup(w, p, g);
         }
@@ -124,7 +128,7 @@ final class DirectIo extends Subsystem {
      */
     boolean flushesAfterFallback(World w, Op.Gup g) {
         return g.io().write() && (Holder.flags(w.holder(g.holder())) & Holder.SERVED) != 0
-                && machine.file(g.io().file()).fs() != FileSystem.XFS;
+                && machine.file(g.io().file()).fs() != FileSystem.XFS && machine.file(g.io().file()).fs().onDisk();
     }
 
     /** invalidate_mapping_pages() of the range after the fallback's writeback: what is clean and unused goes. */
@@ -133,6 +137,39 @@ final class DirectIo extends Subsystem {
         for (int i = r[1]; i < r[2]; i++) {
             reclaim.evict(w, r[0], i);
         }
+    }
+
+    /**
+     * O_DIRECT on a file without a disk: tmpfs does it as buffered I/O (6.6; -EINVAL at open before), DAX copies
+     * to and from its storage pages; either way the copy happens in the call and no page stays referenced.
+     */
+    private int synchronous(World w, int p, Op.Gup g, FileSystem kind) {
+        Op.FileIo io = g.io();
+        if (kind == FileSystem.TMPFS) {
+            use(Rule.TMPFS_DIO);
+            if (!on(Rule.TMPFS_DIO)) {
+                w.setHolder(g.holder(), Holder.make(Holder.FAILED, 0, Kernel.EINVAL));
+                note("tmpfs does not support O_DIRECT in this kernel: -EINVAL");
+                return -Kernel.EINVAL;
+            }
+            note("tmpfs does O_DIRECT as buffered I/O");
+        } else {
+            note("DAX: the data is copied to or from the storage pages in the call");
+        }
+        if (io.write()) {
+            return buffered(w, p, g);
+        }
+        for (int k = 0; k < g.count(); k++) {
+            for (int cell = 0; cell < Folio.CELLS; cell++) {
+                int v = cache.peek(w, io.file(), (io.page() + k) * Folio.CELLS + cell);
+                faults.store(w, p, g.vma(), (g.page() + k) * Folio.CELLS + cell, Math.max(v, 0));
+                if (!w.alive(p)) {
+                    return -Kernel.EFAULT;
+                }
+            }
+        }
+        w.setHolder(g.holder(), Holder.make(Holder.RELEASED, Holder.SERVED, 0));
+        return 0;
     }
 
     /** The request is done as a buffered write of the user pages (their content as the CPU reads them now). */

@@ -593,8 +593,7 @@ public final class Kernel {
         if (busy(word)) {
             return switch (spec.work()) {
                 case WRITEBACK -> wb.walkEnabled(w, daemonRange(w, spec), false, daemonCursor(word));
-                case RECLAIM, DROP_CACHES -> true;
-                case COMPACT -> migrate.nextCompact(w, daemonCursor(word)) >= 0;
+                case RECLAIM, DROP_CACHES, COMPACT -> true; // a pass with nothing left ends in its next step
                 case KSM -> ksm.enabled(w, word, spec.bound());
             };
         }

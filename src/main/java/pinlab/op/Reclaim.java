@@ -175,7 +175,7 @@ final class Reclaim extends Subsystem {
         if (!reclaimable(f, false)) {
             return;
         }
-        for (int i = 0; i < w.layout().filePages(f); i++) {
+        for (int i = 0; w.layout().onDisk(f) && i < w.layout().filePages(f); i++) {
             int c = PageCache.cached(w, f, i);
             if (c >= 0 && w.test(c, Folio.DIRTY) && !w.test(c, Folio.WRITEBACK) && !w.test(c, Folio.LOCKED)
                     && !(on(Rule.KARA_BLOCK) && Writeback.referenced(w, c))) {

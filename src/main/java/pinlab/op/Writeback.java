@@ -89,8 +89,8 @@ final class Writeback extends Subsystem {
         int p0 = curPage(cursor);
         for (int r = 0; r < ranges.length; r += 3) {
             int f = ranges[r];
-            if (f < f0) {
-                continue;
+            if (f < f0 || !w.layout().onDisk(f)) {
+                continue; // no writeback without a disk (tmpfs, memfd, DAX)
             }
             for (int i = Math.max(ranges[r + 1], f == f0 ? p0 : 0); i < ranges[r + 2]; i++) {
                 int c = PageCache.cached(w, f, i);
@@ -158,6 +158,9 @@ final class Writeback extends Subsystem {
 
     /** Writes back dirty folio {@code c} at page {@code i} of file {@code f}: one folio of a writeback walk. */
     void writeOne(World w, int f, int i, int c) {
+        if (!w.layout().onDisk(f)) {
+            return; // tmpfs, memfd and DAX pages are never written back
+        }
         use(Rule.WRITEBACK);
         switch (fs.writepage(w, f, i, c)) {
             case CRASH, DROP -> {

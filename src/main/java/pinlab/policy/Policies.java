@@ -94,8 +94,8 @@ public final class Policies {
                 List.of(DIO_FOLL_PIN, GUP_LONGTERM_FILE_WRITE), List.of());
         Policy l618 = l65.extend("linux-6.18",
                 "6.18, the kernel this machine runs: btrfs O_DIRECT writes with checksums fall back to buffered"
-                        + " (6.15); uprobes write the breakpoint in place (6.16)",
-                List.of(BTRFS_DIO_BUFFERED, UPROBE_IN_PLACE), List.of());
+                        + " (6.15); uprobes write the breakpoint in place (6.16); tmpfs accepts O_DIRECT (6.6)",
+                List.of(BTRFS_DIO_BUFFERED, UPROBE_IN_PLACE, TMPFS_DIO), List.of());
         for (Policy p : List.of(l26, l48, l49, l415, l52, l58, l59, l510, l518, l519, l62, l64, l65, l618)) {
             BY_NAME.put(p.name(), p);
         }

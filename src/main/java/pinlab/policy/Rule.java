@@ -298,6 +298,11 @@ public enum Rule {
                     + " the file and the page cache never change",
             "kernel/events/uprobes.c register_for_each_vma(), install_breakpoint(), uprobe_mmap() (3.5)",
             "uprobe, mmap"),
+    TMPFS_DIO(Group.TOGGLE, "tmpfs-dio",
+            "tmpfs (shmem, memfd) accepts O_DIRECT and does it as buffered I/O through the page cache; before, opening"
+                    + " a tmpfs file with O_DIRECT failed with -EINVAL",
+            "\"tmpfs: trivial support for direct IO\" (Hugh Dickins, 6.6; release from memory, and this machine's"
+                    + " 6.18 accepts O_DIRECT on tmpfs)", "dio_read, dio_write"),
     PROC_MEM_WRITE(Group.TOGGLE, "proc-mem-write",
             "writes to /proc/PID/mem are possible (before 2.6.39 the file had no write method; debuggers used"
                     + " PTRACE_POKEDATA)",
