@@ -70,11 +70,24 @@ int worker_timeout_ms(void);
 bool read_proc_file(pid_t pid, const char *name, char *buf, size_t size);
 bool mounted_at(const char *path);
 
+struct mntent_info {
+	int id;
+	unsigned major, minor;
+	char point[PATH_MAX];
+	char fstype[64];
+	char source[PATH_MAX];
+};
+
+bool mountinfo_each(bool (*fn)(const struct mntent_info *m, void *arg), void *arg);
+bool mount_at(const char *path, struct mntent_info *out);
+bool path_within(const char *path, const char *dir);
+
 /* ---- protocol.c: tokens, numbers, JSON replies --------------------------------------------------------- */
 
 void jesc(char *dst, size_t dsz, const char *s);
 void json_err(char *out, size_t osz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool parse_long(const char *s, long min, long max, long *out);
+long bad_byte(const char *line, size_t len);
 int tokenize(char *line, char **tok, int max);
 void join_tokens(char *dst, size_t dsz, char **tok, int n);
 void reply(const char *json);
@@ -90,6 +103,8 @@ extern pid_t g_agent_pid;
 extern int g_cpu;
 extern int g_sigfd;
 extern bool g_shutdown_reply;
+extern bool g_cleanup_only;
+extern int g_pid_fd;
 
 void startup(int argc, char **argv);
 void startup_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -156,12 +171,14 @@ void uring_forked_child(void);
 extern char g_data_path[PATH_MAX + 16];
 
 void fuse_set_paths(void);
+void fuse_check_dir(void);
 void fuse_prepare_dir(void);
 void fuse_start(void);
 bool fuse_active(void);
 void fuse_remove_dir(void);
 void fuse_fail_pending(void);
 void fuse_abort_connection(void);
+void fuse_unhold(void);
 void fuse_stop(void);
 void fuse_close_in_child(void);
 
@@ -183,6 +200,7 @@ struct fsys {
 
 struct fsys *fs_find(const char *name);
 const char *fs_kind_name(enum fs_kind k);
+void fs_check_dir(void);
 void fs_prepare_dir(void);
 void fs_cleanup(void);
 void fs_close_in_child(void);
@@ -227,6 +245,7 @@ bool ksm_available(void);
 /* ---- migrate.c ---------------------------------------------------------------------------------------- */
 
 int migrate_node_count(void);
+void migrate_restore(void);
 
 /* ---- uprobe.c ----------------------------------------------------------------------------------------- */
 

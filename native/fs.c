@@ -20,6 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* the source of the agent's tmpfs mounts, what marks them as the agent's in mountinfo */
+#define TMPFS_SOURCE "pinlab-agent"
+
 static struct fsys g_fs[MAX_FS];
 static char g_fsdir[PATH_MAX + 8];
 static char g_err[512];
@@ -307,7 +310,7 @@ static bool make_fs(struct fsys *fs, const char *name, bool stable)
 		return fail("mkdir %s: %s", fs->mnt, strerror(errno));
 	if (fs->kind != FS_TMPFS)
 		return make_block_fs(fs, name, stable);
-	if (mount("tmpfs", fs->mnt, "tmpfs", 0, g_kinds[FS_TMPFS].mount_opts) < 0)
+	if (mount(TMPFS_SOURCE, fs->mnt, "tmpfs", 0, g_kinds[FS_TMPFS].mount_opts) < 0)
 		return fail("mount tmpfs on %s: %s", fs->mnt, strerror(errno));
 	fs->mounted = true;
 	return true;
@@ -416,23 +419,80 @@ void fs_close_in_child(void)
 
 /* ---- a crashed agent's leftovers -------------------------------------------------------------------- */
 
-/* detaches every loop device whose backing file is under DIR/fs/ */
+/* NAME if path is DIR/fs/NAME.img (a valid NAME), optionally followed by " (deleted)"; else NULL */
+static bool image_name(const char *path, char *name, size_t nsz)
+{
+	size_t pl = strlen(g_fsdir);
+	if (strncmp(path, g_fsdir, pl) || path[pl] != '/')
+		return false;
+	const char *n = path + pl + 1, *dot = strstr(n, ".img");
+	if (!dot || (dot[4] && strcmp(dot + 4, " (deleted)")) || (size_t)(dot - n) >= nsz)
+		return false;
+	snprintf(name, nsz, "%.*s", (int)(dot - n), n);
+	return valid_name(name);
+}
+
+/* detaches every loop device whose backing file is an image DIR/fs/NAME.img */
 static void detach_stale_loops(void)
 {
 	DIR *d = opendir("/sys/block");
 	if (!d)
 		return;
-	char prefix[PATH_MAX + 16], b[PATH_MAX];
-	snprintf(prefix, sizeof prefix, "%s/", g_fsdir);
+	char b[PATH_MAX], name[64];
 	for (struct dirent *e; (e = readdir(d));) {
 		int nr;
 		if (sscanf(e->d_name, "loop%d", &nr) == 1 && loop_backing(nr, b, sizeof b) &&
-		    !strncmp(b, prefix, strlen(prefix))) {
+		    image_name(b, name, sizeof name)) {
 			fprintf(stderr, "pinlab-agent: detaching the stale /dev/loop%d of %s\n", nr, b);
 			loop_clear(nr);
 		}
 	}
 	closedir(d);
+}
+
+/* a mount the agent makes on DIR/fs/NAME: a tmpfs with the agent's source, or ext4/xfs/btrfs on a loop
+ * device whose backing file is DIR/fs/NAME.img */
+static bool own_fs_mount(const struct mntent_info *m)
+{
+	size_t pl = strlen(g_fsdir);
+	if (strncmp(m->point, g_fsdir, pl) || m->point[pl] != '/' || !valid_name(m->point + pl + 1))
+		return false;
+	const char *name = m->point + pl + 1;
+	if (!strcmp(m->fstype, "tmpfs"))
+		return !strcmp(m->source, TMPFS_SOURCE);
+	if (strcmp(m->fstype, "ext4") && strcmp(m->fstype, "xfs") && strcmp(m->fstype, "btrfs"))
+		return false;
+	int nr;
+	char tail, b[PATH_MAX], iname[64];
+	if (sscanf(m->source, "/dev/loop%d%c", &nr, &tail) != 1 || !loop_backing(nr, b, sizeof b))
+		return false;
+	return image_name(b, iname, sizeof iname) && !strcmp(iname, name);
+}
+
+struct fs_check {
+	bool foreign;
+	struct mntent_info m;
+};
+
+static bool fs_check_cb(const struct mntent_info *m, void *arg)
+{
+	struct fs_check *c = arg;
+	if (!path_within(m->point, g_fsdir) || own_fs_mount(m))
+		return true;
+	c->foreign = true;
+	c->m = *m;
+	return false;
+}
+
+/* at startup, before anything is changed: every mount on or below DIR/fs must be one the agent makes */
+void fs_check_dir(void)
+{
+	snprintf(g_fsdir, sizeof g_fsdir, "%s/fs", g_dir);
+	struct fs_check c = {false, {0}};
+	mountinfo_each(fs_check_cb, &c);
+	if (c.foreign)
+		startup_fail("%s: a mount the agent did not make is there (type %s, source %s); it is left alone",
+			     c.m.point, c.m.fstype, c.m.source);
 }
 
 /* removes DIR/fs/NAME directories (mounts detached first) and DIR/fs/NAME.img images */
@@ -466,7 +526,11 @@ static void detach_stale_mount(const char *name)
 {
 	char path[PATH_MAX + 300];
 	snprintf(path, sizeof path, "%s/%s", g_fsdir, name);
-	for (int i = 0; i < 16 && mounted_at(path); i++) {
+	struct mntent_info m;
+	for (int i = 0; i < 16 && mount_at(path, &m); i++) {
+		if (!own_fs_mount(&m))
+			startup_fail("%s: a mount the agent did not make is there (type %s, source %s); it is left alone",
+				     path, m.fstype, m.source);
 		if (umount2(path, MNT_DETACH) < 0)
 			startup_fail("cannot detach the stale mount at %s: %s", path, strerror(errno));
 		fprintf(stderr, "pinlab-agent: detached a stale mount at %s\n", path);

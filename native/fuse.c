@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +25,12 @@ static char g_mnt[PATH_MAX + 8];
 static int g_notify_r = -1, g_notify_w = -1;
 static struct fuse_session *g_se;
 static pthread_t g_fuse_thread;
-static bool g_fuse_thread_started, g_mounted;
+static bool g_fuse_thread_started, g_mounted, g_made_mnt;
+static unsigned long g_conn;  /* the connection's device number (the fusectl directory name), 0 if unknown */
+
+#define SYS_FUSECTL "/sys/fs/fuse/connections"
+#define FUSE_FSNAME "pinlab"
+#define FUSE_FSTYPE "fuse.pinlab"
 
 enum { FOP_READ, FOP_WRITE };
 
@@ -278,6 +282,18 @@ static bool held(void)
 	return h;
 }
 
+/* at cleanup, before any process is killed: lets a held receive loop go, so that the requests queued
+ * meanwhile (a killed task's FLUSH, which it waits for uninterruptibly) are received and answered */
+void fuse_unhold(void)
+{
+	pthread_mutex_lock(&g_hold_mu);
+	if (g_hold)
+		logmsg("cleanup: releasing the held FUSE loop");
+	g_hold = false;
+	pthread_cond_broadcast(&g_hold_cv);
+	pthread_mutex_unlock(&g_hold_mu);
+}
+
 static void *fuse_thread_main(void *arg)
 {
 	(void)arg;
@@ -313,15 +329,128 @@ void fuse_set_paths(void)
 	snprintf(g_data_path, sizeof g_data_path, "%s/data", g_mnt);
 }
 
-/* detaches a stale mount left on DIR/mnt by a crashed agent; DIR/mnt must then be absent or empty */
+/* the kernel's dev_t of major:minor as fusectl names its connection directories (fc->dev, "%u") */
+static unsigned long kdev(unsigned major, unsigned minor)
+{
+	return ((unsigned long)major << 20) | minor;
+}
+
+/* a mount the agent made: its FUSE file system (type fuse.pinlab, source pinlab) */
+static bool own_fuse_mount(const struct mntent_info *m)
+{
+	return !strcmp(m->fstype, FUSE_FSTYPE) && !strcmp(m->source, FUSE_FSNAME);
+}
+
+/*
+ * Aborts FUSE connection dev through fusectl: every request, queued or read, fails with ENOTCONN and every
+ * later one too, so no task waits for the daemon any more.  Nothing here goes through the FUSE mount (a stat
+ * of it would be a request to the daemon, which may be the one that is parked or gone).  fusectl is used where
+ * it is mounted (/sys/fs/fuse/connections), else it is mounted on DIR/fusectl for the moment.  true if the
+ * abort file was written.
+ */
+static bool fusectl_abort(unsigned long dev)
+{
+	char base[PATH_MAX + 16], path[PATH_MAX + 64];
+	struct mntent_info m;
+	bool own = false;
+	if (mount_at(SYS_FUSECTL, &m) && !strcmp(m.fstype, "fusectl")) {
+		snprintf(base, sizeof base, "%s", SYS_FUSECTL);
+	} else {
+		snprintf(base, sizeof base, "%s/fusectl", g_dir);
+		if (mkdir(base, 0700) < 0 && errno != EEXIST) {
+			logmsg("fusectl: mkdir %s: %s", base, strerror(errno));
+			return false;
+		}
+		if (mount("fusectl", base, "fusectl", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+			logmsg("fusectl: mount on %s: %s", base, strerror(errno));
+			rmdir(base);
+			return false;
+		}
+		own = true;
+	}
+	snprintf(path, sizeof path, "%s/%lu/abort", base, dev);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && write(fd, "1", 1) == 1;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (own) {
+		if (umount2(base, 0) < 0)
+			umount2(base, MNT_DETACH);
+		rmdir(base);
+	}
+	if (ok)
+		logmsg("aborted the FUSE connection %lu via %s", dev, path);
+	else
+		logmsg("fusectl: %s: %s", path, strerror(e));
+	return ok;
+}
+
+struct check_arg {
+	const char *dir;
+	const struct mntent_info *foreign;
+	struct mntent_info m;
+};
+
+static bool check_mnt_cb(const struct mntent_info *m, void *arg)
+{
+	struct check_arg *a = arg;
+	if (!path_within(m->point, a->dir))
+		return true;
+	if (!strcmp(m->point, a->dir) && own_fuse_mount(m))
+		return true;
+	a->m = *m;
+	a->foreign = &a->m;
+	return false;
+}
+
+/* at startup, before anything is changed: every mount on or below DIR/mnt must be an agent's FUSE mount */
+void fuse_check_dir(void)
+{
+	struct check_arg a = {g_mnt, NULL, {0}};
+	mountinfo_each(check_mnt_cb, &a);
+	if (a.foreign)
+		startup_fail("%s: a mount the agent did not make is there (type %s, source %s); it is left alone",
+			     a.m.point, a.m.fstype, a.m.source);
+	char fc[PATH_MAX + 16];
+	snprintf(fc, sizeof fc, "%s/fusectl", g_dir);
+	struct check_arg b = {fc, NULL, {0}};
+	mountinfo_each(check_mnt_cb, &b);
+	if (b.foreign && !(strcmp(b.m.point, fc) == 0 && !strcmp(b.m.fstype, "fusectl")))
+		startup_fail("%s: a mount the agent did not make is there (type %s, source %s); it is left alone",
+			     b.m.point, b.m.fstype, b.m.source);
+}
+
+/*
+ * detaches the stale FUSE mount(s) a SIGKILLed agent left on DIR/mnt (its connection aborted through fusectl
+ * first, so nothing can wait for a daemon that is gone), and a fusectl mount it left on DIR/fusectl; DIR/mnt
+ * must then be absent or an empty directory.  fuse_check_dir() has made sure that they are the agent's.
+ */
 void fuse_prepare_dir(void)
 {
-	for (int i = 0; i < 16 && mounted_at(g_mnt); i++) {
+	char fc[PATH_MAX + 16];
+	snprintf(fc, sizeof fc, "%s/fusectl", g_dir);
+	for (int i = 0; i < 16 && mounted_at(fc); i++)
+		if (umount2(fc, MNT_DETACH) < 0)
+			startup_fail("cannot detach the stale fusectl mount at %s: %s", fc, strerror(errno));
+	struct stat st;
+	if (lstat(fc, &st) == 0 && (!S_ISDIR(st.st_mode) || rmdir(fc) < 0))
+		startup_fail("%s exists and is not an empty directory", fc);
+	struct mntent_info m;
+	for (int i = 0; i < 16 && mount_at(g_mnt, &m); i++) {
+		if (!own_fuse_mount(&m))
+			startup_fail("%s: a mount the agent did not make is there (type %s, source %s); it is left alone",
+				     g_mnt, m.fstype, m.source);
+		fusectl_abort(kdev(m.major, m.minor));
 		if (umount2(g_mnt, MNT_DETACH) < 0)
 			startup_fail("cannot detach the stale mount at %s: %s", g_mnt, strerror(errno));
-		fprintf(stderr, "pinlab-agent: detached a stale mount at %s\n", g_mnt);
+		fprintf(stderr, "pinlab-agent: detached a stale FUSE mount at %s (connection %lu)\n", g_mnt,
+			kdev(m.major, m.minor));
+		if (g_log_fd >= 0)
+			logmsg("detached a stale FUSE mount at %s (connection %lu)", g_mnt, kdev(m.major, m.minor));
 	}
-	struct stat st;
+	if (mounted_at(g_mnt))
+		startup_fail("%s is still mounted", g_mnt);
 	if (lstat(g_mnt, &st) == 0) {
 		if (!S_ISDIR(st.st_mode) || rmdir(g_mnt) < 0)
 			startup_fail("%s exists and is not an empty directory", g_mnt);
@@ -333,6 +462,7 @@ void fuse_start(void)
 {
 	if (mkdir(g_mnt, 0755) < 0)
 		startup_fail("mkdir %s: %s", g_mnt, strerror(errno));
+	g_made_mnt = true;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = sigusr1_handler; /* no SA_RESTART: interrupts the FUSE thread's read */
@@ -343,7 +473,7 @@ void fuse_start(void)
 	g_notify_r = np[0];
 	g_notify_w = np[1];
 	fuse_set_log_func(fuse_log_to_file);
-	char *fargv[] = {"pinlab-agent", "-o", "fsname=pinlab,subtype=pinlab", NULL};
+	char *fargv[] = {"pinlab-agent", "-o", "fsname=" FUSE_FSNAME ",subtype=pinlab", NULL};
 	struct fuse_args fargs = FUSE_ARGS_INIT(3, fargv);
 	g_se = fuse_session_new(&fargs, &g_fops, sizeof g_fops, NULL);
 	if (!g_se)
@@ -351,11 +481,17 @@ void fuse_start(void)
 	if (fuse_session_mount(g_se, g_mnt) != 0)
 		startup_fail("fuse_session_mount %s failed (is /dev/fuse there? root?) (see %s)", g_mnt, g_log_path);
 	g_mounted = true;
+	/* the connection number, for fusectl: from mountinfo, since a stat of the mount would ask the daemon */
+	struct mntent_info m;
+	if (mount_at(g_mnt, &m) && own_fuse_mount(&m))
+		g_conn = kdev(m.major, m.minor);
+	else
+		logmsg("FUSE: no %s mount at %s in mountinfo: the connection cannot be aborted", FUSE_FSTYPE, g_mnt);
 	int e = pthread_create(&g_fuse_thread, NULL, fuse_thread_main, NULL);
 	if (e)
 		startup_fail("pthread_create: %s", strerror(e));
 	g_fuse_thread_started = true;
-	logmsg("FUSE mounted at %s", g_mnt);
+	logmsg("FUSE mounted at %s (connection %lu)", g_mnt, g_conn);
 }
 
 /* mounted or running: needs fuse_stop */
@@ -364,10 +500,10 @@ bool fuse_active(void)
 	return g_mounted || g_fuse_thread_started;
 }
 
-/* removes DIR/mnt if nothing was mounted on it yet (a startup failure) */
+/* removes DIR/mnt if this agent made it and nothing was mounted on it yet (a startup failure) */
 void fuse_remove_dir(void)
 {
-	if (g_mnt[0])
+	if (g_made_mnt)
 		rmdir(g_mnt);
 }
 
@@ -389,58 +525,61 @@ void fuse_fail_pending(void)
 	}
 }
 
-/* aborts the connection (/sys/fs/fuse/connections/N/abort): every request fails, unread ones included */
+/* aborts the connection (fusectl's /sys/fs/fuse/connections/N/abort): every request fails, unread ones
+ * included; N was learnt at mount time, so nothing here asks the daemon */
 void fuse_abort_connection(void)
 {
-	struct stat st;
-	if (!g_mounted || stat(g_mnt, &st) < 0)
+	if (!g_mounted)
 		return;
-	char path[128];
-	snprintf(path, sizeof path, "/sys/fs/fuse/connections/%u/abort", minor(st.st_dev));
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
+	if (!g_conn) {
+		logmsg("cleanup: FUSE connection number unknown, cannot abort it");
 		return;
-	write_all(fd, "1", 1);
-	close(fd);
-	logmsg("cleanup: aborted the FUSE connection via %s", path);
+	}
+	fusectl_abort(g_conn);
 }
 
-static void join_fuse_thread(void)
+/* stops the daemon thread (the session is told to exit; the loop sees that within its 50 ms poll); true if
+ * it was joined */
+static bool join_fuse_thread(void)
 {
+	fuse_session_exit(g_se);
+	fuse_unhold();
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 1;
 	if (pthread_timedjoin_np(g_fuse_thread, NULL, &ts) != 0) {
-		fuse_session_exit(g_se);
 		pthread_kill(g_fuse_thread, SIGUSR1);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		if (pthread_timedjoin_np(g_fuse_thread, NULL, &ts) != 0) {
 			logmsg("cleanup: FUSE thread did not stop");
-			g_fuse_thread_started = false;
+			return false;
 		}
 	}
-	if (g_fuse_thread_started) {
-		fuse_fail_pending();
-		fuse_session_destroy(g_se);
-		g_se = NULL;
-	}
+	g_fuse_thread_started = false;
+	return true;
 }
 
-/* unmounts, stops the daemon thread, removes DIR/mnt */
+/* stops the daemon thread, fails what is still queued, unmounts (libfuse closes /dev/fuse, which ends the
+ * connection, and detaches the mount), removes DIR/mnt.  Nothing here goes through the mount. */
 void fuse_stop(void)
 {
+	bool joined = !g_fuse_thread_started || join_fuse_thread();
+	if (g_se && joined)
+		fuse_fail_pending();
 	if (g_se && g_mounted) {
 		fuse_session_unmount(g_se);
 		g_mounted = false;
 	}
-	if (g_fuse_thread_started)
-		join_fuse_thread();
+	if (g_se && joined) {
+		fuse_session_destroy(g_se);
+		g_se = NULL;
+	}
 	if (mounted_at(g_mnt)) {
 		logmsg("cleanup: %s still mounted, detaching", g_mnt);
 		umount2(g_mnt, MNT_DETACH);
 	}
-	if (rmdir(g_mnt) < 0 && errno != ENOENT)
+	if (g_made_mnt && rmdir(g_mnt) < 0 && errno != ENOENT)
 		logmsg("cleanup: rmdir %s: %s", g_mnt, strerror(errno));
 }
 

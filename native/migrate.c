@@ -141,6 +141,64 @@ static void block_state(const char *path, char *st, size_t sz)
 		*nl = 0;
 }
 
+/*
+ * DIR/memory.offline records the memory block being taken offline ("BLOCK\n", fsynced before the write of
+ * "offline"), and is deleted once the block is online again.  An agent SIGKILLed in between leaves it: the
+ * next agent (or cleanup run) on the same DIR brings the block back online (migrate_restore).
+ */
+static char g_mem_path[PATH_MAX + 24];
+
+static const char *mem_path(void)
+{
+	if (!g_mem_path[0])
+		snprintf(g_mem_path, sizeof g_mem_path, "%s/memory.offline", g_dir);
+	return g_mem_path;
+}
+
+static bool record_block(long block)
+{
+	int fd = open(mem_path(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return false;
+	char buf[32];
+	int len = snprintf(buf, sizeof buf, "%ld\n", block);
+	bool ok = write(fd, buf, (size_t)len) == len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	return ok;
+}
+
+/* brings the memory blocks DIR/memory.offline names back online; the record is deleted once every one is
+ * online (or gone) */
+void migrate_restore(void)
+{
+	FILE *f = fopen(mem_path(), "re");
+	if (!f)
+		return;
+	char line[64];
+	bool all = true;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		long block;
+		if (!parse_long(line, 0, INT_MAX, &block))
+			continue;
+		char path[128], st[32];
+		snprintf(path, sizeof path, "/sys/devices/system/memory/memory%ld/state", block);
+		block_state(path, st, sizeof st);
+		if (!strcmp(st, "offline")) {
+			int r = write_bounded(path, "online", g_timeout_ms / 2 > 0 ? g_timeout_ms / 2 : 1);
+			block_state(path, st, sizeof st);
+			logmsg("migrate: memory block %ld a previous step left offline: online %d, now %s", block, r, st);
+		}
+		if (st[0] && strcmp(st, "online")) {
+			all = false;
+			logmsg("migrate: memory block %ld is %s; %s kept", block, st, mem_path());
+		}
+	}
+	fclose(f);
+	if (all)
+		unlink(mem_path());
+}
+
 /* offline: the block of pfn; fills ret/online_ret/block */
 static bool migrate_offline(long long pfn, int *ret, int *online_ret, long *block, char *err, size_t esz)
 {
@@ -157,6 +215,10 @@ static bool migrate_offline(long long pfn, int *ret, int *online_ret, long *bloc
 		return false;
 	}
 	int ms = g_timeout_ms / 4 < 1000 ? g_timeout_ms / 4 : 1000;
+	if (!record_block(*block)) {
+		snprintf(err, esz, "cannot record the block in DIR/memory.offline: %s", strerror(errno));
+		return false;
+	}
 	*ret = write_bounded(path, "offline", ms > 0 ? ms : 1);
 	block_state(path, st, sizeof st);
 	if (!strcmp(st, "offline")) {
@@ -171,6 +233,8 @@ static bool migrate_offline(long long pfn, int *ret, int *online_ret, long *bloc
 	} else {
 		logmsg("migrate: memory block %ld offline %d, state %s", *block, *ret, st);
 	}
+	if (!strcmp(st, "online"))
+		unlink(mem_path());
 	return true;
 }
 

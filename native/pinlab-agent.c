@@ -97,6 +97,20 @@ static void dispatch(char *line)
 	reply_err("bad command: %s", copy);
 }
 
+/* one command line of len bytes (NUL-terminated at len): a NUL or another byte that is not printable ASCII
+ * inside it makes it a bad command, as does a line that is too long */
+static void run_line(char *line, size_t len)
+{
+	long b = bad_byte(line, len);
+	if (b >= 0)
+		reply_err("bad command: byte 0x%02x at offset %ld (a command is printable ASCII)",
+			  (unsigned char)line[b], b);
+	else if (len > 8000)
+		reply_err("bad command: line too long");
+	else
+		dispatch(line);
+}
+
 /* reads commands from stdin until EOF, one line at a time */
 static void command_loop(void)
 {
@@ -117,10 +131,7 @@ static void command_loop(void)
 				continue;
 			}
 			check_signal();
-			if (strlen(line) > 8000)
-				reply_err("bad command: line too long");
-			else
-				dispatch(line);
+			run_line(line, l - 1);
 			continue;
 		}
 		if (inlen == sizeof in) {
@@ -139,7 +150,7 @@ static void command_loop(void)
 		if (n <= 0) {
 			if (inlen > 0 && !skipping) {
 				in[inlen] = 0;
-				dispatch(in);
+				run_line(in, inlen);
 			}
 			return;
 		}

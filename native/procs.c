@@ -176,6 +176,7 @@ static void scenario_child_init(void)
 	fs_close_in_child();
 	kmsg_close_in_child();
 	close(g_sigfd);
+	close(g_pid_fd);
 	for (int i = 0; i < g_nprocs; i++)
 		if (g_procs[i].pidfd >= 0)
 			close(g_procs[i].pidfd);

@@ -39,17 +39,42 @@ void json_err(char *out, size_t osz, const char *fmt, ...)
 	snprintf(out, osz, "{\"ok\":false,\"error\":\"%s\"}", esc);
 }
 
+/* a decimal number in [min, max]: digits only, no sign unless min < 0 ('-' then), no leading zero except "0"
+ * itself, no "-0", no white space, no octal or hex prefix */
 bool parse_long(const char *s, long min, long max, long *out)
 {
 	if (!s || !*s)
 		return false;
+	const char *d = s;
+	if (*d == '-') {
+		if (min >= 0)
+			return false;
+		d++;
+	}
+	if (*d < '0' || *d > '9' || (d[0] == '0' && (d[1] || d != s)))
+		return false;
+	for (const char *p = d; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
 	errno = 0;
 	char *end;
-	long v = strtol(s, &end, 0);
+	long v = strtol(s, &end, 10);
 	if (errno || *end || v < min || v > max)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* the first byte of line[0..len) that may not be in a command (NUL, a control character other than tab or
+ * CR, DEL, or a byte >= 0x80), or -1 if there is none */
+long bad_byte(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c < 0x20 && c != '\t' && c != '\r') || c >= 0x7f)
+			return (long)i;
+	}
+	return -1;
 }
 
 int tokenize(char *line, char **tok, int max)

@@ -1088,6 +1088,368 @@ def t_probe_shmem_clean():
 # ---------------------------------------------------------------------------------------------------------
 # q. KSM, migration, another process's memory, uprobes (skipped where the kernel lacks the facility)
 
+# ---------------------------------------------------------------------------------------------------------
+# l. robustness: a held FUSE loop at exit, foreign mounts, DIR/agent.pid, --cleanup-only, numbers and bytes,
+#    kill -9 of the agent and of a scenario process
+
+def mountinfo_under(d):
+    """mount points on or below d, from /proc/self/mountinfo (octal escapes undone)"""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for l in f:
+            mp = l.split()[4].encode().decode("unicode_escape")
+            if mp == d or mp.startswith(d + "/"):
+                out.append(mp)
+    return out
+
+
+def procs_of(d):
+    """live processes whose command line is an agent's on work directory d: the agent and its scenario
+    processes (forked without exec, they keep its argv)"""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if d.encode() in argv and not pid_gone(int(p)):
+            out.append(int(p))
+    return out
+
+
+def children_of(pid):
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid and not pid_gone(int(p)):
+                        out.append(int(p))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def in_flush(pid):
+    """whether a thread of pid waits in the kernel's fuse_flush"""
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/stack") as f:
+                if "fuse_flush" in f.read():
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def wait_until(cond, seconds=5.0):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+def agent_on(d, tag, extra=()):
+    """a new agent on an existing work directory"""
+    b = Agent.__new__(Agent)
+    b.dir, b.buf, b.pids = d, b"", []
+    b.err = open(os.path.join(TMP, f"{tag}.stderr"), "w")
+    b.p = subprocess.Popen([AGENT, "--workdir", d, "--step-timeout-ms", "3000", *extra], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=b.err)
+    return b
+
+
+def cleanup_only(d):
+    """runs the agent with --cleanup-only on d: (exit code, reply)"""
+    p = subprocess.run([AGENT, "--workdir", d, "--cleanup-only"], stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=30)
+    try:
+        r = json.loads(p.stdout.decode().strip().split("\n")[-1])
+    except (ValueError, IndexError):
+        r = p.stdout.decode()
+    return p.returncode, r
+
+
+def rescue(d):
+    """a test that failed may leave an agent's stale mount: remove it without the agent (abort, detach)"""
+    for mp in reversed(mountinfo_under(d)):
+        subprocess.run(["umount", "-l", mp], capture_output=True)
+
+
+# l1. EOF or SIGTERM while the FUSE loop is held with an O_DIRECT write queued: the agent must not deadlock
+def t_hold_exit(how):
+    a = Agent()
+    a.ok("init 1 0")
+    P = a.ok("spawn 0")["pid"]
+    a.ok("send 0 mmap 0 1 rw private")
+    a.ok("send 0 dio_open")
+    a.ok("fuse_hold")
+    a.ok("start 0 dio_write 0 0")
+    a.ok("fuse_queued")
+    if how == "EOF":
+        a.p.stdin.close()
+    else:
+        a.p.send_signal(signal.SIGTERM)
+    rc = a.wait_exit(10)
+    check(f"l1: {how} while held: the agent exits", rc == (0 if how == "EOF" else 128 + signal.SIGTERM), str(rc))
+    if rc is None:
+        a.kill()
+    check(f"l1: {how} while held: the scenario process is gone", wait_until(lambda: pid_gone(P)))
+    check(f"l1: {how} while held: no mount left", not mountinfo_under(a.dir), str(mountinfo_under(a.dir)))
+    check(f"l1: {how} while held: DIR holds only agent.log", sorted(os.listdir(a.dir)) == ["agent.log"],
+          str(os.listdir(a.dir)))
+    if rc is None:
+        cleanup_only(a.dir)
+        rescue(a.dir)
+    return a
+
+
+# l2. a mount on DIR/mnt, DIR/fs/NAME or DIR/tracing that the agent did not make is refused and left alone
+def t_foreign_mounts():
+    for rel in ("mnt", "fs/x", "tracing", "fs"):
+        d = os.path.join(TMP, "foreign-" + rel.replace("/", "-"))
+        mp = os.path.join(d, rel)
+        os.makedirs(mp)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mp], check=True)
+        with open(os.path.join(mp, "keep"), "w") as f:
+            f.write("not an agent's\n")
+        try:
+            for extra, what in (((), "an agent"), (("--cleanup-only",), "a cleanup run")):
+                p = subprocess.run([AGENT, "--workdir", d, *extra], stdin=subprocess.DEVNULL, capture_output=True,
+                                   timeout=10)
+                out = p.stdout.decode().strip()
+                try:
+                    r = json.loads(out)
+                except ValueError:
+                    r = {}
+                check(f"l2: {what} refuses a tmpfs on DIR/{rel} holding a file", p.returncode == 2 and
+                      r.get("ok") is False and "did not make" in r.get("error", ""), out)
+                check(f"l2: {what} leaves it mounted, with its file", mounted(mp) and
+                      os.path.isfile(os.path.join(mp, "keep")))
+            check(f"l2: DIR/{rel}: no agent.pid left", not os.path.exists(os.path.join(d, "agent.pid")))
+        finally:
+            subprocess.run(["umount", mp])
+
+
+# l3. DIR/agent.pid: a live agent's DIR is refused by a second agent and by a cleanup run; removed at exit
+def t_pidfile():
+    a = Agent()
+    a.ok("hello")
+    path = os.path.join(a.dir, "agent.pid")
+    with open(path) as f:
+        fields = f.read().split()
+    with open(f"/proc/{a.p.pid}/stat") as f:
+        start = f.read().rsplit(")", 1)[1].split()[19]
+    check("l3: DIR/agent.pid holds the agent's pid and start time", fields == [str(a.p.pid), start],
+          f"{fields} {a.p.pid} {start}")
+    b = agent_on(a.dir, "pidfile2")
+    rc = b.wait_exit(10)
+    try:
+        r = json.loads(b.line(1))
+    except Exception:
+        r = {}
+    check("l3: a second agent on the same DIR is refused", rc == 2 and "in use by a live agent" in r.get("error", ""),
+          f"{rc} {r}")
+    rc, r = cleanup_only(a.dir)
+    check("l3: a cleanup run on a live agent's DIR is refused", rc == 2 and "in use" in str(r), f"{rc} {r}")
+    check("l3: the live agent keeps its mount and works", mounted(os.path.join(a.dir, "mnt")) and
+          a.cmd("hello").get("ok") is True)
+    with open(path) as f:
+        check("l3: and its agent.pid", f.read().split() == fields)
+    a.ok("shutdown")
+    a.wait_exit()
+    check("l3: shutdown removes agent.pid", sorted(os.listdir(a.dir)) == ["agent.log"], str(os.listdir(a.dir)))
+    # a dead owner's agent.pid (a pid that is gone) does not stop anyone
+    with open(path, "w") as f:
+        f.write("999999999 1\n")
+    rc, r = cleanup_only(a.dir)
+    check("l3: a cleanup run on a dead owner's DIR works", rc == 0 and r == {"ok": True, "cleanup_only": True},
+          f"{rc} {r}")
+    check("l3: and removes agent.pid", sorted(os.listdir(a.dir)) == ["agent.log"], str(os.listdir(a.dir)))
+    return a
+
+
+# l4. --cleanup-only after a SIGKILLed agent with file systems, a FUSE request, KSM changed, a memory block
+def t_cleanup_only():
+    before = ksm_settings()
+    a = fs_busy_agent()
+    ksm = a.ok("hello").get("ksm")
+    if ksm:
+        a.ok("send 1 mmap 9 1 rw private")
+        a.ok("send 1 madvise 9 1 mergeable")
+        a.ok("ksm_merge")
+    a.p.kill()
+    a.p.wait()
+    check("l4: PDEATHSIG ends the scenario processes", wait_until(lambda: not procs_of(a.dir)), str(procs_of(a.dir)))
+    check("l4: SIGKILL leaves the mounts", len(mountinfo_under(a.dir)) == 5, str(mountinfo_under(a.dir)))
+    # a memory block recorded as being offlined (here one that is online: nothing to do but forget it)
+    blocks = sorted(x for x in os.listdir("/sys/devices/system/memory") if x.startswith("memory")
+                    and sysfs(f"/sys/devices/system/memory/{x}/state") == "online") \
+        if os.path.isdir("/sys/devices/system/memory") else []
+    if blocks:
+        with open(os.path.join(a.dir, "memory.offline"), "w") as f:
+            f.write(blocks[-1][len("memory"):] + "\n")
+    rc, r = cleanup_only(a.dir)
+    check("l4: --cleanup-only exits 0", rc == 0 and r == {"ok": True, "cleanup_only": True}, f"{rc} {r}")
+    check("l4: no mount left in DIR", not mountinfo_under(a.dir), str(mountinfo_under(a.dir)))
+    check("l4: no loop device left on DIR", not loops_under(a.dir), str(loops_under(a.dir)))
+    check("l4: DIR holds only agent.log", sorted(os.listdir(a.dir)) == ["agent.log"], str(os.listdir(a.dir)))
+    if ksm:
+        check("l4: the KSM settings are restored", ksm_settings() == before, f"{before} {ksm_settings()}")
+    if blocks:
+        st = sysfs(f"/sys/devices/system/memory/{blocks[-1]}/state")
+        check("l4: the recorded memory block is online", st == "online", str(st))
+    rc, r = cleanup_only(a.dir)
+    check("l4: a second cleanup run has nothing to do", rc == 0 and sorted(os.listdir(a.dir)) == ["agent.log"],
+          f"{rc} {r} {os.listdir(a.dir)}")
+    b = agent_on(a.dir, "cleanup-only")
+    check("l4: an agent starts on the cleaned DIR", b.cmd("hello").get("ok") is True)
+    return b
+
+
+# l5. numbers are decimal; a line with a NUL or another non-printable byte is a bad command
+def raw_reply(a, raw):
+    a.p.stdin.write(raw + b"\n")
+    a.p.stdin.flush()
+    t = a.line()
+    try:
+        return json.loads(t), t
+    except ValueError:
+        return {}, t
+
+
+def t_numbers():
+    a = Agent()
+    for raw in [b"hello\0junk", b"hello\0", b"hel\x01lo", b"hello\x7f", b"hello \xc3\xa9"]:
+        d, t = raw_reply(a, raw)
+        check(f"l5: {raw!r} is a bad command", d.get("ok") is False and "bad command" in d.get("error", ""), t)
+    for b in ["init 010 1", "init 0x2 1", "init 2 00", "init +2 1", "init -2 1", "init 2 1e0", "init 2 0x0"]:
+        d = a.cmd(b)
+        check(f"l5: {b!r} is a bad command", d.get("ok") is False and "bad command" in d.get("error", ""), str(d))
+    a.cmd("init 2 1")  # (an agent that took one of the above is inited already)
+    a.ok("spawn 0")
+    a.ok("send 0 mmap 0 1 rw private")
+    for b in ["send 0 store 0 0 0x41", "send 0 store 0 0 010", "send 0 store 0 00 1", "send 0 store 0 1 -0",
+              "send 00 load 0 0", "pipe_write 0 0x41"]:
+        d = a.cmd(b)
+        check(f"l5: {b!r} is a bad command", d.get("ok") is False and "bad command" in d.get("error", ""), str(d))
+    check("l5: nothing was stored", a.cmd("send 0 load 0 0") == {"ok": True, "value": 0}
+          and a.cmd("send 0 load 0 1") == {"ok": True, "value": 0})
+    d, t = raw_reply(a, b"send 0 store 0 0 7\0x")
+    check("l5: a worker command with a NUL is a bad command", d.get("ok") is False and "bad command" in
+          d.get("error", ""), t)
+    check("l5: the line with a NUL stored nothing", a.cmd("send 0 load 0 0") == {"ok": True, "value": 0})
+    check("l5: 0 and plain decimals still work", a.cmd("send 0 store 0 0 41") == {"ok": True}
+          and a.cmd("send 0 load 0 0") == {"ok": True, "value": 41})
+    check("l5: a tab and a CR are white space", a.cmd("send\t0 load 0 0\r") == {"ok": True, "value": 41})
+    return a
+
+
+# l6. kill -9 of the agent, or of a scenario process, while an O_DIRECT write is held in flight (fuse_hold) or
+#     while io_uring pins a page; nothing may stay behind
+KILL_RUNS = int(os.environ.get("PINLAB_KILL_RUNS", "5"))
+kill_stats = {}
+
+
+def kill_once(target, pin, i):
+    a = Agent()
+    try:
+        return kill_run(a, target, pin, i)
+    except BaseException:
+        if a.p.poll() is None:
+            a.kill()
+        wait_until(lambda: not procs_of(a.dir))
+        cleanup_only(a.dir)
+        rescue(a.dir)
+        raise
+
+
+def kill_run(a, target, pin, i):
+    fs = i == 0 and pin == "uring"  # a block file system in one run per kind, tmpfs in all
+    if fs:
+        a.ok("fs_make e ext4")
+        a.ok("file_create 1 e 1 full")
+    a.ok("fs_make t tmpfs")
+    a.ok("file_create 0 t 1 full")
+    a.ok("init 3 0")
+    P = a.ok("spawn 0 1")["pid"]
+    C = a.ok("send 1 fork 2")["pid"]  # a grandchild: dies with P (PDEATHSIG)
+    a.ok("send 0 mmap 0 1 rw private")
+    a.ok("send 0 store 0 0 5")
+    a.ok("send 0 mmap 1 1 rw shared file 0")
+    a.ok("send 0 store 1 0 6")
+    if pin == "dio":
+        a.ok("send 0 dio_open")
+        a.ok("fuse_hold")
+        a.ok("start 0 dio_write 0 0")
+        a.ok("fuse_queued")
+    else:
+        a.ok("send 0 uring_setup 0")
+        if a.cmd("send 0 uring_register 0 0 1") != {"ok": True, "ret": 0}:
+            raise AssertionError("uring_register failed")
+        a.ok("send 0 uring_setup 1")
+        if a.cmd("send 0 uring_register 1 1 1") != {"ok": True, "ret": 0}:  # a tmpfs MAP_SHARED page
+            raise AssertionError("uring_register of the tmpfs page failed")
+    tag = f"l6: kill -9 {target} during {pin} #{i}"
+    ok = True
+    if target == "agent":
+        os.kill(a.p.pid, signal.SIGKILL)
+        a.p.wait()
+    else:
+        os.kill(P, signal.SIGKILL)
+        if pin == "dio" and i % 2 == 0:
+            # once the kill has taken effect the kernel has withdrawn the unread WRITE and the dying task waits
+            # for its FLUSH, which the held loop does not read: release it then (released earlier, the loop
+            # would receive the WRITE, which then waits for a fuse_reply)
+            ok &= check(f"{tag}: the killed task waits in fuse_flush", wait_until(lambda: in_flush(P) or pid_gone(P)))
+            ok &= check(f"{tag}: fuse_release", a.cmd("fuse_release") == {"ok": True})
+            d = a.cmd("finish 0")
+            ok &= check(f"{tag}: the started write reports the death", d == {"ok": False, "error": "died",
+                                                                              "signal": 9}, str(d))
+        elif pin == "uring":
+            d = a.cmd("send 0 load 0 0")
+            ok &= check(f"{tag}: the channel reports the death", d == {"ok": False, "error": "died",
+                                                                        "signal": 9}, str(d))
+        ok &= check(f"{tag}: the agent still works", a.cmd("hello").get("ok") is True)
+        a.p.stdin.close()  # EOF (for odd dio runs while the loop is still held)
+        rc = a.wait_exit(10)
+        ok &= check(f"{tag}: the agent exits 0 at EOF", rc == 0, str(rc))
+        if rc is None:
+            a.kill()
+    ok &= check(f"{tag}: no process left", wait_until(lambda: not procs_of(a.dir) and pid_gone(P) and pid_gone(C)
+                                                     and not children_of(a.p.pid)),
+                f"{procs_of(a.dir)} {children_of(a.p.pid)}")
+    if target != "agent":
+        ok &= check(f"{tag}: no mount left", not mountinfo_under(a.dir), str(mountinfo_under(a.dir)))
+    rc, r = cleanup_only(a.dir)
+    ok &= check(f"{tag}: cleanup run exits 0", rc == 0, f"{rc} {r}")
+    ok &= check(f"{tag}: no mount left after the cleanup run", not mountinfo_under(a.dir), str(mountinfo_under(a.dir)))
+    ok &= check(f"{tag}: no loop device left", not loops_under(a.dir), str(loops_under(a.dir)))
+    ok &= check(f"{tag}: DIR holds only agent.log", sorted(os.listdir(a.dir)) == ["agent.log"], str(os.listdir(a.dir)))
+    if not ok:
+        rescue(a.dir)
+    return ok
+
+
+def t_kills():
+    for target in ("agent", "scenario"):
+        for pin in ("dio", "uring"):
+            good = 0
+            for i in range(KILL_RUNS):
+                try:
+                    good += bool(kill_once(target, pin, i))
+                except AssertionError as e:
+                    check(f"l6: kill -9 {target} during {pin} #{i}", False, str(e))
+            kill_stats[(target, pin)] = good
+            print(f"KILLS target={target} pin={pin} runs={KILL_RUNS} clean={good}")
+            sys.stdout.flush()
+
+
 KSM_KNOBS = ["run", "pages_to_scan", "sleep_millisecs", "smart_scan"]
 
 
@@ -1325,6 +1687,13 @@ try:
     run("j: EOF", t_fs_eof)
     run("j: stale", t_fs_stale)
     run("j: startup", t_fs_startup)
+    run("l1: EOF", lambda: t_hold_exit("EOF"))
+    run("l1: SIGTERM", lambda: t_hold_exit("SIGTERM"))
+    run("l2", t_foreign_mounts)
+    run("l3", t_pidfile)
+    run("l4", t_cleanup_only)
+    run("l5", t_numbers)
+    run("l6", t_kills)
     run("k", t_own_io)
     run("p4a", t_probe_register)
     for kind in BLOCK_KINDS:

@@ -122,7 +122,11 @@ void uprobe_startup(void)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	snprintf(g_group, sizeof g_group, "pinlab_%08x", h);
 	snprintf(g_own_dir, sizeof g_own_dir, "%s/tracing", g_dir);
-	if (mounted_at(g_own_dir)) {
+	struct mntent_info m;
+	if (mount_at(g_own_dir, &m)) {
+		if (strcmp(m.fstype, "tracefs"))
+			startup_fail("%s: a mount the agent did not make is there (type %s, source %s); it is left alone",
+				     g_own_dir, m.fstype, m.source);
 		/* a SIGKILLed agent's: use it */
 		snprintf(g_tracefs, sizeof g_tracefs, "%s", g_own_dir);
 		g_own_mount = true;
@@ -188,7 +192,7 @@ static bool cmd_uprobe_add(char **tok, int nt)
 	const struct pfile *f;
 	if (!parse_up(tok, nt, "uprobe_add FID CELL", &cell, &f))
 		return true;
-	long fid = strtol(tok[1], NULL, 0);
+	long fid = strtol(tok[1], NULL, 10);
 	char err[PATH_MAX + 64];
 	if (!tracefs_ready(err, sizeof err)) {
 		reply_err("uprobe_add: %s", err);
@@ -241,7 +245,7 @@ static bool cmd_uprobe_remove(char **tok, int nt)
 	const struct pfile *f;
 	if (!parse_up(tok, nt, "uprobe_remove FID CELL", &cell, &f))
 		return true;
-	long fid = strtol(tok[1], NULL, 0);
+	long fid = strtol(tok[1], NULL, 10);
 	int s = slot_of(fid, cell);
 	if (s < 0) {
 		reply_err("uprobe_remove: file %ld cell %ld has no uprobe", fid, cell);

@@ -4,11 +4,11 @@
  */
 #include "agent.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,40 +83,101 @@ bool read_proc_file(pid_t pid, const char *name, char *buf, size_t size)
 	return true;
 }
 
-/* the mount point field of a mountinfo line, \ooo unescaped, into mp; false if the line is short */
-static bool mountinfo_point(char *line, char *mp, size_t mpsz)
+/* a mountinfo field with \ooo escapes undone, into dst */
+static void unescape(const char *s, char *dst, size_t dsz)
 {
-	/* id parent maj:min root mountpoint ... */
-	char *tok[6];
-	char *save = NULL;
-	int n = 0;
-	for (char *t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
-		tok[n++] = t;
-	if (n < 5)
-		return false;
 	size_t o = 0;
-	for (const char *s = tok[4]; *s && o + 1 < mpsz; s++) {
-		if (s[0] == '\\' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
-		    isdigit((unsigned char)s[3])) {
-			mp[o++] = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+	for (; *s && o + 1 < dsz; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			dst[o++] = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
 			s += 3;
 		} else {
-			mp[o++] = *s;
+			dst[o++] = *s;
 		}
 	}
-	mp[o] = 0;
+	dst[o] = 0;
+}
+
+/* one line of /proc/self/mountinfo: "id parent maj:min root point options [optional...] - fstype source super" */
+static bool parse_mountinfo_line(char *line, struct mntent_info *m)
+{
+	char *tok[64];
+	int n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(line, " \n", &save); t && n < 64; t = strtok_r(NULL, " \n", &save))
+		tok[n++] = t;
+	if (n < 6)
+		return false;
+	int sep = -1;
+	for (int i = 6; i < n; i++)
+		if (!strcmp(tok[i], "-")) {
+			sep = i;
+			break;
+		}
+	if (sep < 0 || sep + 2 >= n)
+		return false;
+	memset(m, 0, sizeof *m);
+	m->id = atoi(tok[0]);
+	if (sscanf(tok[2], "%u:%u", &m->major, &m->minor) != 2)
+		return false;
+	unescape(tok[4], m->point, sizeof m->point);
+	unescape(tok[sep + 1], m->fstype, sizeof m->fstype);
+	unescape(tok[sep + 2], m->source, sizeof m->source);
 	return true;
 }
 
-bool mounted_at(const char *path)
+/* calls fn for every mount of /proc/self/mountinfo, oldest first, until it returns false; false if the file
+ * cannot be read.  Reading mountinfo sends nothing to any file system (a FUSE daemon is never asked). */
+bool mountinfo_each(bool (*fn)(const struct mntent_info *m, void *arg), void *arg)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return false;
-	char line[4096], mp[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof line, f))
-		found = mountinfo_point(line, mp, sizeof mp) && !strcmp(mp, path);
+	char *line = NULL;
+	size_t cap = 0;
+	struct mntent_info m;
+	while (getline(&line, &cap, f) > 0)
+		if (parse_mountinfo_line(line, &m) && !fn(&m, arg))
+			break;
+	free(line);
 	fclose(f);
-	return found;
+	return true;
+}
+
+struct find_arg {
+	const char *path;
+	struct mntent_info *out;
+	bool found;
+};
+
+static bool find_cb(const struct mntent_info *m, void *arg)
+{
+	struct find_arg *a = arg;
+	if (!strcmp(m->point, a->path)) {
+		a->found = true;
+		if (a->out)
+			*a->out = *m; /* the last one wins: the mount on top */
+	}
+	return true;
+}
+
+/* whether something is mounted on path; the topmost such mount into out (may be NULL) */
+bool mount_at(const char *path, struct mntent_info *out)
+{
+	struct find_arg a = {path, out, false};
+	mountinfo_each(find_cb, &a);
+	return a.found;
+}
+
+bool mounted_at(const char *path)
+{
+	return mount_at(path, NULL);
+}
+
+/* whether path is dir itself or below it */
+bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
 }
