@@ -26,12 +26,12 @@ import pinlab.scenario.ScenarioModel;
 /**
  * Differential determinism: generated scenarios ({@link Generator}) checked twice give the same result, field for
  * field (timing aside), and a matrix on one worker thread gives the same cells as on two. The number of scenarios
- * is the system property {@code pinlab.diff.count} (default 300), e.g.
+ * is the system property {@code pinlab.diff.count} (default 1,000), e.g.
  * {@code scripts/test -o -DskipITs -Dtest=DifferentialTest -Dpinlab.diff.count=2000}; {@code pinlab.diff.start}
  * (default 0) is the first seed.
  */
 class DifferentialTest {
-    private static final int COUNT = Integer.getInteger("pinlab.diff.count", 300);
+    private static final int COUNT = Integer.getInteger("pinlab.diff.count", 1000);
     private static final long START = Long.getLong("pinlab.diff.start", 0L);
     private static final Limits LIMITS = new Limits(200_000, 0);
     private static final List<String> POLICIES = List.of("linux-2.6", "linux-5.9", "linux-6.18");

@@ -169,6 +169,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-states", description = "Stop after this many distinct states (0 = no limit).")
         long maxStates;
 
+        @Option(names = "--no-timings", description = "Write every timing as 0, so that reports of two runs compare"
+                + " byte for byte.")
+        boolean noTimings;
+
         @Option(names = "--max-seconds", description = "Stop after this many seconds per check (0 = no limit).")
         double maxSeconds;
 
@@ -216,6 +220,9 @@ public final class Main implements Callable<Integer> {
                                     "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s%n",
                                     what, states, trans, depth, queue, secs)));
                 }
+            }
+            if (noTimings) {
+                results.replaceAll(CheckResult::withoutTimings);
             }
             String report;
             if (format == Format.json) {
@@ -432,6 +439,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-states", description = "Per cell: stop after this many distinct states.")
         long maxStates;
 
+        @Option(names = "--no-timings", description = "Write every timing as 0, so that reports of two runs compare"
+                + " byte for byte.")
+        boolean noTimings;
+
         @Option(names = "--max-seconds", description = "Per cell: stop after this many seconds.")
         double maxSeconds;
 
@@ -481,6 +492,9 @@ public final class Main implements Callable<Integer> {
                         err.println("pinlab matrix: " + done + "/" + all + " cells checked");
                     }
                 }, askedOnly);
+            }
+            if (noTimings) {
+                m = m.withoutTimings();
             }
             String table = switch (format) {
                 case text -> pinlab.report.MatrixReport.text(m);

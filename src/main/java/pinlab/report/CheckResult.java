@@ -48,6 +48,14 @@ public record CheckResult(String scenario, String file, String title, List<Strin
     /** The {@code notApplicable} reason of a proposal column's cell for a scenario that does not ask about it. */
     public static final String NOT_ASKED = "the scenario has no expectation for this proposal or switched rule";
 
+    /** Returns this result with its timing written as 0, so that two runs' reports compare byte for byte. */
+    public CheckResult withoutTimings() {
+        return new CheckResult(scenario, file, title, sources, topic, failure, policy, condition, quantifier,
+                observation, positive, negative, outcomes, violations, witness, expected, matches, complete,
+                stopReason, states, transitions, finalStates, refusedFinals, depth, 0, collisionProbability,
+                kernelEvents, notApplicable);
+    }
+
     /** Returns the cell of a proposal column for a scenario that does not ask about it: nothing is explored. */
     public static CheckResult notAsked(pinlab.scenario.Scenario sc, String policy) {
         return notApplicable(sc, policy, NOT_ASKED);

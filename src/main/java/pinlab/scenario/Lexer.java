@@ -85,6 +85,11 @@ final class Lexer {
                 col += 2;
                 continue;
             }
+            if (c == ';' && !out.isEmpty() && out.get(out.size() - 1).text().equals(";")) {
+                i++; // a run of ';' is one separator: no token per byte
+                col++;
+                continue;
+            }
             if ("{}[]():;,=~@-".indexOf(c) >= 0) {
                 out.add(new Token(Kind.SYMBOL, String.valueOf(c), line, startCol));
                 i++;

@@ -74,6 +74,10 @@ public final class Parser {
 
     /** Parses scenario text; {@code file} names it in messages. */
     public static Scenario parse(String file, String text) throws ScenarioException {
+        if (text.length() > SourceFiles.MAX_BYTES) {
+            throw new ScenarioException(file, 1, 1, "PL040", "the scenario has " + text.length()
+                    + " characters; scenario files are at most " + SourceFiles.MAX_BYTES + " bytes", null);
+        }
         String src = text.startsWith("\uFEFF") ? text.substring(1) : text;
         return new Parser(file, src).scenario();
     }

@@ -18,7 +18,7 @@ class ParserFuzzTest {
         "mmap ", " rw private", " rw shared", "pin ", " write", " longterm", " gup_fast", "fork ", " stepwise",
         "dio_read ", "dma ", "release ", "exists (", "forall (", "~", "(", ")", "/\\", "\\/", " = ", "!=",
         "P:buf[0]", "expect linux-6.18: ", "Always", "Never", "Sometimes", "daemon k: ksm", "poke P buf[0] = 1",
-        "uprobe F[0]", "\n", ";"})
+        "uprobe F[0]", "\\x0A", ";"})
     void anyText_parsesOrFailsCleanly(FuzzedDataProvider data) {
         String text = data.consumeRemainingAsString();
         Scenario sc;
