@@ -102,7 +102,8 @@ public final class Explorer {
                         transitions++;
                         long fp = ts.fingerprint(succ);
                         int sw = switches.getInt(id) + (via.getInt(id) >= 0 && via.getInt(id) != t ? 1 : 0);
-                        int old = seen.get(fp);
+                        int nid = parent.size();
+                        int old = seen.putIfAbsent(fp, nid); // one probe: insert if absent, else the known id
                         if (old >= 0) {
                             // Same depth and not yet expanded: keep the run with fewer context switches.
                             if (old >= nextLevelStart && sw < switches.getInt(old)) {
@@ -112,8 +113,6 @@ public final class Explorer {
                             }
                             continue;
                         }
-                        int nid = parent.size();
-                        seen.put(fp, nid);
                         parent.add(id);
                         via.add(t);
                         switches.add(sw);
