@@ -14,7 +14,10 @@ min="${PINLAB_MIN_JAVA:-21}"
 jdk_major() {
     local home="$1" v
     [[ -x "$home/bin/java" && -x "$home/bin/javac" ]] || return 1
-    v="$("$home/bin/java" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)" || return 1
+    # The JDK's release file says its version without starting a JVM; java -version is the fallback.
+    v="$(sed -n 's/^JAVA_VERSION="\([^"]*\)".*/\1/p' "$home/release" 2>/dev/null | head -n 1)" || v=""
+    [[ -n "$v" ]] || v="$("$home/bin/java" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)" \
+        || return 1
     [[ -n "$v" ]] || return 1
     case "$v" in
         1.*) v="${v#1.}" ;;
