@@ -40,7 +40,8 @@ public final class Pinlab {
                     + req.version() + "; " + policy.name() + " is " + pinlab.policy.Policies.versionOf(policy) + ")");
         }
         ScenarioModel model = new ScenarioModel(scenario, policy);
-        SearchResult r = new Explorer(model, limits, progress).run();
+        SearchResult r = limits.simulate() > 0 ? new pinlab.engine.Simulator(model, limits).run()
+                : new Explorer(model, limits, progress).run();
         Scenario.Expectation exp = scenario.expectationFor(policy.name());
         Set<String> expectedViolations = exp == null ? Set.of() : new HashSet<>(exp.violations());
 

@@ -173,6 +173,13 @@ public final class Main implements Callable<Integer> {
                 + " byte for byte.")
         boolean noTimings;
 
+        @Option(names = "--simulate", paramLabel = "N", description = "Run N random schedules instead of every"
+                + " interleaving (never SAFE; exit 1 if a violation is found, else 0).")
+        long simulate;
+
+        @Option(names = "--seed", description = "The seed of --simulate's schedules (default: ${DEFAULT-VALUE}).")
+        long seed;
+
         @Option(names = "--max-seconds", description = "Stop after this many seconds per check (0 = no limit).")
         double maxSeconds;
 
@@ -204,8 +211,12 @@ public final class Main implements Callable<Integer> {
             if (!limitsOk(maxStates, maxSeconds, err, "pinlab check")) {
                 return BAD_INPUT;
             }
+            if (simulate < 0) {
+                err.println("pinlab check: --simulate must be 1 or more");
+                return BAD_INPUT;
+            }
             List<CheckResult> results = new ArrayList<>();
-            Limits limits = new Limits(maxStates, maxSeconds);
+            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed);
             for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;
                 if (allPolicies) {
@@ -251,6 +262,10 @@ public final class Main implements Callable<Integer> {
                 out.print(report);
             }
             out.flush();
+            if (simulate > 0 && !badInput) {
+                // asked for: a simulation's verdict is whether it found a violation, never that all is safe
+                return results.stream().anyMatch(r -> !r.violations().isEmpty()) ? MISMATCH : OK;
+            }
             return exitCode(results, badInput);
         }
     }

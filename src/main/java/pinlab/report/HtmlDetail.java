@@ -146,7 +146,8 @@ final class HtmlDetail {
                 sb.append(" with ").append(esc(String.join(", ",
                         c.violations().stream().map(CheckResult.ViolationRow::kind).toList())));
             }
-            sb.append(Boolean.TRUE.equals(c.matches()) ? " \u2192 <span class=\"ok\">matches</span>"
+            sb.append(c.matches() == null ? " \u2192 <span class=\"muted\">not judged: the run is incomplete</span>"
+                    : c.matches() ? " \u2192 <span class=\"ok\">matches</span>"
                     : " \u2192 <span class=\"bad\">DOES NOT MATCH</span>");
         } else {
             sb.append("<span class=\"muted\">no expect line for ").append(esc(c.policy()))

@@ -37,7 +37,8 @@ public final class TextReport {
                 sb.append(" with ").append(String.join(", ", r.expected().violations()));
             }
             sb.append(" (line ").append(r.expected().line()).append(") -> ")
-                    .append(Boolean.TRUE.equals(r.matches()) ? "matches" : "DOES NOT MATCH").append('\n');
+                    .append(r.matches() == null ? "not judged: the run is incomplete"
+                            : r.matches() ? "matches" : "DOES NOT MATCH").append('\n');
         } else {
             sb.append("Expected: none for ").append(r.policy()).append('\n');
         }

@@ -189,4 +189,25 @@ class RobustnessTest {
                 "--no-html");
         assertTrue(md.out().contains("| a\\|b | `r` |"), md.out());
     }
+
+    @Test
+    void simulation_isNeverSafe_andFindsAndShrinksViolations() throws Exception {
+        Path in = write("sim.pin", HEAD.replace("  buf[0] = 1\n", "  buf[0] = 1\n  buf[0] = 2\n")
+                + "thread U @ P {\n  buf[1] = 3\n}\nforall (P:buf[0] = 2)\nexpect linux-6.18: Always\n");
+        Run r = run("check", in.toString(), "--simulate", "50", "--seed", "7", "--no-timings");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("[INCOMPLETE]"), r.out());
+        assertTrue(r.out().contains("simulation: 50 random run(s) from seed 7"), r.out());
+        assertTrue(r.out().contains("not judged: the run is incomplete"), r.out());
+        assertFalse(r.out().contains("SAFE"), r.out());
+        assertEquals(r.out(), run("check", in.toString(), "--simulate", "50", "--seed", "7", "--no-timings").out(),
+                "the same seed gives the same runs");
+        // a scenario whose every run deadlocks: the violation is found, shrunk, and the exit code says so
+        Path dl = write("dl.pin", HEAD.replace("  buf[0] = 1\n", "  buf[0] = 1\n  await never\n")
+                + "exists (true)\n");
+        Run d = run("check", dl.toString(), "--simulate", "5");
+        assertEquals(1, d.code(), d.out());
+        assertTrue(d.out().contains("Violation deadlock"), d.out());
+        assertEquals(2, run("check", dl.toString(), "--simulate", "-1").code());
+    }
 }
