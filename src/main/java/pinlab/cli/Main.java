@@ -33,7 +33,8 @@ import pinlab.scenario.ScenarioModel;
 @Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
         description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
         subcommands = {Main.MatrixCmd.class, Main.Check.class, Main.BisectCmd.class, Main.ExplainCmd.class,
-            Main.CompareCmd.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class, Main.GenCmd.class},
+            Main.CompareCmd.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class, Main.GenCmd.class,
+            Main.MergeCmd.class},
         footer = {"", "Exit codes:", "  0  every result matches its expectation",
             "  1  a result does not match its expectation, or a violation nobody expected",
             "  2  bad usage or a bad scenario (file:line:col: error CODE)",
@@ -454,6 +455,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-states", description = "Per cell: stop after this many distinct states.")
         long maxStates;
 
+        @Option(names = "--shard", paramLabel = "I/N", description = "Check only the scenarios whose position (in"
+                + " the order they are loaded) is I modulo N, 0 <= I < N; pinlab merge joins the shards' JSON.")
+        String shard;
+
         @Option(names = "--no-timings", description = "Write every timing as 0, so that reports of two runs compare"
                 + " byte for byte.")
         boolean noTimings;
@@ -486,6 +491,28 @@ public final class Main implements Callable<Integer> {
                             pols.add(p);
                         }
                     }
+                }
+            }
+            // the columns come from every scenario, so that all shards have the same ones
+            if (shard != null) {
+                java.util.regex.Matcher sm = java.util.regex.Pattern.compile("(\\d+)/(\\d+)").matcher(shard);
+                int si;
+                int sn;
+                if (!sm.matches() || (sn = Integer.parseInt(sm.group(2))) < 1 || (si = Integer.parseInt(sm.group(1)))
+                        >= sn) {
+                    err.println("pinlab matrix: --shard wants I/N with 0 <= I < N, not " + shard);
+                    return BAD_INPUT;
+                }
+                List<Scenario> mine = new ArrayList<>();
+                for (int k = 0; k < scenarios.size(); k++) {
+                    if (k % sn == si) {
+                        mine.add(scenarios.get(k));
+                    }
+                }
+                scenarios = mine;
+                if (scenarios.isEmpty()) {
+                    err.println("pinlab matrix: shard " + shard + " has no scenario");
+                    return BAD_INPUT;
                 }
             }
             if (!limitsOk(maxStates, maxSeconds, err, "pinlab matrix")) {
@@ -769,6 +796,93 @@ public final class Main implements Callable<Integer> {
                 }
             }
             return harness ? BAD_INPUT : code;
+        }
+    }
+
+    /** {@code pinlab merge}. */
+    @Command(name = "merge", mixinStandardHelpOptions = true,
+            description = {"Join the JSON of matrix shards (matrix --shard I/N --format json) into one matrix JSON:",
+                "the same policies in every file, rows sorted by scenario file (the order matrix loads them in)."
+                + " Exit codes as for matrix."})
+    static final class MergeCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(arity = "1..*", paramLabel = "FILE", description = "Matrix JSON files.")
+        List<Path> files = new ArrayList<>();
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the merged JSON to FILE.")
+        Path output;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+            com.fasterxml.jackson.databind.JsonNode policies = null;
+            List<com.fasterxml.jackson.databind.JsonNode> rows = new ArrayList<>();
+            List<com.fasterxml.jackson.databind.JsonNode> results = new ArrayList<>();
+            for (Path f : files) {
+                com.fasterxml.jackson.databind.JsonNode root;
+                try {
+                    root = mapper.readTree(Files.readString(f, StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    err.println("pinlab merge: " + f + ": cannot read it as JSON: " + e.getMessage());
+                    return BAD_INPUT;
+                }
+                if (root == null || !root.path("tool").asText().equals("pinlab") || !root.has("matrix")) {
+                    err.println("pinlab merge: " + f + ": not a pinlab matrix JSON");
+                    return BAD_INPUT;
+                }
+                if (policies == null) {
+                    policies = root.get("policies");
+                } else if (!policies.equals(root.get("policies"))) {
+                    err.println("pinlab merge: " + f + ": its policies differ from " + files.get(0) + "'s");
+                    return BAD_INPUT;
+                }
+                root.get("matrix").forEach(rows::add);
+                root.path("results").forEach(results::add);
+            }
+            List<String> order = new ArrayList<>();
+            policies.forEach(p -> order.add(p.asText()));
+            rows.sort(java.util.Comparator.<com.fasterxml.jackson.databind.JsonNode, String>comparing(
+                    r -> r.path("file").asText()).thenComparing(r -> r.path("scenario").asText()));
+            results.sort(java.util.Comparator.<com.fasterxml.jackson.databind.JsonNode, String>comparing(
+                    r -> r.path("file").asText()).thenComparing(r -> r.path("scenario").asText())
+                    .thenComparingInt(r -> order.indexOf(r.path("policy").asText())));
+            com.fasterxml.jackson.databind.node.ObjectNode merged = mapper.createObjectNode();
+            merged.put("schema", pinlab.report.JsonReport.SCHEMA);
+            merged.put("tool", "pinlab");
+            merged.set("policies", policies);
+            merged.putArray("matrix").addAll(rows);
+            merged.putArray("results").addAll(results);
+            String text;
+            try {
+                text = mapper.writeValueAsString(merged) + "\n";
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                err.println("pinlab merge: " + e.getMessage());
+                return BAD_INPUT;
+            }
+            if (output != null) {
+                if (!writeOutput(output, text, files, err, "pinlab merge")) {
+                    return BAD_INPUT;
+                }
+            } else {
+                out.print(text);
+                out.flush();
+            }
+            boolean mismatch = false;
+            boolean incomplete = false;
+            for (com.fasterxml.jackson.databind.JsonNode r : rows) {
+                for (com.fasterxml.jackson.databind.JsonNode c : r.path("cells")) {
+                    String v = c.path("verdict").asText();
+                    mismatch |= v.equals("MISMATCH") || v.equals("VIOLATION");
+                    incomplete |= v.equals("INCOMPLETE");
+                }
+            }
+            err.println("pinlab merge: " + rows.size() + " scenarios from " + files.size() + " file(s)");
+            return mismatch ? MISMATCH : incomplete ? INCOMPLETE : OK;
         }
     }
 

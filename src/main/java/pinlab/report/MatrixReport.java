@@ -116,6 +116,7 @@ public final class MatrixReport {
         for (Matrix.Row r : m.rows()) {
             ObjectNode o = rows.addObject();
             o.put("scenario", r.scenario());
+            o.put("file", r.file());
             o.put("topic", r.topic());
             o.put("title", r.title());
             ArrayNode cells = o.putArray("cells");

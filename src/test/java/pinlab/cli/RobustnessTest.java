@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -209,5 +210,26 @@ class RobustnessTest {
         assertEquals(1, d.code(), d.out());
         assertTrue(d.out().contains("Violation deadlock"), d.out());
         assertEquals(2, run("check", dl.toString(), "--simulate", "-1").code());
+    }
+
+    @Test
+    void shards_mergeIntoTheSameMatrix() throws Exception {
+        Path full = dir.resolve("full.json");
+        assertEquals(0, run("matrix", "--format", "json", "--no-timings", "--no-html", "-o", full.toString()).code());
+        List<String> parts = new java.util.ArrayList<>(List.of("merge"));
+        for (int i = 2; i >= 0; i--) {
+            Path part = dir.resolve("s" + i + ".json");
+            Run r = run("matrix", "--format", "json", "--no-timings", "--no-html", "--shard", i + "/3", "-o",
+                    part.toString());
+            assertEquals(0, r.code(), r.err());
+            parts.add(part.toString());
+        }
+        Path merged = dir.resolve("merged.json");
+        parts.add("-o");
+        parts.add(merged.toString());
+        assertEquals(0, run(parts.toArray(String[]::new)).code());
+        assertEquals(Files.readString(full), Files.readString(merged), "byte for byte");
+        assertEquals(2, run("matrix", "--shard", "3/3", "--no-html").code());
+        assertEquals(2, run("matrix", "--shard", "x", "--no-html").code());
     }
 }
