@@ -93,27 +93,51 @@ final class Gup extends Subsystem {
 
     /** Takes the references of a GUP request; returns 0 or -errno. */
     int gup(World w, int p, Op.Gup g) {
+        int flags = begin(w, p, g);
+        return flags < 0 ? flags : takeRest(w, p, g, flags, 0);
+    }
+
+    /**
+     * The start of every GUP call: the flags the kernel path asks for (a call the kernel lacks fails, -errno), and
+     * MMF_HAS_PINNED for FOLL_PIN (set before any page is taken).
+     */
+    private int begin(World w, int p, Op.Gup g) {
         int flags = flags(g);
         if (flags < 0) {
             w.setHolder(g.holder(), Holder.make(Holder.FAILED, 0, -flags));
             note("the call fails with -" + Kernel.errnoName(-flags));
             return flags;
         }
-        boolean pin = (flags & Holder.PIN) != 0;
-        if (pin && on(Rule.MMF_HAS_PINNED)) {
+        if ((flags & Holder.PIN) != 0 && on(Rule.MMF_HAS_PINNED)) {
             use(Rule.MMF_HAS_PINNED);
             w.setProc(p, w.proc(p) | World.PROC_HAS_PINNED);
         }
-        int err0 = takeAll(w, p, g, flags);
-        if (err0 != 0) {
-            return -err0;
+        return flags;
+    }
+
+    /**
+     * The slow path (__get_user_pages(), then __gup_longterm_locked()'s migration out of ZONE_MOVABLE) for the pages
+     * from {@code from} on; the holder ends held or failed. Returns 0 or -errno.
+     */
+    private int takeRest(World w, int p, Op.Gup g, int flags, int from) {
+        int err = takeAll(w, p, g, flags, from);
+        if (err != 0) {
+            return -err;
         }
-        err0 = migrateMovable(w, p, g, flags);
-        if (err0 != 0) {
-            return err0;
+        err = migrateMovable(w, p, g, flags);
+        if (err != 0) {
+            return err;
         }
         w.setHolder(g.holder(), Holder.make(Holder.HELD, flags, 0));
         return 0;
+    }
+
+    /** Drops the references in the holder's first {@code upTo} slots and empties them. */
+    private void dropTaken(World w, Op.Gup g, int flags, int upTo) {
+        for (int j = 0; j < upTo; j++) {
+            holders.dropRef(w, w.slot(g.holder(), j), flags);
+            w.setSlot(g.holder(), j, Pte.NONE);
+        }
     }
 
     /**
@@ -132,9 +156,8 @@ final class Gup extends Subsystem {
                 if (Pte.isFolio(ref) && w.test(Pte.folio(ref), Folio.MOVABLE)) {
                     movable.add(Pte.folio(ref));
                 }
-                holders.dropRef(w, ref, flags);
-                w.setSlot(g.holder(), k, Pte.NONE);
             }
+            dropTaken(w, g, flags, g.count());
             note("FOLL_LONGTERM: a page is in ZONE_MOVABLE; GUP unpins and migrates it out first");
             for (int f : movable) {
                 if (!migrate.migrate(w, f, false)) {
@@ -143,7 +166,7 @@ final class Gup extends Subsystem {
                     return -Kernel.ENOMEM;
                 }
             }
-            err0 = takeAll(w, p, g, flags);
+            err0 = takeAll(w, p, g, flags, 0);
             if (err0 != 0) {
                 return -err0;
             }
@@ -162,15 +185,12 @@ final class Gup extends Subsystem {
     }
 
     /** Takes the references of every page of the request; returns 0 or the errno (after dropping what it took). */
-    private int takeAll(World w, int p, Op.Gup g, int flags) {
-        for (int k = 0; k < g.count(); k++) {
+    private int takeAll(World w, int p, Op.Gup g, int flags, int from) {
+        for (int k = from; k < g.count(); k++) {
             int err = one(w, p, g.vma(), g.page() + k, flags, g.holder(), k);
             if (err != 0) {
                 // A failed GUP drops what it took: the callers modelled here treat a short count as failure.
-                for (int j = 0; j < k; j++) {
-                    holders.dropRef(w, w.slot(g.holder(), j), flags);
-                    w.setSlot(g.holder(), j, Pte.NONE);
-                }
+                dropTaken(w, g, flags, k);
                 w.setHolder(g.holder(), Holder.make(Holder.FAILED, flags, err));
                 note("GUP fails with -" + Kernel.errnoName(err));
                 return err;
@@ -204,18 +224,12 @@ final class Gup extends Subsystem {
     int fastStep(World w, int p, Op.Gup g, int sub) {
         int h = g.holder();
         if (sub == 0) {
-            int flags = flags(g);
+            int flags = begin(w, p, g);
             if (flags < 0) {
-                w.setHolder(h, Holder.make(Holder.FAILED, 0, -flags));
-                note("the call fails with -" + Kernel.errnoName(-flags));
                 return Kernel.DONE;
             }
             use(Rule.GUP_FAST);
             boolean pin = (flags & Holder.PIN) != 0;
-            if (pin && on(Rule.MMF_HAS_PINNED)) {
-                use(Rule.MMF_HAS_PINNED);
-                w.setProc(p, w.proc(p) | World.PROC_HAS_PINNED);
-            }
             w.setHolder(h, Holder.make(Holder.EMPTY, flags, 0));
             if ((flags & Holder.REVOCABLE) != 0 || ((flags & Holder.LONGTERM) != 0 && on(Rule.KARA_BOUNCE))) {
                 note("the proposal's references are taken by the slow path");
@@ -341,10 +355,7 @@ final class Gup extends Subsystem {
         int flags = Holder.flags(word);
         if ((word & Holder.SEQ_CHANGED) != 0 && (flags & Holder.PIN) != 0 && on(Rule.GUP_FAST_SEQ)) {
             use(Rule.GUP_FAST_SEQ);
-            for (int j = 0; j < taken; j++) {
-                holders.dropRef(w, w.slot(h, j), flags);
-                w.setSlot(h, j, Pte.NONE);
-            }
+            dropTaken(w, g, flags, taken);
             w.setHolder(h, word & ~Holder.SEQ_CHANGED);
             note("write_protect_seq changed (a fork ran): GUP-fast unpins everything and takes the slow path");
             return fastSub(FAST_SLOW, 0, false);
@@ -359,23 +370,7 @@ final class Gup extends Subsystem {
         use(Rule.GUP_FAST);
         note("the slow path takes the mmap_lock and the PT lock for pages " + (g.page() + k) + ".."
                 + (g.page() + g.count() - 1));
-        for (int j = k; j < g.count(); j++) {
-            int err = one(w, p, g.vma(), g.page() + j, flags, h, j);
-            if (err != 0) {
-                for (int x = 0; x < j; x++) {
-                    holders.dropRef(w, w.slot(h, x), flags);
-                    w.setSlot(h, x, Pte.NONE);
-                }
-                w.setHolder(h, Holder.make(Holder.FAILED, flags, err));
-                note("GUP fails with -" + Kernel.errnoName(err));
-                return Kernel.DONE;
-            }
-        }
-        // the fallback is __gup_longterm_locked(): a long-term pin migrates ZONE_MOVABLE pages out too
-        if (migrateMovable(w, p, g, flags) != 0) {
-            return Kernel.DONE;
-        }
-        w.setHolder(h, Holder.make(Holder.HELD, flags, 0));
+        takeRest(w, p, g, flags, k);
         return Kernel.DONE;
     }
 

@@ -1,5 +1,10 @@
 package pinlab.op;
 
+import static pinlab.op.PageIndex.count;
+import static pinlab.op.PageIndex.page;
+import static pinlab.op.PageIndex.proc;
+import static pinlab.op.PageIndex.vma;
+
 import java.util.EnumSet;
 import java.util.Set;
 import pinlab.model.Folio;
@@ -26,8 +31,6 @@ final class Ksm extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.KSM, Rule.KSM_CLEAR_FIRST, Rule.KSM_CHECK_BEFORE_CLEAR,
             Rule.KSM_2008_DRAFT, Rule.KSM_REPLACE, Rule.KSM_COW, Rule.ANON_EXCLUSIVE_FLAG, Rule.KSM_BREAK_UNSHARE);
 
-    /** Pages per VMA in the candidate numbering (a mapping has at most 8). */
-    private static final int MAXP = 8;
     /** The tree index that stands for "a KSM page" (the stable tree). */
     static final int STABLE = (1 << 11) - 1;
 
@@ -98,22 +101,6 @@ final class Ksm extends Subsystem {
     }
 
     // ---- candidates -----------------------------------------------------------------------------------
-
-    private static int count(World w) {
-        return w.layout().processes() * w.layout().vmas() * MAXP;
-    }
-
-    private static int proc(World w, int c) {
-        return c / (w.layout().vmas() * MAXP);
-    }
-
-    private static int vma(World w, int c) {
-        return (c / MAXP) % w.layout().vmas();
-    }
-
-    private static int page(int c) {
-        return c % MAXP;
-    }
 
     /** The folio candidate {@code c} maps if ksmd would consider it now, else -1. */
     private static int candidate(World w, int c) {

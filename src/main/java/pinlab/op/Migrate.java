@@ -22,8 +22,6 @@ final class Migrate extends Subsystem {
     private static final Set<Rule> RULES = EnumSet.of(Rule.MIGRATE_REFS, Rule.MIGRATE_SHARED,
             Rule.COMPACT_SKIP_REFERENCED, Rule.ANON_EXCLUSIVE_FLAG);
 
-    /** Pages per VMA in the candidate numbering (a mapping has at most 8). */
-    private static final int MAXP = 8;
 
     private final Notifier notifier;
 
@@ -98,7 +96,7 @@ final class Migrate extends Subsystem {
                     + " the PTE is restored and migration fails (-EAGAIN)");
             return false;
         }
-        int expected = w.mapcount(f) + (w.test(f, Folio.PAGECACHE) ? 1 : 0) + (w.test(f, Folio.PRIVATE) ? 1 : 0);
+        int expected = expectedRefs(w, f);
         if (w.refcount(f) != expected) {
             note(folioName(f) + " has " + (w.refcount(f) - expected) + " reference(s) migration does not account for:"
                     + " -EAGAIN, the migration entries are replaced by the old PTEs again");
@@ -136,19 +134,19 @@ final class Migrate extends Subsystem {
         return true;
     }
 
-    // ---- compaction -----------------------------------------------------------------------------------
-
-    private static int count(World w) {
-        return w.layout().processes() * w.layout().vmas() * MAXP;
+    /** folio_expected_ref_count(): the references migration accounts for (mappings, page cache, buffers). */
+    private static int expectedRefs(World w, int f) {
+        return w.mapcount(f) + (w.test(f, Folio.PAGECACHE) ? 1 : 0) + (w.test(f, Folio.PRIVATE) ? 1 : 0);
     }
+
+    // ---- compaction -----------------------------------------------------------------------------------
 
     /** The folio at candidate {@code c} if compaction would isolate and migrate it now, else -1. */
     private static int compactable(World w, int c) {
-        int per = w.layout().vmas() * MAXP;
-        int p = c / per;
-        int v = (c / MAXP) % w.layout().vmas();
-        int i = c % MAXP;
-        if (i >= w.layout().vmaPages(v) || !w.alive(p)) {
+        int p = PageIndex.proc(w, c);
+        int v = PageIndex.vma(w, c);
+        int i = PageIndex.page(c);
+        if (!PageIndex.inside(w, c) || !w.alive(p)) {
             return -1;
         }
         int ref = Pte.ref(w.pte(p, v, i));
@@ -159,13 +157,12 @@ final class Migrate extends Subsystem {
         if (w.test(f, Folio.LOCKED) || w.test(f, Folio.WRITEBACK) || w.test(f, Folio.BOUNCE)) {
             return -1;
         }
-        int expected = w.mapcount(f) + (w.test(f, Folio.PAGECACHE) ? 1 : 0) + (w.test(f, Folio.PRIVATE) ? 1 : 0);
-        return w.refcount(f) == expected ? f : -1;
+        return w.refcount(f) == expectedRefs(w, f) ? f : -1;
     }
 
     /** The next candidate from {@code from} that compaction would move, or -1. */
     int nextCompact(World w, int from) {
-        for (int c = from; c < count(w); c++) {
+        for (int c = from; c < PageIndex.count(w); c++) {
             if (compactable(w, c) >= 0) {
                 return c;
             }
