@@ -3,11 +3,10 @@ package pinlab.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pinlab.cli.CliRun.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,15 +18,6 @@ import pinlab.policy.Policies;
 class CliTest {
     @TempDir
     Path dir;
-
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private Path write(String name, String text) throws Exception {
         Path p = dir.resolve(name);
@@ -50,7 +40,7 @@ class CliTest {
 
     @Test
     void check_matchingExpectation_exits0() throws Exception {
-        Run r = run("check", write("a.pin", GOOD.formatted("Always")).toString());
+        CliRun r = run("check", write("a.pin", GOOD.formatted("Always")).toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("[OK]"), r.out());
         assertTrue(r.out().contains("Observation cli Always 1 0"), r.out());
@@ -58,7 +48,7 @@ class CliTest {
 
     @Test
     void check_mismatch_exits1() throws Exception {
-        Run r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
+        CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
         assertTrue(r.out().contains("MISMATCH"), r.out());
     }
@@ -66,7 +56,7 @@ class CliTest {
     @Test
     void check_badScenario_exits2_withFileLineColAndCode() throws Exception {
         Path p = write("bad.pin", GOOD.formatted("Always").replace("buf[0] = 1\n}", "bof[0] = 1\n}"));
-        Run r = run("check", p.toString());
+        CliRun r = run("check", p.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains(p + ":7:3: error PL012: unknown mapping 'bof'"), r.err());
         assertFalse(r.err().contains("Exception"), r.err());
@@ -74,7 +64,7 @@ class CliTest {
 
     @Test
     void check_missingFile_exits2() {
-        Run r = run("check", dir.resolve("nope.pin").toString());
+        CliRun r = run("check", dir.resolve("nope.pin").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("PL000"), r.err());
     }
@@ -91,14 +81,14 @@ class CliTest {
 
     @Test
     void check_stateLimit_exits3_andSaysIncomplete() throws Exception {
-        Run r = run("check", "--max-states", "1", write("a.pin", GOOD.formatted("Always")).toString());
+        CliRun r = run("check", "--max-states", "1", write("a.pin", GOOD.formatted("Always")).toString());
         assertEquals(3, r.code());
         assertTrue(r.out().contains("INCOMPLETE"), r.out());
     }
 
     @Test
     void check_json_hasTheDocumentedKeys() throws Exception {
-        Run r = run("check", "--format", "json", "--traces", "all", write("a.pin", GOOD.formatted("Always"))
+        CliRun r = run("check", "--format", "json", "--traces", "all", write("a.pin", GOOD.formatted("Always"))
                 .toString());
         assertEquals(0, r.code());
         JsonNode root = new ObjectMapper().readTree(r.out());
@@ -118,14 +108,14 @@ class CliTest {
 
     @Test
     void check_noFiles_checksTheBundledCorpus() {
-        Run r = run("check", "-q");
+        CliRun r = run("check", "-q");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("odirect-fork-thread-write"), r.out());
     }
 
     @Test
     void policies_json_listsEveryPolicyWithSourcedRules() throws Exception {
-        Run r = run("policies", "--format", "json");
+        CliRun r = run("policies", "--format", "json");
         assertEquals(0, r.code());
         JsonNode pols = new ObjectMapper().readTree(r.out()).get("policies");
         assertEquals(Policies.all().size(), pols.size());
@@ -150,7 +140,7 @@ class CliTest {
 
     @Test
     void compare_showsProposalsSideBySide() {
-        Run r = run("compare", "corpus/longterm-pin-file-writeback.pin", "--policies",
+        CliRun r = run("compare", "corpus/longterm-pin-file-writeback.pin", "--policies",
                 "linux-5.18,linux-5.18+kara-block,linux-5.18+kara-bounce,linux-6.5");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("linux-5.18+kara-block"), r.out());
@@ -161,12 +151,12 @@ class CliTest {
 
     @Test
     void policyExpressions_resolveOrFailCleanly() {
-        Run ok = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-6.4+dio-foll-pin", "-q");
+        CliRun ok = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-6.4+dio-foll-pin", "-q");
         assertEquals(0, ok.code(), ok.err());
-        Run bad = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-5.8+no-such-rule");
+        CliRun bad = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-5.8+no-such-rule");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("unknown rule or proposal"), bad.err());
-        Run base = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-6.5-ext4-buffers");
+        CliRun base = run("check", "corpus/kara-dio-reclaim.pin", "--policy", "linux-6.5-ext4-buffers");
         assertEquals(2, base.code(), "a base rule cannot be switched off");
         assertTrue(base.err().contains("part of every policy"), base.err());
     }
@@ -179,14 +169,14 @@ class CliTest {
 
     @Test
     void help_documentsExitCodes() {
-        Run r = run("--help");
+        CliRun r = run("--help");
         assertTrue(r.out().contains("3  incomplete"), r.out());
     }
 
     @Test
     void matrix_mismatch_exits1_andWritesTheHtmlReport() throws Exception {
         Path html = dir.resolve("r.html");
-        Run r = run("matrix", "--html", html.toString(), write("a.pin", GOOD.formatted("Never")).toString());
+        CliRun r = run("matrix", "--html", html.toString(), write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code(), r.err());
         assertTrue(r.out().contains("!(Never)"), r.out());
         assertTrue(Files.readString(html).contains("<html"), "report written");
@@ -194,7 +184,7 @@ class CliTest {
 
     @Test
     void matrix_json_listsCellsAndResults() throws Exception {
-        Run r = run("matrix", "--no-html", "--format", "json", "--policies", "linux-2.6,linux-6.18",
+        CliRun r = run("matrix", "--no-html", "--format", "json", "--policies", "linux-2.6,linux-6.18",
                 write("a.pin", GOOD.formatted("Always")).toString());
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
@@ -205,7 +195,7 @@ class CliTest {
 
     @Test
     void bisect_namesTheDecidingRule() {
-        Run r = run("bisect", "corpus/odirect-fork-thread-write.pin");
+        CliRun r = run("bisect", "corpus/odirect-fork-thread-write.pin");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("DATA LOSS up to linux-6.4; SAFE from linux-6.5"), r.out());
         assertTrue(r.out().contains("deciding rule: dio-foll-pin"), r.out());

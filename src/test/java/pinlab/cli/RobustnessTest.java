@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pinlab.cli.CliRun.run;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,15 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 class RobustnessTest {
     @TempDir
     Path dir;
-
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private Path write(String name, String text) throws Exception {
         Path p = dir.resolve(name);
@@ -49,7 +39,7 @@ class RobustnessTest {
             }
             """;
 
-    private static void clean(Run r, String code) {
+    private static void clean(CliRun r, String code) {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("error " + code), r.err());
         assertFalse(r.err().contains("internal error"), r.err());
@@ -75,7 +65,7 @@ class RobustnessTest {
     void unreadableInputs_arePL000_withTheReason() throws Exception {
         Path utf = dir.resolve("bad.pin");
         Files.write(utf, "name x\n# caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
-        Run r = run("check", utf.toString());
+        CliRun r = run("check", utf.toString());
         clean(r, "PL000");
         assertTrue(r.err().contains(utf + ":2:6: error PL000: not UTF-8"), r.err());
 
@@ -101,7 +91,7 @@ class RobustnessTest {
         Path fifo = folder.resolve("f.pin");
         Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
         assertEquals(0, mk.waitFor());
-        Run r = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("check", folder.toString()));
+        CliRun r = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("check", folder.toString()));
         clean(r, "PL000");
         assertTrue(r.err().contains("a fifo"), r.err());
     }
@@ -117,13 +107,13 @@ class RobustnessTest {
     void outputs_neverOverwriteAnInput_andFailCleanly() throws Exception {
         Path in = write("in.pin", HEAD + "exists (P:buf[0] = 1)\n");
         String before = Files.readString(in);
-        Run r = run("check", in.toString(), "-o", in.toString());
+        CliRun r = run("check", in.toString(), "-o", in.toString());
         assertEquals(2, r.code());
         assertEquals(before, Files.readString(in), "the scenario is untouched");
         assertEquals(2, run("check", in.toString(), "-o", dir.resolve("no/such/out.txt").toString()).code());
         assertEquals(2, run("check", in.toString(), "-o", dir.toString()).code());
         assertEquals(2, run("check", in.toString(), "-o", "/dev/full").code());
-        Run m = run("matrix", in.toString(), "--policies", "linux-6.18", "--html", dir.resolve("x/r.html").toString());
+        CliRun m = run("matrix", in.toString(), "--policies", "linux-6.18", "--html", dir.resolve("x/r.html").toString());
         assertEquals(2, m.code(), m.err());
         assertFalse(m.err().contains("internal error"), m.err());
     }
@@ -132,7 +122,7 @@ class RobustnessTest {
     void checkingNothing_isExit2() throws Exception {
         Path empty = dir.resolve("empty");
         Files.createDirectories(empty);
-        Run r = run("check", empty.toString());
+        CliRun r = run("check", empty.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("no scenario file (*.pin) in this folder"), r.err());
     }
@@ -140,7 +130,7 @@ class RobustnessTest {
     @Test
     void errorColumns_countCodePoints() throws Exception {
         // two emoji (four UTF-16 units) before the bad character: it is in column 12 (docs: code points)
-        Run r = run("check", write("cols.pin", "name c\ntitle \"\uD83D\uDE00\uD83D\uDE00\" \u0001\n").toString());
+        CliRun r = run("check", write("cols.pin", "name c\ntitle \"\uD83D\uDE00\uD83D\uDE00\" \u0001\n").toString());
         assertTrue(r.err().contains(":2:12: error PL001: unexpected character U+0001"), r.err());
     }
 
@@ -149,7 +139,7 @@ class RobustnessTest {
         Path in = write("in.pin", HEAD + "exists (P:buf[0] = 1)\n");
         for (String[] bad : new String[][] {{"--max-states", "-5"}, {"--max-seconds", "-1"},
                 {"--max-seconds", "NaN"}, {"--max-seconds", "1e999"}}) {
-            Run r = run("check", in.toString(), bad[0], bad[1]);
+            CliRun r = run("check", in.toString(), bad[0], bad[1]);
             assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
         }
         assertEquals(2, run("matrix", in.toString(), "--max-states", "-1", "--no-html").code());
@@ -161,19 +151,19 @@ class RobustnessTest {
         Path in = write("lim.pin", HEAD.replace("  buf[0] = 1\n", "  buf[0] = 1\n  buf[0] = 2\n")
                 + "thread U @ P {\n  buf[1] = 3\n  buf[1] = 4\n}\nforall (P:buf[0] = 2)\n"
                 + "expect linux-2.6, linux-6.18: Always\n");
-        Run b = run("bisect", in.toString(), "--max-states", "3");
+        CliRun b = run("bisect", in.toString(), "--max-states", "3");
         assertEquals(3, b.code(), b.out() + b.err());
         assertTrue(b.out().contains("INCOMPLETE"), b.out());
         assertFalse(b.out().contains("deciding"), "no flip next to an incomplete cell: " + b.out());
-        Run j = run("check", in.toString(), "--policy", "linux-6.18", "--max-states", "3", "--format", "json");
+        CliRun j = run("check", in.toString(), "--policy", "linux-6.18", "--max-states", "3", "--format", "json");
         assertEquals(3, j.code());
         assertTrue(j.out().contains("\"observation\" : \"incomplete\""), j.out());
         assertTrue(j.out().contains("\"matches\" : null"), j.out());
-        Run m = run("matrix", in.toString(), "--policies", "linux-2.6,linux-6.18", "--max-states", "3", "--no-html");
+        CliRun m = run("matrix", in.toString(), "--policies", "linux-2.6,linux-6.18", "--max-states", "3", "--no-html");
         assertEquals(3, m.code());
         assertTrue(m.out().contains("0 mismatched, 2 incomplete"), m.out());
         assertFalse(m.out().contains("INCOMPLETE !("), m.out());
-        Run c = run("compare", in.toString(), "--policies", "linux-2.6,linux-6.18", "--max-states", "3");
+        CliRun c = run("compare", in.toString(), "--policies", "linux-2.6,linux-6.18", "--max-states", "3");
         assertEquals(3, c.code());
     }
 
@@ -181,11 +171,11 @@ class RobustnessTest {
     void scenarioText_cannotDriveTheTerminal() throws Exception {
         Path in = write("esc.pin", "name e\ntitle \"\u001b[2J\u001b[HALL SAFE \u202e|x\"\n" + HEAD.substring(7)
                 + "exists (P:buf[0] = 1)\n");
-        Run r = run("check", in.toString());
+        CliRun r = run("check", in.toString());
         assertFalse(r.out().contains("\u001b"), r.out());
         assertFalse(r.out().contains("\u202e"), r.out());
         assertTrue(r.out().contains("\\u001b[2J"), r.out());
-        Run md = run("matrix", write("pipe.pin", HEAD.replace("name r", "name r\ntopic \"a|b\"")
+        CliRun md = run("matrix", write("pipe.pin", HEAD.replace("name r", "name r\ntopic \"a|b\"")
                 + "exists (P:buf[0] = 1)\n").toString(), "--policies", "linux-6.18", "--format", "markdown",
                 "--no-html");
         assertTrue(md.out().contains("| a\\|b | `r` |"), md.out());
@@ -195,7 +185,7 @@ class RobustnessTest {
     void simulation_isNeverSafe_andFindsAndShrinksViolations() throws Exception {
         Path in = write("sim.pin", HEAD.replace("  buf[0] = 1\n", "  buf[0] = 1\n  buf[0] = 2\n")
                 + "thread U @ P {\n  buf[1] = 3\n}\nforall (P:buf[0] = 2)\nexpect linux-6.18: Always\n");
-        Run r = run("check", in.toString(), "--simulate", "50", "--seed", "7", "--no-timings");
+        CliRun r = run("check", in.toString(), "--simulate", "50", "--seed", "7", "--no-timings");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("[INCOMPLETE]"), r.out());
         assertTrue(r.out().contains("simulation: 50 random run(s) from seed 7"), r.out());
@@ -206,7 +196,7 @@ class RobustnessTest {
         // a scenario whose every run deadlocks: the violation is found, shrunk, and the exit code says so
         Path dl = write("dl.pin", HEAD.replace("  buf[0] = 1\n", "  buf[0] = 1\n  await never\n")
                 + "exists (true)\n");
-        Run d = run("check", dl.toString(), "--simulate", "5");
+        CliRun d = run("check", dl.toString(), "--simulate", "5");
         assertEquals(1, d.code(), d.out());
         assertTrue(d.out().contains("Violation deadlock"), d.out());
         assertEquals(2, run("check", dl.toString(), "--simulate", "-1").code());
@@ -219,7 +209,7 @@ class RobustnessTest {
         List<String> parts = new java.util.ArrayList<>(List.of("merge"));
         for (int i = 2; i >= 0; i--) {
             Path part = dir.resolve("s" + i + ".json");
-            Run r = run("matrix", "--format", "json", "--no-timings", "--no-html", "--shard", i + "/3", "-o",
+            CliRun r = run("matrix", "--format", "json", "--no-timings", "--no-html", "--shard", i + "/3", "-o",
                     part.toString());
             assertEquals(0, r.code(), r.err());
             parts.add(part.toString());
