@@ -917,8 +917,11 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            if (count < 1 || !limitsOk(maxStates, 0, err, "pinlab gen")) {
+            if (count < 1) {
                 err.println("pinlab gen: --count must be 1 or more");
+                return BAD_INPUT;
+            }
+            if (!limitsOk(maxStates, 0, err, "pinlab gen")) {
                 return BAD_INPUT;
             }
             Policy pol = policy(policy, err, "pinlab gen");
