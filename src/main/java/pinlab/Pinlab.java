@@ -125,6 +125,8 @@ public final class Pinlab {
             int threads, MatrixProgress progress, boolean askedOnly) {
         long t0 = System.nanoTime();
         int total = scenarios.size() * policies.size();
+        // cells run side by side: each cell's own search stays on one thread unless the user said otherwise
+        Limits cellLimits = threads > 1 && limits.workers() == 0 ? limits.withWorkers(1) : limits;
         CheckResult[][] cells = new CheckResult[scenarios.size()][policies.size()];
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
                 Math.max(1, threads));
@@ -138,7 +140,7 @@ public final class Pinlab {
                     Scenario sc = scenarios.get(si);
                     Policy pol = policies.get(pj);
                     cells[si][pj] = askedOnly && !pol.isPreset() && sc.expectationFor(pol.name()) == null
-                            ? CheckResult.notAsked(sc, pol.name()) : check(sc, pol, limits, false);
+                            ? CheckResult.notAsked(sc, pol.name()) : check(sc, pol, cellLimits, false);
                     synchronized (progress) {
                         progress.done(finished.incrementAndGet(), total, scenarios.get(si).name(),
                                 policies.get(pj).name());

@@ -184,6 +184,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-seconds", description = "Stop after this many seconds per check (0 = no limit).")
         double maxSeconds;
 
+        @Option(names = "--workers", paramLabel = "N", description = "Threads of one exhaustive search (default: 0,"
+                + " one per core). Results do not depend on it.")
+        int workers;
+
         @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the report to FILE.")
         Path output;
 
@@ -216,8 +220,12 @@ public final class Main implements Callable<Integer> {
                 err.println("pinlab check: --simulate must be 1 or more");
                 return BAD_INPUT;
             }
+            if (workers < 0 || workers > 256) {
+                err.println("pinlab check: --workers must be 0 (one per core) to 256, not " + workers);
+                return BAD_INPUT;
+            }
             List<CheckResult> results = new ArrayList<>();
-            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed);
+            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers);
             for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;
                 if (allPolicies) {

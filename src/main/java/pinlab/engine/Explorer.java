@@ -1,28 +1,63 @@
 package pinlab.engine;
 
-import it.unimi.dsi.fastutil.ints.IntArrayList;
-import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+import com.dynatrace.hash4j.hashing.Hasher64;
+import com.dynatrace.hash4j.hashing.Hashing;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
- * Exhaustive breadth-first exploration. Every counterexample is therefore shortest; among shortest runs to a
- * state, the one with the fewest context switches is kept (then the one that steps lower-numbered threads
- * first), so results are deterministic.
+ * Exhaustive breadth-first exploration, level by level, on one or more worker threads, with results that do not
+ * depend on the worker count. Every counterexample is therefore shortest; among shortest runs to a state, the one
+ * with the fewest context switches is kept (then the one found first in the sequential order: lower-numbered
+ * parents, then lower-numbered threads).
  *
- * <p>The visited set maps 64-bit fingerprints to state numbers in a primitive open-addressing map. Per state
- * only its parent, the thread that reached it and its context-switch count are kept; runs are rebuilt from
- * those parent pointers.
+ * <p>Each level runs in three phases, separated by barriers:
+ * <ol>
+ *   <li><b>Expand</b> (parallel over {@link Batch}es of the frontier): every enabled step of every frontier state,
+ *       packed ({@link StateCodec}) and fingerprinted; successors already visited in earlier levels are dropped
+ *       (the visited set is only read here). Each batch's successors go, in the order the sequential search would
+ *       meet them, into fresh batches of that batch's own.
+ *   <li><b>Merge</b> (parallel over partitions of the fingerprint space; each partition owns a fixed set of the
+ *       visited set's segments): each partition walks the level's successors in sequential order, keeps the first
+ *       entry of each new fingerprint, and moves to it the parent of a later repeat with strictly fewer context
+ *       switches, exactly as the sequential search does; then adds the new fingerprints to the visited set. A
+ *       fingerprint's entries all fall in one partition, so the result is the sequential one for any partition
+ *       count.
+ *   <li><b>Number</b> (sequential, cheap): new states get numbers in sequential order, with their parents, and
+ *       violations and outcomes are recorded in sequential order. The kept entries become the next frontier.
+ * </ol>
+ *
+ * <p>Per state only the fingerprint (in {@link FingerprintSet}) and the parent and thread that reached it (in
+ * {@link ParentLog}) outlive its level; runs are rebuilt from those parent pointers.
  */
 public final class Explorer {
     private static final long PROGRESS_NANOS = 10_000_000_000L;
+    /** Below this many frontier states a level runs on the calling thread: the hand-off would cost more. */
+    private static final int PARALLEL_MIN = 2 * Batch.TARGET;
+    private static final Hasher64 HASH = Hashing.xxh3_64();
 
     private final TransitionSystem ts;
     private final Limits limits;
     private final Progress progress;
+    private final int workers;
+    private final int threads;
+    private final int parallelMin;
+
+    private FingerprintSet visited;
+    private Stepper[] steppers;
+    private volatile String stop;
+    private long deadline;
+    private long t0;
+    private long nextReport;
 
     /** Creates an explorer of {@code ts} bounded by {@code limits}. */
     public Explorer(TransitionSystem ts, Limits limits) {
@@ -31,146 +66,368 @@ public final class Explorer {
 
     /** Creates an explorer of {@code ts} bounded by {@code limits}, reporting to {@code progress}. */
     public Explorer(TransitionSystem ts, Limits limits, Progress progress) {
+        this(ts, limits, progress, PARALLEL_MIN);
+    }
+
+    /** Like the public constructor; levels of at least {@code parallelMin} states run on all workers (tests: 1). */
+    Explorer(TransitionSystem ts, Limits limits, Progress progress, int parallelMin) {
+        this.parallelMin = parallelMin;
         this.ts = ts;
         this.limits = limits;
         this.progress = progress;
+        this.workers = limits.resolvedWorkers();
+        this.threads = ts.threads();
+        if (threads > 254) {
+            throw new IllegalArgumentException("at most 254 threads, not " + threads);
+        }
+    }
+
+    /** What one expand task found besides successors: its final states and transition count. */
+    private static final class Finals {
+        long transitions;
+        long finals;
+        long positive;
+        long negative;
+        long marked;
+        final Map<String, long[]> counts = new TreeMap<>();
+        final Map<String, Boolean> sat = new TreeMap<>();
+        final Map<String, Integer> tags = new TreeMap<>();
+        final Map<String, Integer> first = new TreeMap<>();
+    }
+
+    /** One worker's reusable buffers. */
+    private static final class Scratch {
+        int[] state = new int[64];
+        byte[] packed = new byte[256];
     }
 
     /** Explores every reachable state. */
     public SearchResult run() {
-        long t0 = System.nanoTime();
-        long deadline = limits.maxSeconds() > 0 ? t0 + (long) (limits.maxSeconds() * 1e9) : Long.MAX_VALUE;
-        Long2IntOpenHashMap seen = new Long2IntOpenHashMap();
-        seen.defaultReturnValue(-1);
-        IntArrayList parent = new IntArrayList();
-        IntArrayList via = new IntArrayList();
-        IntArrayList switches = new IntArrayList();
-        Map<String, long[]> counts = new TreeMap<>();
-        Map<String, Boolean> sat = new TreeMap<>();
-        Map<String, Integer> tags = new TreeMap<>();
-        Map<String, Integer> firstFinal = new TreeMap<>();
+        t0 = System.nanoTime();
+        deadline = limits.maxSeconds() > 0 ? t0 + (long) (limits.maxSeconds() * 1e9) : Long.MAX_VALUE;
+        nextReport = t0 + PROGRESS_NANOS;
+        visited = new FingerprintSet();
+        ParentLog log = new ParentLog();
+        steppers = new Stepper[workers];
+        Scratch[] scratch = new Scratch[workers];
+        Finals total = new Finals();
         Map<String, Integer> violationAt = new LinkedHashMap<>();
-        long transitions = 0;
-        long finals = 0;
-        long positive = 0;
-        long negative = 0;
-        long marked = 0;
-        String stop = null;
         int depth = 0;
+        stop = null;
+        ExecutorService pool = null;
+        LevelMap[] levelMaps = new LevelMap[workers];
 
         int[] init = ts.initial();
-        seen.put(ts.fingerprint(init), 0);
-        parent.add(-1);
-        via.add(-1);
-        switches.add(0);
-        List<int[]> frontier = new ArrayList<>();
-        IntArrayList frontierIds = new IntArrayList();
-        if (!recordViolations(init, 0, violationAt)) {
-            frontier.add(init);
-            frontierIds.add(0);
+        byte[] packed = new byte[StateCodec.maxBytes(init.length)];
+        int plen = StateCodec.encode(init, init.length, packed, 0);
+        visited.add(FingerprintSet.normal(HASH.hashBytesToLong(packed, 0, plen)));
+        log.add(-1, -1);
+        List<Batch> frontier = new ArrayList<>();
+        if (!recordViolations(ts.violations(init), 0, violationAt)) {
+            Batch b = new Batch();
+            b.add(packed, plen, 0, -1, -1, 0, 0);
+            b.id = new int[] {0};
+            b.compact();
+            frontier.add(b);
         }
-        int threads = ts.threads();
-        long expanded = 0;
-        long nextReport = t0 + PROGRESS_NANOS;
         try {
-            search:
-            while (!frontier.isEmpty()) {
-                List<int[]> next = new ArrayList<>();
-                IntArrayList nextIds = new IntArrayList();
-                int nextLevelStart = parent.size();
-                for (int k = 0; k < frontier.size(); k++) {
-                    int[] s = frontier.get(k);
-                    int id = frontierIds.getInt(k);
-                    if ((++expanded & 255) == 0) {
-                        long now = System.nanoTime();
-                        if (now > deadline) {
-                            stop = "time limit of " + limits.maxSeconds() + " s reached";
-                            break search;
-                        }
-                        if (now > nextReport) {
-                            progress.update(parent.size(), transitions, depth, next.size(), (now - t0) / 1e9);
-                            nextReport = now + PROGRESS_NANOS;
-                        }
+            while (!frontier.isEmpty() && stop == null) {
+                int states = 0;
+                for (Batch b : frontier) {
+                    states += b.n;
+                }
+                boolean parallel = workers > 1 && states >= parallelMin;
+                if (parallel && pool == null) {
+                    pool = Executors.newFixedThreadPool(workers - 1, r -> {
+                        Thread t = new Thread(r, "pinlab-explore");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                }
+                ExecutorService exec = parallel ? pool : null;
+                int tasks = frontier.size();
+                List<List<Batch>> out = new ArrayList<>(java.util.Collections.nCopies(tasks, List.of()));
+                Finals[] fin = new Finals[tasks];
+                List<Batch> level = frontier;
+                int reportDepth = depth;
+                forEach(exec, tasks, (w, i) -> {
+                    if (scratch[w] == null) {
+                        scratch[w] = new Scratch();
+                        steppers[w] = ts.stepper();
                     }
-                    boolean any = false;
-                    for (int t = 0; t < threads; t++) {
-                        int[] succ = ts.step(s, t);
-                        if (succ == null) {
-                            continue;
-                        }
-                        any = true;
-                        transitions++;
-                        long fp = ts.fingerprint(succ);
-                        int sw = switches.getInt(id) + (via.getInt(id) >= 0 && via.getInt(id) != t ? 1 : 0);
-                        int nid = parent.size();
-                        int old = seen.putIfAbsent(fp, nid); // one probe: insert if absent, else the known id
-                        if (old >= 0) {
-                            // Same depth and not yet expanded: keep the run with fewer context switches.
-                            if (old >= nextLevelStart && sw < switches.getInt(old)) {
-                                parent.set(old, id);
-                                via.set(old, t);
-                                switches.set(old, sw);
-                            }
-                            continue;
-                        }
-                        parent.add(id);
-                        via.add(t);
-                        switches.add(sw);
-                        if (recordViolations(succ, nid, violationAt)) {
-                            continue;
-                        }
-                        next.add(succ);
-                        nextIds.add(nid);
-                        if (limits.maxStates() > 0 && parent.size() >= limits.maxStates()) {
-                            stop = "state limit of " + limits.maxStates() + " reached";
-                            break search;
-                        }
+                    fin[i] = new Finals();
+                    out.set(i, expand(level.get(i), steppers[w], scratch[w], fin[i], w == 0, log, reportDepth));
+                });
+                if (stop != null) {
+                    break;
+                }
+                List<Batch> found = new ArrayList<>();
+                for (List<Batch> o : out) {
+                    found.addAll(o);
+                }
+                if (found.size() >= 1 << 20) {
+                    throw new OutOfMemoryError("more than 2^32 successors in one level");
+                }
+                for (Finals f : fin) {
+                    merge(total, f);
+                }
+                forEach(parallel ? pool : null, FingerprintSet.SEGMENTS, (w, seg) -> {
+                    if (levelMaps[w] == null) {
+                        levelMaps[w] = new LevelMap();
                     }
-                    if (!any) {
-                        if (ts.finished(s)) {
-                            finals++;
-                            TransitionSystem.Outcome o = ts.outcome(s);
-                            counts.computeIfAbsent(o.key(), x -> new long[1])[0]++;
-                            sat.put(o.key(), o.satisfied());
-                            tags.merge(o.key(), o.tags(), (a, b) -> a | b);
-                            firstFinal.putIfAbsent(o.key(), id);
-                            if (o.marked()) {
-                                marked++;
-                            }
-                            if (o.satisfied()) {
-                                positive++;
-                            } else {
-                                negative++;
-                            }
-                        } else {
-                            violationAt.putIfAbsent(ts.stuck(s), id);
-                        }
+                    dedup(found, seg, levelMaps[w]);
+                });
+                forEach(parallel ? pool : null, found.size(), (w, i) -> found.get(i).marks());
+                number(found, log, violationAt);
+                List<Batch> next = new ArrayList<>();
+                for (Batch b : found) {
+                    if (b.compact() > 0) {
+                        next.add(b);
                     }
                 }
                 frontier = next;
-                frontierIds = nextIds;
-                if (!frontier.isEmpty()) {
+                if (!frontier.isEmpty() && stop == null) {
                     depth++;
                 }
             }
         } catch (OutOfMemoryError e) {
             // Drop the frontier so the result can still be built; the run is incomplete, never safe.
-            frontier = List.of();
-            stop = "out of memory after " + parent.size() + " states (raise -Xmx or set --max-states)";
+            frontier = null;
+            stop = "out of memory after " + log.size() + " states (raise -Xmx or set --max-states)";
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
         }
         Map<String, SearchResult.OutcomeStats> outcomes = new TreeMap<>();
-        for (Map.Entry<String, long[]> e : counts.entrySet()) {
-            outcomes.put(e.getKey(), new SearchResult.OutcomeStats(e.getValue()[0], sat.get(e.getKey()),
-                    schedule(firstFinal.get(e.getKey()), parent, via), tags.get(e.getKey())));
+        for (Map.Entry<String, long[]> e : total.counts.entrySet()) {
+            outcomes.put(e.getKey(), new SearchResult.OutcomeStats(e.getValue()[0], total.sat.get(e.getKey()),
+                    log.schedule(total.first.get(e.getKey())), total.tags.get(e.getKey())));
         }
         Map<String, List<Integer>> violations = new LinkedHashMap<>();
-        violationAt.forEach((name, id) -> violations.put(name, schedule(id, parent, via)));
-        return new SearchResult(parent.size(), transitions, finals, positive, negative, marked, outcomes, violations,
-                stop == null, stop, depth, System.nanoTime() - t0);
+        violationAt.forEach((name, id) -> violations.put(name, log.schedule(id)));
+        String why = stop;
+        return new SearchResult(log.size(), total.transitions, total.finals, total.positive, total.negative,
+                total.marked, outcomes, violations, why == null, why, depth, System.nanoTime() - t0);
     }
 
-    private boolean recordViolations(int[] s, int id, Map<String, Integer> at) {
-        int v = ts.violations(s);
+    /** A task body: worker number and task number. */
+    private interface Task {
+        void run(int worker, int task);
+    }
+
+    /** Runs {@code body} for tasks 0..n-1: on the calling thread (worker 0) alone, or with the pool's threads. */
+    private void forEach(ExecutorService pool, int n, Task body) {
+        if (pool == null) {
+            for (int i = 0; i < n; i++) {
+                body.run(0, i);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        IntConsumer loop = w -> {
+            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                body.run(w, i);
+            }
+        };
+        List<Future<?>> fs = new ArrayList<>();
+        for (int w = 1; w < workers; w++) {
+            int worker = w;
+            fs.add(pool.submit(() -> loop.accept(worker)));
+        }
+        Throwable failed = null;
+        try {
+            loop.accept(0);
+        } catch (RuntimeException | Error e) {
+            failed = e;
+            next.set(n);
+        }
+        for (Future<?> f : fs) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (failed == null) {
+                    failed = e.getCause();
+                }
+            }
+        }
+        if (failed instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failed instanceof Error r) {
+            throw r;
+        }
+        if (failed != null) {
+            throw new IllegalStateException(failed);
+        }
+    }
+
+    /** Expands every state of {@code in}; returns the successors not visited in earlier levels, in order. */
+    private List<Batch> expand(Batch in, Stepper stepper, Scratch sc, Finals fin, boolean reporter, ParentLog log,
+            int depth) {
+        List<Batch> out = new ArrayList<>();
+        Batch cur = new Batch();
+        out.add(cur);
+        long transitions = 0;
+        for (int e = 0; e < in.n; e++) {
+            if ((e & 255) == 255) {
+                long now = System.nanoTime();
+                if (now > deadline) {
+                    stop = "time limit of " + limits.maxSeconds() + " s reached";
+                }
+                if (stop != null) {
+                    break;
+                }
+                if (reporter && now > nextReport) {
+                    progress.update(log.size(), fin.transitions + transitions, depth, 0, (now - t0) / 1e9);
+                    nextReport = now + PROGRESS_NANOS;
+                }
+            }
+            int from = in.start[e];
+            int to = in.start[e + 1];
+            if (sc.state.length < to - from) {
+                sc.state = new int[2 * (to - from)];
+            }
+            int len = StateCodec.decode(in.data, from, to, sc.state);
+            int id = in.id[e];
+            int via = in.via[e] & 0xFF;
+            int sw0 = in.sw[e];
+            boolean any = false;
+            for (int t = 0; t < threads; t++) {
+                int slen = stepper.step(sc.state, len, t);
+                if (slen < 0) {
+                    continue;
+                }
+                any = true;
+                transitions++;
+                int[] succ = stepper.buffer();
+                if (sc.packed.length < StateCodec.maxBytes(slen)) {
+                    sc.packed = new byte[2 * StateCodec.maxBytes(slen)];
+                }
+                int plen = StateCodec.encode(succ, slen, sc.packed, 0);
+                long fp = FingerprintSet.normal(HASH.hashBytesToLong(sc.packed, 0, plen));
+                if (visited.contains(fp)) {
+                    continue;
+                }
+                int sw = sw0 + (via != 0xFF && via != t ? 1 : 0);
+                if (cur.n >= Batch.TARGET) {
+                    cur = new Batch();
+                    out.add(cur);
+                }
+                cur.add(sc.packed, plen, fp, id, t, sw, ts.violations(succ));
+            }
+            if (!any) {
+                int[] s = Arrays.copyOf(sc.state, len);
+                if (ts.finished(s)) {
+                    fin.finals++;
+                    TransitionSystem.Outcome o = ts.outcome(s);
+                    fin.counts.computeIfAbsent(o.key(), x -> new long[1])[0]++;
+                    fin.sat.put(o.key(), o.satisfied());
+                    fin.tags.merge(o.key(), o.tags(), (a, b) -> a | b);
+                    fin.first.putIfAbsent(o.key(), id);
+                    if (o.marked()) {
+                        fin.marked++;
+                    }
+                    if (o.satisfied()) {
+                        fin.positive++;
+                    } else {
+                        fin.negative++;
+                    }
+                } else {
+                    cur.stuck(ts.stuck(s), id);
+                }
+            }
+        }
+        fin.transitions += transitions;
+        for (Batch b : out) {
+            b.index();
+        }
+        return out;
+    }
+
+    private static void merge(Finals into, Finals f) {
+        into.transitions += f.transitions;
+        into.finals += f.finals;
+        into.positive += f.positive;
+        into.negative += f.negative;
+        into.marked += f.marked;
+        f.counts.forEach((k, v) -> into.counts.computeIfAbsent(k, x -> new long[1])[0] += v[0]);
+        into.sat.putAll(f.sat);
+        f.tags.forEach((k, v) -> into.tags.merge(k, v, (a, b) -> a | b));
+        f.first.forEach(into.first::putIfAbsent);
+    }
+
+    /**
+     * Segment {@code seg} of the visited set: marks the first entry of each of the segment's fingerprints in this
+     * level, gives it the parent of the entry with the fewest context switches (the earliest on a tie), and adds the
+     * new fingerprints to the visited set. Entries of one fingerprint are met in sequential order; entries of
+     * different fingerprints do not interact, so segments run in any order and on any worker. The segment's
+     * entries are read in the batches' segment order, so this walks memory in order.
+     */
+    private void dedup(List<Batch> found, int seg, LevelMap level) {
+        int count = 0;
+        for (Batch b : found) {
+            count += b.segStart[seg + 1] - b.segStart[seg];
+        }
+        if (count == 0) {
+            return;
+        }
+        level.reset(count);
+        for (int bi = 0; bi < found.size(); bi++) {
+            Batch b = found.get(bi);
+            long[] fp = b.fpSeg;
+            int[] sw = b.swSeg;
+            boolean[] first = b.firstSeg;
+            int base = bi << 12; // a batch holds at most 4,096 entries; at most 2^20 batches a level
+            for (int k = b.segStart[seg], end = b.segStart[seg + 1]; k < end; k++) {
+                long r = level.meet(fp[k], base | k, sw[k]);
+                first[k] = r < 0;
+                if (r >= 0 && (r & (1L << 62)) != 0) {
+                    // fewer switches than any earlier entry: its run becomes the state's shortest
+                    Batch fb = found.get((int) (r >>> 12) & 0xFFFFF);
+                    int fe = fb.bySeg[(int) r & 0xFFF];
+                    int e = b.bySeg[k];
+                    fb.sw[fe] = sw[k];
+                    fb.parent[fe] = b.parent[e];
+                    fb.via[fe] = b.via[e];
+                }
+            }
+        }
+        level.forEach(visited::add);
+    }
+
+    /** Numbers the level's new states in sequential order and records their violations and the stuck states. */
+    private void number(List<Batch> found, ParentLog log, Map<String, Integer> violationAt) {
+        long max = limits.maxStates();
+        for (Batch b : found) {
+            int k = 0;
+            for (int e = 0; e <= b.n; e++) {
+                while (k < b.stuckN && b.stuckAt[k] == e) {
+                    violationAt.putIfAbsent(b.stuckName[k], b.stuckId[k]);
+                    k++;
+                }
+                if (e == b.n || b.id[e] < 0) {
+                    continue;
+                }
+                if (stop != null) {
+                    b.id[e] = -1; // past the state limit
+                    continue;
+                }
+                int id = log.size();
+                b.id[e] = id;
+                log.add(b.parent[e], b.via[e] & 0xFF);
+                recordViolations(b.viol[e], id, violationAt);
+                if (max > 0 && log.size() >= max) {
+                    stop = "state limit of " + max + " reached";
+                }
+            }
+        }
+    }
+
+    private boolean recordViolations(int v, int id, Map<String, Integer> at) {
         if (v == 0) {
             return false;
         }
@@ -180,14 +437,5 @@ public final class Explorer {
             }
         }
         return true;
-    }
-
-    private static List<Integer> schedule(int id, IntArrayList parent, IntArrayList via) {
-        List<Integer> out = new ArrayList<>();
-        for (int s = id; s > 0; s = parent.getInt(s)) {
-            out.add(via.getInt(s));
-        }
-        java.util.Collections.reverse(out);
-        return List.copyOf(out);
     }
 }

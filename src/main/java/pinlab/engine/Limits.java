@@ -1,19 +1,35 @@
 package pinlab.engine;
 
 /**
- * Bounds on an exploration.
+ * Bounds on an exploration, and how many threads it may use.
  *
  * @param maxStates stop after this many distinct states (0: no limit)
  * @param maxSeconds stop after this many seconds (0: no limit)
  * @param simulate instead of exploring every interleaving, run this many random schedules (0: exhaustive)
  * @param seed the seed of the random schedules
+ * @param workers worker threads of one exhaustive exploration (0: one per core). Results do not depend on it.
  */
-public record Limits(long maxStates, double maxSeconds, long simulate, long seed) {
-    /** No limit: exhaustive exploration. */
+public record Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers) {
+    /** No limit: exhaustive exploration on every core. */
     public static final Limits NONE = new Limits(0, 0);
 
-    /** Creates exhaustive-exploration limits. */
+    /** Creates exhaustive-exploration limits, on every core. */
     public Limits(long maxStates, double maxSeconds) {
-        this(maxStates, maxSeconds, 0, 0);
+        this(maxStates, maxSeconds, 0, 0, 0);
+    }
+
+    /** Creates limits on every core. */
+    public Limits(long maxStates, double maxSeconds, long simulate, long seed) {
+        this(maxStates, maxSeconds, simulate, seed, 0);
+    }
+
+    /** Returns these limits with {@code n} workers (0: one per core). */
+    public Limits withWorkers(int n) {
+        return new Limits(maxStates, maxSeconds, simulate, seed, n);
+    }
+
+    /** Returns the worker count to use: {@link #workers}, or the number of cores when that is 0. */
+    public int resolvedWorkers() {
+        return workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
     }
 }

@@ -14,6 +14,14 @@ public interface TransitionSystem {
     /** Returns the successor of {@code state} when thread {@code t} steps, or null if it cannot step now. */
     int[] step(int[] state, int t);
 
+    /**
+     * Returns a new stepper for one engine worker. The default steps through {@link #step} on copies; a model
+     * that can step into reused buffers overrides it. Both must give the same successors.
+     */
+    default Stepper stepper() {
+        return Stepper.of(this);
+    }
+
     /** Returns whether every thread has finished in {@code state}. */
     boolean finished(int[] state);
 
@@ -25,7 +33,10 @@ public interface TransitionSystem {
         return "deadlock";
     }
 
-    /** Returns a bitmask of the violations that hold in {@code state}; 0 if none. */
+    /**
+     * Returns a bitmask of the violations that hold in {@code state}; 0 if none. The engine may pass a stepper's
+     * buffer, whose words past the state's own length are garbage.
+     */
     int violations(int[] state);
 
     /** Returns the name of violation bit {@code bit}. */

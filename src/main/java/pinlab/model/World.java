@@ -17,6 +17,13 @@ public final class World {
     private int[] a;
     private int nf;
     private final boolean stableIds;
+    /** Scratch for {@link #freezeScratch()}: reused, so that a step allocates nothing once warmed up. */
+    private int[] frozen = new int[0];
+    private int[] order = new int[0];
+    private int[] refs = new int[0];
+    private int[] maps = new int[0];
+    private boolean[] reached = new boolean[0];
+    private boolean[] cached = new boolean[0];
 
     private World(Layout lay, int[] a, boolean stableIds) {
         this.lay = lay;
@@ -39,6 +46,37 @@ public final class World {
     /** Returns a read-only view of a frozen state, without copying: callers must not change it. */
     public static World view(Layout lay, int[] state) {
         return new World(lay, state, false);
+    }
+
+    /**
+     * Returns a reusable working world: {@link #load} a frozen state into it, run operations, then
+     * {@link #freezeScratch()}. One per engine worker thread; it allocates only while its buffers grow.
+     */
+    public static World scratch(Layout lay) {
+        return new World(lay, new int[lay.fixedWords() + 8 * Layout.FOLIO_WORDS], false);
+    }
+
+    /** Returns the length of frozen state {@code state} (its words beyond are ignored). */
+    public static int length(Layout lay, int[] state) {
+        return lay.folioBase + 1 + state[lay.folioBase] * Layout.FOLIO_WORDS;
+    }
+
+    /** Makes this world a working copy of frozen state {@code state}; returns this world. */
+    public World load(int[] state) {
+        int len = length(lay, state);
+        if (a.length < len + 2 * Layout.FOLIO_WORDS) {
+            a = new int[len + 8 * Layout.FOLIO_WORDS];
+        }
+        System.arraycopy(state, 0, a, 0, len);
+        nf = a[lay.folioBase];
+        return this;
+    }
+
+    /** Makes this world a read-only view of frozen state {@code state}, without copying; returns this world. */
+    public World rebind(int[] state) {
+        a = state;
+        nf = state[lay.folioBase];
+        return this;
     }
 
     /** Returns a working copy for trace replay: folio numbers stay as allocated. */
@@ -366,15 +404,31 @@ public final class World {
      * order they are first reached, unreached folios dropped.
      */
     public int[] freeze() {
+        int len = freezeScratch(); // first: it may replace the buffer
+        return Arrays.copyOf(frozen, len);
+    }
+
+    /**
+     * Like {@link #freeze()}, but writes the canonical encoding into a buffer this world reuses,
+     * {@link #frozenBuffer()}, and returns its length. The buffer is overwritten by the next call.
+     */
+    public int freezeScratch() {
         checkInvariants();
-        if (stableIds) {
-            return Arrays.copyOf(a, fb(nf));
+        int len = fb(nf);
+        if (frozen.length < len) {
+            frozen = new int[Math.max(len, frozen.length * 2)];
         }
-        int[] order = new int[nf];
-        Arrays.fill(order, -1);
+        int[] out = frozen;
+        if (stableIds) {
+            System.arraycopy(a, 0, out, 0, len);
+            return len;
+        }
+        if (order.length < nf) {
+            order = new int[Math.max(nf, order.length * 2)];
+        }
+        Arrays.fill(order, 0, nf, -1);
         int next = 0;
         int fixed = lay.folioBase;
-        int[] out = new int[fb(nf)];
         System.arraycopy(a, 0, out, 0, fixed);
         // Walk every field that can name a folio, in layout order, renumbering on first reach.
         for (int p = 0; p < lay.procBase.length; p++) {
@@ -402,7 +456,12 @@ public final class World {
                 System.arraycopy(a, fb(f), out, fixed + 1 + order[f] * Layout.FOLIO_WORDS, Layout.FOLIO_WORDS);
             }
         }
-        return Arrays.copyOf(out, fixed + 1 + next * Layout.FOLIO_WORDS);
+        return fixed + 1 + next * Layout.FOLIO_WORDS;
+    }
+
+    /** Returns the buffer {@link #freezeScratch()} writes into. */
+    public int[] frozenBuffer() {
+        return frozen;
     }
 
     private int renumberRefs(int[] bases, int[] sizes, int[] order, int next, int[] out) {
@@ -431,7 +490,7 @@ public final class World {
      */
     private void checkPageCache(int[] refs, boolean[] reached) {
         boolean broken = false;
-        boolean[] cached = new boolean[nf];
+        Arrays.fill(cached, 0, nf, false);
         for (int s = 0; s < lay.spaceBase.length; s++) {
             for (int i = 0; i < lay.spacePages[s]; i++) {
                 int ref = cacheSlot(s, i);
@@ -461,9 +520,19 @@ public final class World {
         if (nf == 0) {
             return;
         }
-        int[] refs = new int[nf];
-        int[] maps = new int[nf];
-        boolean[] reached = new boolean[nf];
+        if (refs.length < nf) {
+            int n = Math.max(nf, refs.length * 2);
+            refs = new int[n];
+            maps = new int[n];
+            reached = new boolean[n];
+            cached = new boolean[n];
+        }
+        int[] refs = this.refs;
+        int[] maps = this.maps;
+        boolean[] reached = this.reached;
+        Arrays.fill(refs, 0, nf, 0);
+        Arrays.fill(maps, 0, nf, 0);
+        Arrays.fill(reached, 0, nf, false);
         for (int p = 0; p < lay.procBase.length; p++) {
             for (int v = 0; v < lay.vmaPages.length; v++) {
                 for (int i = 0; i < lay.vmaPages[v]; i++) {

@@ -238,6 +238,28 @@ public final class ScenarioModel implements TransitionSystem {
         return w.freeze();
     }
 
+    @Override
+    public pinlab.engine.Stepper stepper() {
+        return new pinlab.engine.Stepper() {
+            private final World view = World.view(lay, initial);
+            private final World work = World.scratch(lay);
+
+            @Override
+            public int step(int[] state, int length, int t) {
+                if (!canStep(view.rebind(state), t)) {
+                    return -1;
+                }
+                exec(work.load(state), kernel, t);
+                return work.freezeScratch();
+            }
+
+            @Override
+            public int[] buffer() {
+                return work.frozenBuffer();
+            }
+        };
+    }
+
     private void exec(World w, Kernel k, int a) {
         if (a < ops.length) {
             int pc = w.pc(a);

@@ -1,0 +1,113 @@
+package pinlab.engine;
+
+/**
+ * The visited set: 64-bit fingerprints in 1,024 open-addressing tables of longs (linear probing), selected by the
+ * fingerprint's top ten bits. Only the fingerprint is stored, 8 bytes a slot. Segments let {@link Explorer}'s workers
+ * insert in parallel without locks, each owning a fixed set of segments, and let a table grow a segment at a time
+ * instead of copying the whole set. Zero marks an empty slot, so fingerprint 0 is stored as 1 (see
+ * {@link #normal}); the collision estimate counts that as one more chance of a collision.
+ */
+final class FingerprintSet {
+    static final int SEGMENTS = 1024;
+    private static final int SEGMENT_SHIFT = 64 - 10;
+    private static final int MIN_CAPACITY = 16;
+    private static final double MAX_LOAD = 0.8;
+
+    private final long[][] tables = new long[SEGMENTS][];
+    private final int[] sizes = new int[SEGMENTS];
+    private final int[] limits = new int[SEGMENTS];
+
+    FingerprintSet() {
+        for (int s = 0; s < SEGMENTS; s++) {
+            tables[s] = new long[MIN_CAPACITY];
+            limits[s] = (int) (MIN_CAPACITY * MAX_LOAD);
+        }
+    }
+
+    /** Returns {@code fp} as stored: never 0. */
+    static long normal(long fp) {
+        return fp == 0 ? 1 : fp;
+    }
+
+    /** Returns the segment of normal fingerprint {@code fp}. */
+    static int segment(long fp) {
+        return (int) (fp >>> SEGMENT_SHIFT);
+    }
+
+    /** Returns whether normal fingerprint {@code fp} is in the set. Safe with concurrent readers. */
+    boolean contains(long fp) {
+        long[] t = tables[segment(fp)];
+        int mask = t.length - 1;
+        int i = (int) fp & mask;
+        while (true) {
+            long v = t[i];
+            if (v == fp) {
+                return true;
+            }
+            if (v == 0) {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /**
+     * Adds normal fingerprint {@code fp}; returns whether it was new. Only the one thread that owns the segment may
+     * call this at a time, and never while another thread calls {@link #contains}.
+     */
+    boolean add(long fp) {
+        int s = segment(fp);
+        long[] t = tables[s];
+        int mask = t.length - 1;
+        int i = (int) fp & mask;
+        while (true) {
+            long v = t[i];
+            if (v == fp) {
+                return false;
+            }
+            if (v == 0) {
+                t[i] = fp;
+                if (++sizes[s] > limits[s]) {
+                    grow(s);
+                }
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    private void grow(int s) {
+        long[] old = tables[s];
+        long[] t = new long[old.length * 2];
+        int mask = t.length - 1;
+        for (long v : old) {
+            if (v != 0) {
+                int i = (int) v & mask;
+                while (t[i] != 0) {
+                    i = (i + 1) & mask;
+                }
+                t[i] = v;
+            }
+        }
+        tables[s] = t;
+        limits[s] = (int) (t.length * MAX_LOAD);
+    }
+
+    /** Returns how many fingerprints the set holds. */
+    long size() {
+        long n = 0;
+        for (int v : sizes) {
+            n += v;
+        }
+        return n;
+    }
+
+    /** Returns the bytes its tables take. */
+    long bytes() {
+        long n = 0;
+        for (long[] t : tables) {
+            n += 8L * t.length;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,68 @@
+package pinlab.engine;
+
+import java.util.Arrays;
+
+/**
+ * Per state number, the state it was first reached from and the thread that stepped (fewer than 255 threads): 5 bytes a state, in chunks
+ * so that growing never copies what is stored. Runs are rebuilt from it by following parents back to state 0.
+ */
+final class ParentLog {
+    private static final int SHIFT = 16;
+    private static final int CHUNK = 1 << SHIFT;
+    private static final int MASK = CHUNK - 1;
+
+    private int[][] parents = new int[4][];
+    private byte[][] vias = new byte[4][];
+    private int size;
+
+    /** Appends state {@code size()}: reached from {@code parent} by thread {@code via} (-1 for the initial state). */
+    void add(int parent, int via) {
+        int c = size >>> SHIFT;
+        if (c == parents.length) {
+            parents = Arrays.copyOf(parents, c * 2);
+            vias = Arrays.copyOf(vias, c * 2);
+        }
+        if (parents[c] == null) {
+            parents[c] = new int[CHUNK];
+            vias[c] = new byte[CHUNK];
+        }
+        parents[c][size & MASK] = parent;
+        vias[c][size & MASK] = (byte) via;
+        size++;
+    }
+
+    /** Returns the number of states logged. */
+    int size() {
+        return size;
+    }
+
+    /** Returns the parent of state {@code id} (-1 for state 0). */
+    int parent(int id) {
+        return parents[id >>> SHIFT][id & MASK];
+    }
+
+    /** Returns the thread that reached state {@code id} (-1 for state 0). */
+    int via(int id) {
+        int v = vias[id >>> SHIFT][id & MASK] & 0xFF;
+        return v == 0xFF ? -1 : v;
+    }
+
+    /** Returns the thread schedule from state 0 to state {@code id}. */
+    java.util.List<Integer> schedule(int id) {
+        java.util.ArrayList<Integer> out = new java.util.ArrayList<>();
+        for (int s = id; s > 0; s = parent(s)) {
+            out.add(via(s));
+        }
+        java.util.Collections.reverse(out);
+        return java.util.List.copyOf(out);
+    }
+
+    /** Returns the bytes its chunks take. */
+    long bytes() {
+        long n = 0;
+        for (int[] p : parents) {
+            n += p == null ? 0 : 5L * p.length;
+        }
+        return n;
+    }
+}
