@@ -6,29 +6,37 @@ import java.util.Arrays;
  * A run of states in packed form, in discovery order: first the successors one worker found while expanding part
  * of a level (with their fingerprints, the state and thread they were reached from, and their context-switch
  * count), then, after the level's merge, only those that start the next level (their numbers and context-switch
- * counts). Batches are the unit of parallel work.
+ * counts). Batches are the unit of parallel work. Their packed bytes may live on disk ({@link Spill}).
  */
 final class Batch {
-    /** Entries per batch before a worker starts a new one. */
+    /** Entries per batch before a worker starts a new one (positions fit in 12 bits). */
     static final int TARGET = 4096;
 
-    byte[] data = new byte[16 * TARGET];
-    int dataLen;
+    private byte[] data = new byte[16 * TARGET];
+    private int dataLen;
+    /** Where the bytes are on disk when {@link #data} is null: the generation and the position. */
+    private int spillGen = -1;
+    private long spillAt;
+    /** Whether {@link #data} counts against the heap's share (it settled on the heap). */
+    private boolean counted;
     int[] start = new int[TARGET + 1];
     int n;
     long[] fp = new long[TARGET];
     int[] parent = new int[TARGET];
     byte[] via = new byte[TARGET];
-    int[] sw = new int[TARGET];
-    int[] viol = new int[TARGET];
+    short[] sw = new short[TARGET];
+    /** The entries with violations (rare): their positions and violation bits. */
+    int[] violAt = new int[0];
+    int[] violBits = new int[0];
+    int violN;
     /**
      * After {@link #index}: the entries by visited-set segment (stable), where each segment starts in that order,
      * and in that order the fingerprints, context-switch counts and (after the merge) first-in-level marks.
      */
-    int[] bySeg;
+    short[] bySeg;
     int[] segStart;
     long[] fpSeg;
-    int[] swSeg;
+    short[] swSeg;
     boolean[] firstSeg;
     /** After the merge: the state number, or -1 for a repeat (or one past the state limit). */
     int[] id;
@@ -46,25 +54,80 @@ final class Batch {
             parent = Arrays.copyOf(parent, c);
             via = Arrays.copyOf(via, c);
             sw = Arrays.copyOf(sw, c);
-            viol = Arrays.copyOf(viol, c);
             start = Arrays.copyOf(start, c + 1);
         }
         if (dataLen + len > data.length) {
-            data = Arrays.copyOf(data, Math.max(dataLen + len, data.length * 2));
+            data = Arrays.copyOf(data, Math.max(dataLen + len, data.length + data.length / 2));
+        }
+        if (switches > Short.MAX_VALUE) {
+            throw new IllegalStateException("more than " + Short.MAX_VALUE + " context switches on a shortest run");
         }
         System.arraycopy(bytes, 0, data, dataLen, len);
         fp[n] = fprint;
         parent[n] = from;
         via[n] = (byte) thread;
-        sw[n] = switches;
-        viol[n] = violations;
+        sw[n] = (short) switches;
+        if (violations != 0) {
+            if (violN == violAt.length) {
+                violAt = Arrays.copyOf(violAt, Math.max(4, 2 * violN));
+                violBits = Arrays.copyOf(violBits, Math.max(4, 2 * violN));
+            }
+            violAt[violN] = n;
+            violBits[violN++] = violations;
+        }
         start[n] = dataLen;
         dataLen += len;
         n++;
         start[n] = dataLen;
     }
 
-    /** Sorts the entries by segment, keeping their order within one, and makes room for the merge's numbers. */
+    /** Returns the packed bytes of all entries, reading them back from disk if they were spilled. */
+    byte[] data(Spill spill) {
+        if (data == null) {
+            data = spill.read(spillGen, spillAt, dataLen);
+            spillGen = -1;
+        }
+        return data;
+    }
+
+    /** Trims the packed bytes and, if the heap's share is used up, moves them to generation {@code gen} on disk. */
+    void settle(Spill spill, int gen) {
+        if (data.length != dataLen) {
+            data = Arrays.copyOf(data, dataLen);
+        }
+        if (spill.shouldSpill(dataLen)) {
+            spillAt = spill.write(gen, data, dataLen);
+            spillGen = gen;
+            data = null;
+        } else {
+            counted = true;
+        }
+    }
+
+    /** Drops the packed bytes (the batch is done), freeing their share of the heap. */
+    void drop(Spill spill) {
+        if (counted) {
+            spill.released(dataLen);
+            counted = false;
+        }
+        data = null;
+    }
+
+    /** Records that the state numbered {@code state} is stuck ({@code name}), met before entry {@link #n}. */
+    void stuck(String name, int state) {
+        if (stuckN == stuckAt.length) {
+            int c = Math.max(4, stuckN * 2);
+            stuckAt = Arrays.copyOf(stuckAt, c);
+            stuckId = Arrays.copyOf(stuckId, c);
+            stuckName = Arrays.copyOf(stuckName, c);
+        }
+        stuckAt[stuckN] = n;
+        stuckId[stuckN] = state;
+        stuckName[stuckN] = name;
+        stuckN++;
+    }
+
+    /** Sorts the entries by segment, keeping their order within one. */
     void index() {
         int[] count = new int[FingerprintSet.SEGMENTS + 1];
         for (int e = 0; e < n; e++) {
@@ -74,12 +137,12 @@ final class Batch {
             count[s + 1] += count[s];
         }
         segStart = count.clone();
-        bySeg = new int[n];
+        bySeg = new short[n];
         fpSeg = new long[n];
-        swSeg = new int[n];
+        swSeg = new short[n];
         for (int e = 0; e < n; e++) {
             int k = count[FingerprintSet.segment(fp[e])]++;
-            bySeg[k] = e;
+            bySeg[k] = (short) e;
             fpSeg[k] = fp[e];
             swSeg[k] = sw[e];
         }
@@ -100,33 +163,26 @@ final class Batch {
         firstSeg = null;
     }
 
-    /** Records that the state numbered {@code state} is stuck ({@code name}), met before entry {@link #n}. */
-    void stuck(String name, int state) {
-        if (stuckN == stuckAt.length) {
-            int c = Math.max(4, stuckN * 2);
-            stuckAt = Arrays.copyOf(stuckAt, c);
-            stuckId = Arrays.copyOf(stuckId, c);
-            stuckName = Arrays.copyOf(stuckName, c);
-        }
-        stuckAt[stuckN] = n;
-        stuckId[stuckN] = state;
-        stuckName[stuckN] = name;
-        stuckN++;
-    }
-
     /**
      * Keeps only the entries that start the next level (numbered, and no violation), packed to the front, and drops
-     * what the merge needed; returns how many are kept.
+     * what the merge needed; returns how many are kept. The bytes then settle in generation {@code gen}.
      */
-    int compact() {
+    int compact(Spill spill, int gen) {
+        byte[] d = data(spill);
+        int old = dataLen;
         int k = 0;
         int bytes = 0;
+        int v = 0;
         for (int e = 0; e < n; e++) {
-            if (id[e] < 0 || viol[e] != 0) {
+            boolean bad = v < violN && violAt[v] == e;
+            if (bad) {
+                v++;
+            }
+            if (id[e] < 0 || bad) {
                 continue;
             }
             int len = start[e + 1] - start[e];
-            System.arraycopy(data, start[e], data, bytes, len);
+            System.arraycopy(d, start[e], d, bytes, len);
             start[k] = bytes;
             bytes += len;
             id[k] = id[e];
@@ -137,26 +193,25 @@ final class Batch {
         start[k] = bytes;
         n = k;
         dataLen = bytes;
-        data = Arrays.copyOf(data, bytes);
         start = Arrays.copyOf(start, k + 1);
         id = Arrays.copyOf(id, k);
         sw = Arrays.copyOf(sw, k);
         via = Arrays.copyOf(via, k);
         parent = null;
-        viol = null;
+        violAt = null;
+        violBits = null;
         stuckAt = null;
         stuckId = null;
         stuckName = null;
+        if (counted) {
+            spill.released(old);
+            counted = false;
+        }
+        if (k > 0) {
+            settle(spill, gen);
+        } else {
+            data = null;
+        }
         return k;
-    }
-
-    /** Returns the bytes this batch takes (arrays only). */
-    long bytes() {
-        long b = data.length + 4L * start.length + via.length;
-        b += fp == null ? 0 : 8L * fp.length;
-        b += parent == null ? 0 : 8L * parent.length;
-        b += bySeg == null ? 0 : 17L * bySeg.length;
-        b += 4L * sw.length + (id == null ? 0 : 4L * id.length);
-        return b;
     }
 }

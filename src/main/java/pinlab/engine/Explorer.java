@@ -23,15 +23,14 @@ import java.util.function.IntConsumer;
  * <p>Each level runs in three phases, separated by barriers:
  * <ol>
  *   <li><b>Expand</b> (parallel over {@link Batch}es of the frontier): every enabled step of every frontier state,
- *       packed ({@link StateCodec}) and fingerprinted; successors already visited in earlier levels are dropped
- *       (the visited set is only read here). Each batch's successors go, in the order the sequential search would
- *       meet them, into fresh batches of that batch's own.
- *   <li><b>Merge</b> (parallel over partitions of the fingerprint space; each partition owns a fixed set of the
- *       visited set's segments): each partition walks the level's successors in sequential order, keeps the first
+ *       packed ({@link StateCodec}) and fingerprinted. Each batch's successors go, in the order the sequential
+ *       search would meet them, into fresh batches of that batch's own, sorted there by visited-set segment.
+ *   <li><b>Merge</b> (parallel over the visited set's segments, one task each): each segment walks its share of
+ *       the level's successors in sequential order, drops those
+ *       visited in earlier levels (the probe stays within one segment, so it hits the cache), keeps the first
  *       entry of each new fingerprint, and moves to it the parent of a later repeat with strictly fewer context
  *       switches, exactly as the sequential search does; then adds the new fingerprints to the visited set. A
- *       fingerprint's entries all fall in one partition, so the result is the sequential one for any partition
- *       count.
+ *       fingerprint's entries all fall in one segment, so the result is the sequential one for any worker count.
  *   <li><b>Number</b> (sequential, cheap): new states get numbers in sequential order, with their parents, and
  *       violations and outcomes are recorded in sequential order. The kept entries become the next frontier.
  * </ol>
@@ -51,8 +50,12 @@ public final class Explorer {
     private final int workers;
     private final int threads;
     private final int parallelMin;
+    private final long spillBudget;
 
     private FingerprintSet visited;
+    private Spill spill;
+    private long spilled;
+    private long storeBytes;
     private Stepper[] steppers;
     private volatile String stop;
     private long deadline;
@@ -66,12 +69,16 @@ public final class Explorer {
 
     /** Creates an explorer of {@code ts} bounded by {@code limits}, reporting to {@code progress}. */
     public Explorer(TransitionSystem ts, Limits limits, Progress progress) {
-        this(ts, limits, progress, PARALLEL_MIN);
+        this(ts, limits, progress, PARALLEL_MIN, limits.spillBudget());
     }
 
-    /** Like the public constructor; levels of at least {@code parallelMin} states run on all workers (tests: 1). */
-    Explorer(TransitionSystem ts, Limits limits, Progress progress, int parallelMin) {
+    /**
+     * Like the public constructor; levels of at least {@code parallelMin} states run on all workers, and frontier
+     * bytes past {@code spillBudget} go to disk (tests: 1 and a few bytes, to force both paths).
+     */
+    Explorer(TransitionSystem ts, Limits limits, Progress progress, int parallelMin, long spillBudget) {
         this.parallelMin = parallelMin;
+        this.spillBudget = spillBudget;
         this.ts = ts;
         this.limits = limits;
         this.progress = progress;
@@ -117,6 +124,8 @@ public final class Explorer {
         ExecutorService pool = null;
         LevelMap[] levelMaps = new LevelMap[workers];
 
+        Spill spill = new Spill(spillBudget);
+        this.spill = spill;
         int[] init = ts.initial();
         byte[] packed = new byte[StateCodec.maxBytes(init.length)];
         int plen = StateCodec.encode(init, init.length, packed, 0);
@@ -127,7 +136,7 @@ public final class Explorer {
             Batch b = new Batch();
             b.add(packed, plen, 0, -1, -1, 0, 0);
             b.id = new int[] {0};
-            b.compact();
+            b.compact(spill, 0);
             frontier.add(b);
         }
         try {
@@ -150,13 +159,14 @@ public final class Explorer {
                 Finals[] fin = new Finals[tasks];
                 List<Batch> level = frontier;
                 int reportDepth = depth;
+                int gen = 1 - (depth & 1); // the successors' generation on disk; the frontier's is depth & 1
                 forEach(exec, tasks, (w, i) -> {
                     if (scratch[w] == null) {
                         scratch[w] = new Scratch();
                         steppers[w] = ts.stepper();
                     }
                     fin[i] = new Finals();
-                    out.set(i, expand(level.get(i), steppers[w], scratch[w], fin[i], w == 0, log, reportDepth));
+                    out.set(i, expand(level.get(i), steppers[w], scratch[w], fin[i], w == 0, log, reportDepth, gen));
                 });
                 if (stop != null) {
                     break;
@@ -179,9 +189,11 @@ public final class Explorer {
                 });
                 forEach(parallel ? pool : null, found.size(), (w, i) -> found.get(i).marks());
                 number(found, log, violationAt);
+                spill.clear(depth & 1); // the frontier was read for the last time
+                forEach(parallel ? pool : null, found.size(), (w, i) -> found.get(i).compact(spill, gen));
                 List<Batch> next = new ArrayList<>();
                 for (Batch b : found) {
-                    if (b.compact() > 0) {
+                    if (b.n > 0) {
                         next.add(b);
                     }
                 }
@@ -198,6 +210,9 @@ public final class Explorer {
             if (pool != null) {
                 pool.shutdownNow();
             }
+            spilled = spill.spilled();
+            storeBytes = visited.bytes() + log.bytes();
+            spill.close();
         }
         Map<String, SearchResult.OutcomeStats> outcomes = new TreeMap<>();
         for (Map.Entry<String, long[]> e : total.counts.entrySet()) {
@@ -209,6 +224,16 @@ public final class Explorer {
         String why = stop;
         return new SearchResult(log.size(), total.transitions, total.finals, total.positive, total.negative,
                 total.marked, outcomes, violations, why == null, why, depth, System.nanoTime() - t0);
+    }
+
+    /** Returns the bytes of frontier the last {@link #run} wrote to disk (0 when it all fit its heap share). */
+    public long spilledBytes() {
+        return spilled;
+    }
+
+    /** Returns the bytes the last {@link #run}'s visited set and parent log took at the end. */
+    public long storeBytes() {
+        return storeBytes;
     }
 
     /** A task body: worker number and task number. */
@@ -267,7 +292,8 @@ public final class Explorer {
 
     /** Expands every state of {@code in}; returns the successors not visited in earlier levels, in order. */
     private List<Batch> expand(Batch in, Stepper stepper, Scratch sc, Finals fin, boolean reporter, ParentLog log,
-            int depth) {
+            int depth, int gen) {
+        byte[] data = in.data(spill);
         List<Batch> out = new ArrayList<>();
         Batch cur = new Batch();
         out.add(cur);
@@ -291,7 +317,7 @@ public final class Explorer {
             if (sc.state.length < to - from) {
                 sc.state = new int[2 * (to - from)];
             }
-            int len = StateCodec.decode(in.data, from, to, sc.state);
+            int len = StateCodec.decode(data, from, to, sc.state);
             int id = in.id[e];
             int via = in.via[e] & 0xFF;
             int sw0 = in.sw[e];
@@ -309,9 +335,6 @@ public final class Explorer {
                 }
                 int plen = StateCodec.encode(succ, slen, sc.packed, 0);
                 long fp = FingerprintSet.normal(HASH.hashBytesToLong(sc.packed, 0, plen));
-                if (visited.contains(fp)) {
-                    continue;
-                }
                 int sw = sw0 + (via != 0xFF && via != t ? 1 : 0);
                 if (cur.n >= Batch.TARGET) {
                     cur = new Batch();
@@ -342,8 +365,10 @@ public final class Explorer {
             }
         }
         fin.transitions += transitions;
+        in.drop(spill);
         for (Batch b : out) {
             b.index();
+            b.settle(spill, gen);
         }
         return out;
     }
@@ -379,10 +404,13 @@ public final class Explorer {
         for (int bi = 0; bi < found.size(); bi++) {
             Batch b = found.get(bi);
             long[] fp = b.fpSeg;
-            int[] sw = b.swSeg;
+            short[] sw = b.swSeg;
             boolean[] first = b.firstSeg;
             int base = bi << 12; // a batch holds at most 4,096 entries; at most 2^20 batches a level
             for (int k = b.segStart[seg], end = b.segStart[seg + 1]; k < end; k++) {
+                if (visited.contains(fp[k])) {
+                    continue; // first[k] stays false: visited in an earlier level
+                }
                 long r = level.meet(fp[k], base | k, sw[k]);
                 first[k] = r < 0;
                 if (r >= 0 && (r & (1L << 62)) != 0) {
@@ -404,10 +432,15 @@ public final class Explorer {
         long max = limits.maxStates();
         for (Batch b : found) {
             int k = 0;
+            int v = 0;
             for (int e = 0; e <= b.n; e++) {
                 while (k < b.stuckN && b.stuckAt[k] == e) {
                     violationAt.putIfAbsent(b.stuckName[k], b.stuckId[k]);
                     k++;
+                }
+                int bits = 0;
+                if (v < b.violN && b.violAt[v] == e) {
+                    bits = b.violBits[v++];
                 }
                 if (e == b.n || b.id[e] < 0) {
                     continue;
@@ -419,7 +452,7 @@ public final class Explorer {
                 int id = log.size();
                 b.id[e] = id;
                 log.add(b.parent[e], b.via[e] & 0xFF);
-                recordViolations(b.viol[e], id, violationAt);
+                recordViolations(bits, id, violationAt);
                 if (max > 0 && log.size() >= max) {
                     stop = "state limit of " + max + " reached";
                 }

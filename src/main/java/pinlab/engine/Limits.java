@@ -28,6 +28,15 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
         return new Limits(maxStates, maxSeconds, simulate, seed, n);
     }
 
+    /**
+     * Returns how many bytes of packed frontier may stay on the heap before the rest goes to disk: a quarter of the
+     * heap, or the system property {@code pinlab.spill.bytes} (0: never spill).
+     */
+    public long spillBudget() {
+        String v = System.getProperty("pinlab.spill.bytes");
+        return v != null ? Long.parseLong(v) : Runtime.getRuntime().maxMemory() / 4;
+    }
+
     /** Returns the worker count to use: {@link #workers}, or the number of cores when that is 0. */
     public int resolvedWorkers() {
         return workers > 0 ? workers : Runtime.getRuntime().availableProcessors();

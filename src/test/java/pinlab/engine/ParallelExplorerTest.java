@@ -74,7 +74,7 @@ class ParallelExplorerTest {
     }
 
     private static SearchResult run(TransitionSystem ts, int workers, int parallelMin) {
-        return new Explorer(ts, new Limits(0, 0).withWorkers(workers), Progress.NONE, parallelMin).run();
+        return new Explorer(ts, new Limits(0, 0).withWorkers(workers), Progress.NONE, parallelMin, 0).run();
     }
 
     /** Every field but the time. */
@@ -104,6 +104,9 @@ class ParallelExplorerTest {
         for (int w : new int[] {2, 3, 5}) {
             assertEquals(fields(one), fields(run(l, w, 1)), "workers " + w);
         }
+        Explorer spilling = new Explorer(l, new Limits(0, 0).withWorkers(2), Progress.NONE, 1, 32);
+        assertEquals(fields(one), fields(spilling.run()), "frontier on disk");
+        assertTrue(spilling.spilledBytes() > 0);
     }
 
     @Test
@@ -119,8 +122,8 @@ class ParallelExplorerTest {
     void stateLimit_stopsAtExactlyTheLimit_onAnyWorkerCount() {
         Lattice l = new Lattice(4, 5, true);
         Limits lim = new Limits(500, 0);
-        SearchResult one = new Explorer(l, lim.withWorkers(1), Progress.NONE, Integer.MAX_VALUE).run();
-        SearchResult two = new Explorer(l, lim.withWorkers(2), Progress.NONE, 1).run();
+        SearchResult one = new Explorer(l, lim.withWorkers(1), Progress.NONE, Integer.MAX_VALUE, 0).run();
+        SearchResult two = new Explorer(l, lim.withWorkers(2), Progress.NONE, 1, 64).run();
         assertFalse(one.complete());
         assertEquals(500, one.states());
         assertEquals(fields(one), fields(two));
@@ -129,6 +132,7 @@ class ParallelExplorerTest {
     @Test
     void generatedScenarios_oneAndSeveralWorkers_giveTheSameResult() throws ScenarioException {
         int checked = 0;
+        boolean spilled = false;
         for (long seed = 0; seed < 150; seed++) {
             String text = Generator.generate(seed, Generator.Bounds.DEFAULT);
             ScenarioModel m;
@@ -139,12 +143,16 @@ class ParallelExplorerTest {
                 continue;
             }
             Limits lim = new Limits(50_000, 0);
-            SearchResult one = new Explorer(m, lim.withWorkers(1), Progress.NONE, Integer.MAX_VALUE).run();
-            SearchResult three = new Explorer(m, lim.withWorkers(3), Progress.NONE, 1).run();
+            SearchResult one = new Explorer(m, lim.withWorkers(1), Progress.NONE, Integer.MAX_VALUE, 0).run();
+            // three workers, every level through the merge, and all but 200 bytes of frontier on disk
+            Explorer e3 = new Explorer(m, lim.withWorkers(3), Progress.NONE, 1, 200);
+            SearchResult three = e3.run();
+            spilled |= e3.spilledBytes() > 0;
             long s = seed;
             assertEquals(fields(one), fields(three), () -> "seed " + s + "\n" + text);
             checked++;
         }
         assertTrue(checked > 100, "most generated setups run");
+        assertTrue(spilled, "the frontier went to disk at least once");
     }
 }
