@@ -64,32 +64,45 @@ final class Benchmark {
             throw new IllegalStateException(e.render(), e);
         }
         ScenarioModel model = new ScenarioModel(sc, policy);
-        out.printf(Locale.ROOT, "pinlab bench: %d threads x %d ops under %s (1 warm-up + %d measured runs)%n",
-                threads, ops, policy.name(), repeat);
+        int all = Runtime.getRuntime().availableProcessors();
+        out.printf(Locale.ROOT, "pinlab bench: %d threads x %d ops under %s (1 warm-up + %d measured runs, on 1 and on %d"
+                + " workers)%n", threads, ops, policy.name(), repeat, all);
         out.flush();
         new Explorer(model, Limits.NONE).run();
+        double[] best1 = measure(out, model, 1, repeat);
+        double[] bestN = measure(out, model, all, repeat);
+        Explorer probe = new Explorer(model, Limits.NONE.withWorkers(1));
+        SearchResult last = probe.run();
+        int len = model.initial().length;
+        double base = baseline(last.states(), len);
+        out.printf(Locale.ROOT, "states/s      1 worker %,.0f   %d workers %,.0f   (x%.2f)%n", best1[0], all, bestN[0],
+                bestN[0] / best1[0]);
+        out.printf(Locale.ROOT, "transitions/s 1 worker %,.0f   %d workers %,.0f%n", best1[1], all, bestN[1]);
+        out.printf(Locale.ROOT, "stored per state: %.1f bytes (fingerprint set and parent log; the frontier is"
+                + " transient)%n", probe.storeBytes() / (double) last.states());
+        out.printf(Locale.ROOT, "baseline: xxh3 fingerprint + visited-map insert of %d-int states: %,.0f/s%n", len,
+                base);
+        out.printf(Locale.ROOT, "ratio states/s / baseline = %.3f (1 worker), %.3f (%d workers)%n", best1[0] / base,
+                bestN[0] / base, all);
+        out.println("partial-order reduction: none yet (every state is explored)");
+        out.flush();
+        return Main.OK;
+    }
+
+    /** Runs the search {@code repeat} times on {@code workers}; returns the best states/s and transitions/s. */
+    private static double[] measure(PrintWriter out, ScenarioModel model, int workers, int repeat) {
         double bestStates = 0;
         double bestTrans = 0;
-        SearchResult last = null;
         for (int i = 0; i < repeat; i++) {
-            SearchResult r = new Explorer(model, Limits.NONE).run();
+            SearchResult r = new Explorer(model, Limits.NONE.withWorkers(workers)).run();
             double secs = r.nanos() / 1e9;
             bestStates = Math.max(bestStates, r.states() / secs);
             bestTrans = Math.max(bestTrans, r.transitions() / secs);
-            out.printf(Locale.ROOT, "  run %d: %,d states, %,d transitions in %.2f s%n", i + 1, r.states(),
-                    r.transitions(), secs);
+            out.printf(Locale.ROOT, "  %d worker%s, run %d: %,d states, %,d transitions in %.2f s%n", workers,
+                    workers == 1 ? "" : "s", i + 1, r.states(), r.transitions(), secs);
             out.flush();
-            last = r;
         }
-        int len = model.initial().length;
-        double base = baseline(last == null ? 1_000_000 : last.states(), len);
-        out.printf(Locale.ROOT, "states/s      %,.0f%n", bestStates);
-        out.printf(Locale.ROOT, "transitions/s %,.0f%n", bestTrans);
-        out.printf(Locale.ROOT, "baseline: xxh3 fingerprint + visited-map insert of %d-int states: %,.0f/s%n", len,
-                base);
-        out.printf(Locale.ROOT, "ratio states/s / baseline = %.3f%n", bestStates / base);
-        out.flush();
-        return Main.OK;
+        return new double[] {bestStates, bestTrans};
     }
 
     /** Inserts {@code n} distinct states' fingerprints into a visited map and returns inserts per second. */
