@@ -181,6 +181,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--seed", description = "The seed of --simulate's schedules (default: ${DEFAULT-VALUE}).")
         long seed;
 
+        @Option(names = "--swarm", description = "With --simulate: split the runs over 16 configurations, each with"
+                + " its own seed, actor weights and preemption bound (swarm testing).")
+        boolean swarm;
+
         @Option(names = "--max-seconds", description = "Stop after this many seconds per check (0 = no limit).")
         double maxSeconds;
 
@@ -225,7 +229,11 @@ public final class Main implements Callable<Integer> {
                 return BAD_INPUT;
             }
             List<CheckResult> results = new ArrayList<>();
-            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers);
+            if (swarm && simulate == 0) {
+                err.println("pinlab check: --swarm needs --simulate N");
+                return BAD_INPUT;
+            }
+            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm);
             for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;
                 if (allPolicies) {

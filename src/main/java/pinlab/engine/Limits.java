@@ -7,25 +7,31 @@ package pinlab.engine;
  * @param maxSeconds stop after this many seconds (0: no limit)
  * @param simulate instead of exploring every interleaving, run this many random schedules (0: exhaustive)
  * @param seed the seed of the random schedules
- * @param workers worker threads of one exhaustive exploration (0: one per core). Results do not depend on it.
+ * @param workers worker threads of one exploration or simulation (0: one per core). Results do not depend on it.
+ * @param swarm with {@code simulate}: split the runs over diversified configurations (see {@link Simulator})
  */
-public record Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers) {
+public record Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers, boolean swarm) {
     /** No limit: exhaustive exploration on every core. */
     public static final Limits NONE = new Limits(0, 0);
 
     /** Creates exhaustive-exploration limits, on every core. */
     public Limits(long maxStates, double maxSeconds) {
-        this(maxStates, maxSeconds, 0, 0, 0);
+        this(maxStates, maxSeconds, 0, 0, 0, false);
     }
 
     /** Creates limits on every core. */
     public Limits(long maxStates, double maxSeconds, long simulate, long seed) {
-        this(maxStates, maxSeconds, simulate, seed, 0);
+        this(maxStates, maxSeconds, simulate, seed, 0, false);
+    }
+
+    /** Creates limits without a swarm. */
+    public Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers) {
+        this(maxStates, maxSeconds, simulate, seed, workers, false);
     }
 
     /** Returns these limits with {@code n} workers (0: one per core). */
     public Limits withWorkers(int n) {
-        return new Limits(maxStates, maxSeconds, simulate, seed, n);
+        return new Limits(maxStates, maxSeconds, simulate, seed, n, swarm);
     }
 
     /**
