@@ -1,11 +1,15 @@
 package pinlab.engine;
 
 /**
- * The packed form of a state: each word as a zigzag LEB128 varint, so the small values that make up most of a
- * state take one byte. The encoding is injective (each word is self-delimiting), so the fingerprint is taken
- * over the packed bytes, and the frontier stores them.
+ * The packed form of a state: each word in one byte when it is below 254 (most are: counters, small folio numbers,
+ * cell values), else a marker byte and two bytes (below 65,536: flag words) or four. Decoding takes one compare per
+ * small word. The encoding is injective (each word is self-delimiting), so the fingerprint is taken over the packed
+ * bytes, and the frontier stores them.
  */
 final class StateCodec {
+    private static final int TWO = 254;
+    private static final int FOUR = 255;
+
     private StateCodec() {}
 
     /** Returns the most bytes {@code words} words can take. */
@@ -17,12 +21,22 @@ final class StateCodec {
     static int encode(int[] s, int len, byte[] out, int at) {
         int p = at;
         for (int i = 0; i < len; i++) {
-            int v = (s[i] << 1) ^ (s[i] >> 31);
-            while ((v & ~0x7F) != 0) {
-                out[p++] = (byte) ((v & 0x7F) | 0x80);
-                v >>>= 7;
+            int v = s[i];
+            if (Integer.compareUnsigned(v, TWO) < 0) {
+                out[p++] = (byte) v;
+            } else if (Integer.compareUnsigned(v, 1 << 16) < 0) {
+                out[p] = (byte) TWO;
+                out[p + 1] = (byte) v;
+                out[p + 2] = (byte) (v >>> 8);
+                p += 3;
+            } else {
+                out[p] = (byte) FOUR;
+                out[p + 1] = (byte) v;
+                out[p + 2] = (byte) (v >>> 8);
+                out[p + 3] = (byte) (v >>> 16);
+                out[p + 4] = (byte) (v >>> 24);
+                p += 5;
             }
-            out[p++] = (byte) v;
         }
         return p;
     }
@@ -32,25 +46,17 @@ final class StateCodec {
         int n = 0;
         int p = from;
         while (p < to) {
-            int v = 0;
-            int shift = 0;
-            int b;
-            do {
-                b = in[p++];
-                v |= (b & 0x7F) << shift;
-                shift += 7;
-            } while ((b & 0x80) != 0);
-            out[n++] = (v >>> 1) ^ -(v & 1);
-        }
-        return n;
-    }
-
-    /** Returns how many words {@code in[from..to)} holds. */
-    static int words(byte[] in, int from, int to) {
-        int n = 0;
-        for (int p = from; p < to; p++) {
-            if ((in[p] & 0x80) == 0) {
-                n++;
+            int b = in[p] & 0xFF;
+            if (b < TWO) {
+                out[n++] = b;
+                p++;
+            } else if (b == TWO) {
+                out[n++] = (in[p + 1] & 0xFF) | (in[p + 2] & 0xFF) << 8;
+                p += 3;
+            } else {
+                out[n++] = (in[p + 1] & 0xFF) | (in[p + 2] & 0xFF) << 8 | (in[p + 3] & 0xFF) << 16
+                        | (in[p + 4] & 0xFF) << 24;
+                p += 5;
             }
         }
         return n;
