@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -32,9 +33,6 @@ import pinlab.scenario.ScenarioModel;
 /** The pinlab command line. */
 @Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
         description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
-        subcommands = {Main.MatrixCmd.class, Main.Check.class, Main.BisectCmd.class, Main.ExplainCmd.class,
-            Main.CompareCmd.class, Main.PoliciesCmd.class, Main.Bench.class, Main.Replay.class, Main.GenCmd.class,
-            Main.MergeCmd.class},
         footer = {"", "Exit codes:", "  0  every result matches its expectation",
             "  1  a result does not match its expectation, or a violation nobody expected",
             "  2  bad usage or a bad scenario (file:line:col: error CODE)",
@@ -58,12 +56,36 @@ public final class Main implements Callable<Integer> {
         return BAD_INPUT;
     }
 
+    /** Returns the subcommands by name, in the order help lists them. */
+    private static Map<String, java.util.function.Supplier<Object>> subcommands() {
+        Map<String, java.util.function.Supplier<Object>> m = new java.util.LinkedHashMap<>();
+        m.put("matrix", MatrixCmd::new);
+        m.put("check", Check::new);
+        m.put("bisect", BisectCmd::new);
+        m.put("explain", ExplainCmd::new);
+        m.put("compare", CompareCmd::new);
+        m.put("policies", PoliciesCmd::new);
+        m.put("bench", Bench::new);
+        m.put("replay", Replay::new);
+        m.put("gen", GenCmd::new);
+        m.put("merge", MergeCmd::new);
+        return m;
+    }
+
     /** Runs the command line and returns the exit code. */
     public static int run(String[] args, PrintWriter rawOut, PrintWriter rawErr) {
         // scenario text (titles, names, sources) reaches both: no control character gets through
         PrintWriter out = new PrintWriter(new SafeWriter(rawOut), false);
         PrintWriter err = new PrintWriter(new SafeWriter(rawErr), true);
         CommandLine cl = new CommandLine(new Main());
+        // Building picocli's model of a command costs start-up time (its classes are too old for the class-data
+        // cache): register only the subcommand asked for, or all of them for help and for a mistyped name.
+        Map<String, java.util.function.Supplier<Object>> commands = subcommands();
+        if (args.length > 0 && commands.containsKey(args[0])) {
+            cl.addSubcommand(args[0], commands.get(args[0]).get());
+        } else {
+            commands.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.getCommandSpec().exitCodeOnInvalidInput(BAD_INPUT);
