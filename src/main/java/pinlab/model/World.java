@@ -413,24 +413,42 @@ public final class World {
      * {@link #frozenBuffer()}, and returns its length. The buffer is overwritten by the next call.
      */
     public int freezeScratch() {
-        checkInvariants();
         int len = fb(nf);
         if (frozen.length < len) {
             frozen = new int[Math.max(len, frozen.length * 2)];
         }
         int[] out = frozen;
         if (stableIds) {
+            checkInvariants();
             System.arraycopy(a, 0, out, 0, len);
             return len;
         }
+        return canonical(out);
+    }
+
+    /**
+     * {@link #checkInvariants()} and the canonical renumbering in one walk over the fields that name folios (PTEs,
+     * page-cache slots, fork slots, holder slots, in layout order): the counts it recomputes and the set of folios
+     * it reaches are the same as the separate check's, so it raises the same events.
+     */
+    private int canonical(int[] out) {
         if (order.length < nf) {
-            order = new int[Math.max(nf, order.length * 2)];
+            int n = Math.max(nf, order.length * 2);
+            order = new int[n];
+            refs = new int[n];
+            maps = new int[n];
+            reached = new boolean[n];
+            cached = new boolean[n];
         }
+        int[] order = this.order;
+        int[] refs = this.refs;
+        int[] maps = this.maps;
         Arrays.fill(order, 0, nf, -1);
+        Arrays.fill(refs, 0, nf, 0);
+        Arrays.fill(maps, 0, nf, 0);
         int next = 0;
         int fixed = lay.folioBase;
         System.arraycopy(a, 0, out, 0, fixed);
-        // Walk every field that can name a folio, in layout order, renumbering on first reach.
         for (int p = 0; p < lay.procBase.length; p++) {
             for (int v = 0; v < lay.vmaPages.length; v++) {
                 int at = lay.procBase[p] + lay.vmaOffset[v] + 1;
@@ -439,6 +457,8 @@ public final class World {
                     int ref = Pte.ref(pte);
                     if (Pte.isFolio(ref)) {
                         int f = Pte.folio(ref);
+                        refs[f]++;
+                        maps[f]++;
                         if (order[f] < 0) {
                             order[f] = next++;
                         }
@@ -447,41 +467,92 @@ public final class World {
                 }
             }
         }
-        next = renumberRefs(lay.spaceBase, lay.spacePages, order, next, out);
-        next = renumberRefs(lay.forkBase, lay.spacePages, order, next, out);
-        next = renumberRefs(lay.holderBase, lay.holderSlots, order, next, out);
-        out[fixed] = next;
-        for (int f = 0; f < nf; f++) {
-            if (order[f] >= 0) {
-                System.arraycopy(a, fb(f), out, fixed + 1 + order[f] * Layout.FOLIO_WORDS, Layout.FOLIO_WORDS);
+        if (lay.spaceBase.length > 0) {
+            boolean broken = false;
+            Arrays.fill(cached, 0, nf, false);
+            for (int sp = 0; sp < lay.spaceBase.length; sp++) {
+                int at = lay.spaceBase[sp] + 1;
+                for (int i = 0; i < lay.spacePages[sp]; i++) {
+                    int ref = a[at + i];
+                    if (Pte.isFolio(ref)) {
+                        int f = Pte.folio(ref);
+                        refs[f]++;
+                        broken |= cached[f] || !test(f, Folio.PAGECACHE) || mapping(f) != Folio.mappingOf(sp, i);
+                        cached[f] = true;
+                        if (order[f] < 0) {
+                            order[f] = next++;
+                        }
+                        out[at + i] = Pte.ofFolio(order[f]);
+                    }
+                }
+            }
+            for (int f = 0; f < nf; f++) {
+                broken |= test(f, Folio.PAGECACHE) && !cached[f] && !test(f, Folio.FREED);
+            }
+            if (broken) {
+                raise(Event.INV_PAGECACHE);
+            }
+            for (int sp = 0; sp < lay.forkBase.length; sp++) {
+                if (lay.forkBase[sp] < 0) {
+                    continue;
+                }
+                int at = lay.forkBase[sp] + 1;
+                for (int i = 0; i < lay.spacePages[sp]; i++) {
+                    int ref = a[at + i];
+                    if (Pte.isFolio(ref)) {
+                        int f = Pte.folio(ref);
+                        refs[f]++; // the forked page's own reference, kept until its write ends
+                        if (order[f] < 0) {
+                            order[f] = next++;
+                        }
+                        out[at + i] = Pte.ofFolio(order[f]);
+                    }
+                }
             }
         }
+        for (int h = 0; h < lay.holderBase.length; h++) {
+            int at = lay.holderBase[h];
+            int per = (Holder.flags(a[at]) & Holder.PIN) != 0 ? Folio.PIN_BIAS : 1;
+            for (int i = 0; i < lay.holderSlots[h]; i++) {
+                int ref = a[at + 1 + i];
+                if (Pte.isFolio(ref)) {
+                    int f = Pte.folio(ref);
+                    refs[f] += per;
+                    if (order[f] < 0) {
+                        order[f] = next++;
+                    }
+                    out[at + 1 + i] = Pte.ofFolio(order[f]);
+                }
+            }
+        }
+        for (int f = 0; f < nf; f++) {
+            int b = fb(f);
+            int flags = a[b + Layout.F_FLAGS];
+            boolean freed = (flags & Folio.FREED) == Folio.FREED;
+            int r = refs[f] + ((flags & Folio.PRIVATE) == Folio.PRIVATE ? 1 : 0); // buffers hold a reference
+            if (order[f] >= 0) {
+                if (freed) {
+                    raise(Event.UAF);
+                }
+                if (r != a[b + Layout.F_REF]) {
+                    raise(Event.INV_REFCOUNT);
+                }
+                if (maps[f] != a[b + Layout.F_MAP]) {
+                    raise(Event.INV_MAPCOUNT);
+                }
+                System.arraycopy(a, b, out, fixed + 1 + order[f] * Layout.FOLIO_WORDS, Layout.FOLIO_WORDS);
+            } else if (!freed) {
+                raise(Event.LEAK);
+            }
+        }
+        out[0] = a[0]; // the events the checks raised
+        out[fixed] = next;
         return fixed + 1 + next * Layout.FOLIO_WORDS;
     }
 
     /** Returns the buffer {@link #freezeScratch()} writes into. */
     public int[] frozenBuffer() {
         return frozen;
-    }
-
-    private int renumberRefs(int[] bases, int[] sizes, int[] order, int next, int[] out) {
-        for (int s = 0; s < bases.length; s++) {
-            if (bases[s] < 0) {
-                continue;
-            }
-            for (int i = 0; i < sizes[s]; i++) {
-                int at = bases[s] + 1 + i;
-                int ref = a[at];
-                if (Pte.isFolio(ref)) {
-                    int f = Pte.folio(ref);
-                    if (order[f] < 0) {
-                        order[f] = next++;
-                    }
-                    out[at] = Pte.ofFolio(order[f]);
-                }
-            }
-        }
-        return next;
     }
 
     /**

@@ -94,4 +94,57 @@ class WorldTest {
         assertEquals(255, Folio.cell(c, 0));
         assertEquals(7, Folio.cell(c, 1));
     }
+
+    /** Applies the same random bookkeeping, consistent or not, to {@code w}. */
+    private static void scramble(World w, java.util.SplittableRandom r) {
+        w.setProc(0, World.PROC_ALIVE | World.PROC_CREATED);
+        w.setVma(0, 0, Vma.MAPPED | Vma.READ | Vma.WRITE | Vma.ANON);
+        int n = r.nextInt(0, 5);
+        int[] flags = {Folio.ANON, Folio.PAGECACHE, Folio.PAGECACHE | Folio.PRIVATE, Folio.ANON | Folio.FREED, 0};
+        for (int f = 0; f < n; f++) {
+            w.alloc(flags[r.nextInt(flags.length)], r.nextInt(0, 50));
+            w.addRef(f, r.nextInt(-1, 3));
+            w.addMap(f, r.nextInt(0, 3));
+            w.setMapping(f, r.nextBoolean() ? Folio.mappingOf(0, r.nextInt(0, 2)) : 0);
+        }
+        java.util.function.IntSupplier ref = () -> n == 0 || r.nextInt(3) == 0 ? Pte.NONE : Pte.ofFolio(r.nextInt(n));
+        for (int p = 0; p < 2; p++) {
+            for (int i = 0; i < 2; i++) {
+                int x = ref.getAsInt();
+                if (Pte.isFolio(x)) {
+                    w.setPte(p, 0, i, Pte.make(x, r.nextBoolean() ? Pte.WRITE : 0));
+                }
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            w.setCacheSlot(0, i, ref.getAsInt());
+            w.setForked(0, i, ref.getAsInt());
+        }
+        w.setHolder(0, Holder.make(Holder.HELD, r.nextBoolean() ? Holder.PIN : 0, 0));
+        for (int i = 0; i < 2; i++) {
+            w.setSlot(0, i, ref.getAsInt());
+        }
+    }
+
+    @Test
+    void freeze_raisesTheSameEvents_asTheSeparateCheckOfATraceWorld() {
+        // files, Tux3 fork slots and holders: every field the canonical walk counts
+        Layout lay = new Layout(new int[] {0}, 0, 2, new int[] {2}, new int[] {2}, new boolean[] {true},
+                new boolean[] {true}, new int[] {2});
+        int raised = 0;
+        for (long seed = 0; seed < 5_000; seed++) {
+            World explore = World.empty(lay);
+            World trace = World.forTrace(lay, World.empty(lay).freeze());
+            scramble(explore, new java.util.SplittableRandom(seed));
+            scramble(trace, new java.util.SplittableRandom(seed));
+            int a = explore.freeze()[0];
+            int b = trace.freeze()[0];
+            assertEquals(b, a, "seed " + seed);
+            raised |= a;
+        }
+        for (Event e : new Event[] {Event.INV_REFCOUNT, Event.INV_MAPCOUNT, Event.UAF, Event.LEAK,
+                Event.INV_PAGECACHE}) {
+            assertTrue((raised & e.bit()) != 0, e + " was raised at least once");
+        }
+    }
 }
