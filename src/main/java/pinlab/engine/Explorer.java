@@ -55,6 +55,9 @@ public final class Explorer {
     private FingerprintSet visited;
     private Spill spill;
     private long spilled;
+    /** For progress reports: the states of the level being expanded, and the transitions of earlier levels. */
+    private volatile long levelStates;
+    private volatile long doneTransitions;
     private long storeBytes;
     private Stepper[] steppers;
     private volatile String stop;
@@ -146,6 +149,8 @@ public final class Explorer {
                     states += b.n;
                 }
                 boolean parallel = workers > 1 && states >= parallelMin;
+                levelStates = states;
+                doneTransitions = total.transitions;
                 if (parallel && pool == null) {
                     pool = Executors.newFixedThreadPool(workers - 1, r -> {
                         Thread t = new Thread(r, "pinlab-explore");
@@ -308,7 +313,7 @@ public final class Explorer {
                     break;
                 }
                 if (reporter && now > nextReport) {
-                    progress.update(log.size(), fin.transitions + transitions, depth, 0, (now - t0) / 1e9);
+                    progress.update(log.size(), doneTransitions + transitions, depth, levelStates, (now - t0) / 1e9);
                     nextReport = now + PROGRESS_NANOS;
                 }
             }
