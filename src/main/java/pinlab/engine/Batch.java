@@ -12,19 +12,20 @@ final class Batch {
     /** Entries per batch before a worker starts a new one (positions fit in 12 bits). */
     static final int TARGET = 4096;
 
-    private byte[] data = new byte[16 * TARGET];
+    private byte[] data = new byte[1024];
     private int dataLen;
     /** Where the bytes are on disk when {@link #data} is null: the generation and the position. */
     private int spillGen = -1;
     private long spillAt;
     /** Whether {@link #data} counts against the heap's share (it settled on the heap). */
     private boolean counted;
-    int[] start = new int[TARGET + 1];
+    /** Arrays start small (most searches are a few dozen states) and grow to {@link #TARGET}. */
+    int[] start = new int[33];
     int n;
-    long[] fp = new long[TARGET];
-    int[] parent = new int[TARGET];
-    byte[] via = new byte[TARGET];
-    short[] sw = new short[TARGET];
+    long[] fp = new long[32];
+    int[] parent = new int[32];
+    byte[] via = new byte[32];
+    short[] sw = new short[32];
     /** The entries with violations (rare): their positions and violation bits. */
     int[] violAt = new int[0];
     int[] violBits = new int[0];
@@ -57,7 +58,7 @@ final class Batch {
             start = Arrays.copyOf(start, c + 1);
         }
         if (dataLen + len > data.length) {
-            data = Arrays.copyOf(data, Math.max(dataLen + len, data.length + data.length / 2));
+            data = Arrays.copyOf(data, Math.max(dataLen + len, 2 * data.length));
         }
         if (switches > Short.MAX_VALUE) {
             throw new IllegalStateException("more than " + Short.MAX_VALUE + " context switches on a shortest run");

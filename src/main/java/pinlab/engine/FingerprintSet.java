@@ -19,10 +19,7 @@ final class FingerprintSet {
     private final int[] limits = new int[SEGMENTS];
 
     FingerprintSet() {
-        for (int s = 0; s < SEGMENTS; s++) {
-            tables[s] = new long[MIN_CAPACITY];
-            limits[s] = (int) (MIN_CAPACITY * MAX_LOAD);
-        }
+        // segments are allocated on their first insert: most searches are small
     }
 
     /** Returns {@code fp} as stored: never 0. */
@@ -43,6 +40,9 @@ final class FingerprintSet {
     /** Returns whether normal fingerprint {@code fp} is in the set. Safe with concurrent readers. */
     boolean contains(long fp) {
         long[] t = tables[segment(fp)];
+        if (t == null) {
+            return false;
+        }
         int cap = t.length;
         int i = home(fp, cap);
         while (true) {
@@ -66,6 +66,11 @@ final class FingerprintSet {
     boolean add(long fp) {
         int s = segment(fp);
         long[] t = tables[s];
+        if (t == null) {
+            t = new long[MIN_CAPACITY];
+            tables[s] = t;
+            limits[s] = (int) (MIN_CAPACITY * MAX_LOAD);
+        }
         int cap = t.length;
         int i = home(fp, cap);
         while (true) {
@@ -119,7 +124,7 @@ final class FingerprintSet {
     long bytes() {
         long n = 0;
         for (long[] t : tables) {
-            n += 8L * t.length;
+            n += t == null ? 0 : 8L * t.length;
         }
         return n;
     }

@@ -22,12 +22,17 @@ final class ParentLog {
             parents = Arrays.copyOf(parents, c * 2);
             vias = Arrays.copyOf(vias, c * 2);
         }
+        int i = size & MASK;
         if (parents[c] == null) {
-            parents[c] = new int[CHUNK];
-            vias[c] = new byte[CHUNK];
+            int first = c == 0 ? 64 : CHUNK; // the first chunk grows: most searches are small
+            parents[c] = new int[first];
+            vias[c] = new byte[first];
+        } else if (i == parents[c].length) {
+            parents[c] = Arrays.copyOf(parents[c], Math.min(CHUNK, 4 * i));
+            vias[c] = Arrays.copyOf(vias[c], Math.min(CHUNK, 4 * i));
         }
-        parents[c][size & MASK] = parent;
-        vias[c][size & MASK] = (byte) via;
+        parents[c][i] = parent;
+        vias[c][i] = (byte) via;
         size++;
     }
 
