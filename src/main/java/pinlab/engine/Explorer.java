@@ -27,9 +27,9 @@ import java.util.function.IntConsumer;
  *       search would meet them, into fresh batches of that batch's own, sorted there by visited-set segment.
  *   <li><b>Merge</b> (parallel over the visited set's segments, one task each): each segment walks its share of
  *       the level's successors in sequential order, drops those
- *       visited in earlier levels (the probe stays within one segment, so it hits the cache), keeps the first
- *       entry of each new fingerprint, and moves to it the parent of a later repeat with strictly fewer context
- *       switches, exactly as the sequential search does; then adds the new fingerprints to the visited set. A
+ *       visited in earlier levels (one probe per fingerprint and level, within one segment, so it mostly hits the
+ *       cache; it also adds the new ones), keeps the first entry of each new fingerprint, and moves to it the parent
+ *       of a later repeat with strictly fewer context switches, exactly as the sequential search does. A
  *       fingerprint's entries all fall in one segment, so the result is the sequential one for any worker count.
  *   <li><b>Number</b> (sequential, cheap): new states get numbers in sequential order, with their parents, and
  *       violations and outcomes are recorded in sequential order. The kept entries become the next frontier.
@@ -181,7 +181,8 @@ public final class Explorer {
                     found.addAll(o);
                 }
                 if (found.size() >= 1 << 20) {
-                    throw new OutOfMemoryError("more than 2^32 successors in one level");
+                    stop = "more than 2^32 successors in one level (set --max-states)";
+                    break;
                 }
                 for (Finals f : fin) {
                     merge(total, f);
@@ -391,9 +392,9 @@ public final class Explorer {
     }
 
     /**
-     * Segment {@code seg} of the visited set: marks the first entry of each of the segment's fingerprints in this
-     * level, gives it the parent of the entry with the fewest context switches (the earliest on a tie), and adds the
-     * new fingerprints to the visited set. Entries of one fingerprint are met in sequential order; entries of
+     * Segment {@code seg} of the visited set: marks the first entry of each of the segment's new fingerprints in
+     * this level, gives it the parent of the entry with the fewest context switches (the earliest on a tie), and adds
+     * the new fingerprints to the visited set. Entries of one fingerprint are met in sequential order; entries of
      * different fingerprints do not interact, so segments run in any order and on any worker. The segment's
      * entries are read in the batches' segment order, so this walks memory in order.
      */
@@ -413,12 +414,16 @@ public final class Explorer {
             boolean[] first = b.firstSeg;
             int base = bi << 12; // a batch holds at most 4,096 entries; at most 2^20 batches a level
             for (int k = b.segStart[seg], end = b.segStart[seg + 1]; k < end; k++) {
-                if (visited.contains(fp[k])) {
-                    continue; // first[k] stays false: visited in an earlier level
-                }
                 long r = level.meet(fp[k], base | k, sw[k]);
-                first[k] = r < 0;
-                if (r >= 0 && (r & (1L << 62)) != 0) {
+                if (r == LevelMap.NEW) {
+                    // first meeting in this level: one probe of the visited set tells an earlier level's state
+                    // from a new one, and adds the new one (this task owns the segment)
+                    if (visited.add(fp[k])) {
+                        first[k] = true;
+                    } else {
+                        level.markOld();
+                    }
+                } else if (r != LevelMap.OLD && (r & (1L << 62)) != 0) {
                     // fewer switches than any earlier entry: its run becomes the state's shortest
                     Batch fb = found.get((int) (r >>> 12) & 0xFFFFF);
                     int fe = fb.bySeg[(int) r & 0xFFF];
@@ -429,7 +434,6 @@ public final class Explorer {
                 }
             }
         }
-        level.forEach(visited::add);
     }
 
     /** Numbers the level's new states in sequential order and records their violations and the stuck states. */

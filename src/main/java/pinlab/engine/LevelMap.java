@@ -12,6 +12,7 @@ final class LevelMap {
     private long[] slots = new long[2 * 64];
     private int mask;
     private int cap;
+    private int last;
 
     /** Empties the map and makes room for {@code n} keys. */
     void reset(int n) {
@@ -24,10 +25,17 @@ final class LevelMap {
         mask = cap - 1;
     }
 
+    /** The reference that marks a fingerprint visited in an earlier level (no batch reaches it: see Explorer). */
+    static final long OLD = 0xFFFF_FFFFL;
+
+    /** Returned by {@link #meet} for a fingerprint met for the first time in this level. */
+    static final long NEW = -1;
+
     /**
      * Meets entry {@code ref} of normal fingerprint {@code fp} with {@code switches} context switches, in sequential
-     * order. Returns -1 if it is the fingerprint's first entry in the level; else the first entry's reference, with
-     * bit 62 set when this entry has fewer switches than any before it (it becomes the best).
+     * order. Returns {@link #NEW} if it is the fingerprint's first entry in the level (the caller then says, with
+     * {@link #markOld}, if an earlier level had it); {@link #OLD} if an earlier level had it; else the first entry's
+     * reference, with bit 62 set when this entry has fewer switches than any before it (it becomes the best).
      */
     long meet(long fp, int ref, int switches) {
         int i = (int) (fp ^ (fp >>> 29)) & mask;
@@ -37,6 +45,9 @@ final class LevelMap {
             if (k == fp) {
                 long v = slots[at + 1];
                 long first = v & 0xFFFF_FFFFL;
+                if (first == OLD) {
+                    return OLD;
+                }
                 if (switches < (int) (v >>> 32)) {
                     slots[at + 1] = ((long) switches << 32) | first;
                     return first | (1L << 62);
@@ -46,24 +57,15 @@ final class LevelMap {
             if (k == 0) {
                 slots[at] = fp;
                 slots[at + 1] = ((long) switches << 32) | (ref & 0xFFFF_FFFFL);
-                return -1;
+                last = at;
+                return NEW;
             }
             i = (i + 1) & mask;
         }
     }
 
-    /** Receives each fingerprint met. */
-    interface Visitor {
-        void visit(long fp);
-    }
-
-    /** Calls {@code v} for every fingerprint met since {@link #reset}. */
-    void forEach(Visitor v) {
-        for (int i = 0; i < cap; i++) {
-            long k = slots[2 * i];
-            if (k != 0) {
-                v.visit(k);
-            }
-        }
+    /** Marks the fingerprint the last {@link #meet} returned {@link #NEW} for as visited in an earlier level. */
+    void markOld() {
+        slots[last + 1] = OLD;
     }
 }

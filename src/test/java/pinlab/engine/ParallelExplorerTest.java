@@ -155,4 +155,91 @@ class ParallelExplorerTest {
         assertTrue(checked > 100, "most generated setups run");
         assertTrue(spilled, "the frontier went to disk at least once");
     }
+
+    /** Counters 0..k where thread 0 may also jump by two: states are reached at several depths. */
+    private record Jumps(int n, int k) implements TransitionSystem {
+        @Override
+        public int[] initial() {
+            return new int[n];
+        }
+
+        @Override
+        public int threads() {
+            return n + 1; // actor n is thread 0's jump
+        }
+
+        @Override
+        public int[] step(int[] s, int t) {
+            int c = t == n ? 0 : t;
+            int by = t == n ? 2 : 1;
+            if (s[c] + by > k || (t == n && s[1 % n] % 3 == 1)) {
+                return null;
+            }
+            int[] x = s.clone();
+            x[c] += by;
+            return x;
+        }
+
+        @Override
+        public boolean finished(int[] s) {
+            return java.util.Arrays.stream(s).allMatch(v -> v == k);
+        }
+
+        @Override
+        public int violations(int[] s) {
+            return 0;
+        }
+
+        @Override
+        public String violationName(int bit) {
+            return "none";
+        }
+
+        @Override
+        public Outcome outcome(int[] s) {
+            return new Outcome("end", true, false, 0);
+        }
+
+        @Override
+        public long fingerprint(int[] s) {
+            return java.util.Arrays.hashCode(s);
+        }
+    }
+
+    @Test
+    void statesReachedAtSeveralDepths_countedOnce_likeAPlainBfs() {
+        Jumps j = new Jumps(3, 6);
+        // a plain breadth-first search, written independently, for the expected counts
+        java.util.Map<List<Integer>, Integer> depth = new java.util.HashMap<>();
+        java.util.ArrayDeque<int[]> queue = new java.util.ArrayDeque<>();
+        queue.add(j.initial());
+        depth.put(List.of(0, 0, 0), 0);
+        long transitions = 0;
+        int maxDepth = 0;
+        while (!queue.isEmpty()) {
+            int[] s = queue.poll();
+            int d = depth.get(java.util.Arrays.stream(s).boxed().toList());
+            for (int t = 0; t < j.threads(); t++) {
+                int[] x = j.step(s, t);
+                if (x == null) {
+                    continue;
+                }
+                transitions++;
+                List<Integer> key = java.util.Arrays.stream(x).boxed().toList();
+                if (depth.putIfAbsent(key, d + 1) == null) {
+                    queue.add(x);
+                    maxDepth = Math.max(maxDepth, d + 1);
+                }
+            }
+        }
+        SearchResult one = run(j, 1, Integer.MAX_VALUE);
+        assertEquals(depth.size(), one.states());
+        assertEquals(transitions, one.transitions());
+        assertEquals(maxDepth, one.maxDepth());
+        // thread 0 needs three jumps, the other two six steps each
+        assertEquals(15, one.outcomes().get("end").schedule().size(), "the jumps make the shortest run 15 steps");
+        for (int w : new int[] {2, 3}) {
+            assertEquals(fields(one), fields(run(j, w, 1)), "workers " + w);
+        }
+    }
 }
