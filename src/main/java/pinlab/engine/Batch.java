@@ -12,7 +12,7 @@ final class Batch {
     /** Entries per batch before a worker starts a new one (positions fit in 12 bits). */
     static final int TARGET = 4096;
 
-    private byte[] data = new byte[1024];
+    private byte[] data;
     private int dataLen;
     /** Where the bytes are on disk when {@link #data} is null: the generation and the position. */
     private int spillGen = -1;
@@ -47,23 +47,50 @@ final class Batch {
     String[] stuckName = new String[0];
     int stuckN;
 
+    /** Creates an empty batch with room for {@code bytes} packed bytes. */
+    Batch(int bytes) {
+        data = new byte[bytes];
+    }
+
+    /** Returns the end of the packed bytes: where the next entry's go. */
+    int end() {
+        return dataLen;
+    }
+
+    /** Makes room for {@code bytes} more packed bytes and returns the array to write them into at {@link #end}. */
+    byte[] reserve(int bytes) {
+        if (dataLen + bytes > data.length) {
+            data = Arrays.copyOf(data, Math.max(dataLen + bytes, 2 * data.length));
+        }
+        return data;
+    }
+
+    /**
+     * Appends an entry whose {@code len} packed bytes were written at {@link #end} (after {@link #reserve}).
+     */
+    void commit(int len, long fprint, int from, int thread, int switches, int violations) {
+        dataLen += len;
+        append(fprint, from, thread, switches, violations);
+    }
+
     /** Appends an entry; the packed bytes are {@code bytes[0..len)}. */
     void add(byte[] bytes, int len, long fprint, int from, int thread, int switches, int violations) {
+        System.arraycopy(bytes, 0, reserve(len), dataLen, len);
+        commit(len, fprint, from, thread, switches, violations);
+    }
+
+    private void append(long fprint, int from, int thread, int switches, int violations) {
         if (n == fp.length) {
-            int c = n * 2;
+            int c = Math.min(TARGET, 4 * n);
             fp = Arrays.copyOf(fp, c);
             parent = Arrays.copyOf(parent, c);
             via = Arrays.copyOf(via, c);
             sw = Arrays.copyOf(sw, c);
             start = Arrays.copyOf(start, c + 1);
         }
-        if (dataLen + len > data.length) {
-            data = Arrays.copyOf(data, Math.max(dataLen + len, 2 * data.length));
-        }
         if (switches > Short.MAX_VALUE) {
             throw new IllegalStateException("more than " + Short.MAX_VALUE + " context switches on a shortest run");
         }
-        System.arraycopy(bytes, 0, data, dataLen, len);
         fp[n] = fprint;
         parent[n] = from;
         via[n] = (byte) thread;
@@ -76,8 +103,6 @@ final class Batch {
             violAt[violN] = n;
             violBits[violN++] = violations;
         }
-        start[n] = dataLen;
-        dataLen += len;
         n++;
         start[n] = dataLen;
     }
@@ -93,8 +118,8 @@ final class Batch {
 
     /** Trims the packed bytes and, if the heap's share is used up, moves them to generation {@code gen} on disk. */
     void settle(Spill spill, int gen) {
-        if (data.length != dataLen) {
-            data = Arrays.copyOf(data, dataLen);
+        if (data.length > dataLen + dataLen / 4) {
+            data = Arrays.copyOf(data, dataLen); // trimmed when more than a fifth is slack
         }
         if (spill.shouldSpill(dataLen)) {
             spillAt = spill.write(gen, data, dataLen);

@@ -55,6 +55,8 @@ public final class Explorer {
     private FingerprintSet visited;
     private Spill spill;
     private long spilled;
+    /** The bytes a full batch took so far: new batches start with room for that many. */
+    private volatile int dataHint = 1024;
     /** For progress reports: the states of the level being expanded, and the transitions of earlier levels. */
     private volatile long levelStates;
     private volatile long doneTransitions;
@@ -108,7 +110,6 @@ public final class Explorer {
     /** One worker's reusable buffers. */
     private static final class Scratch {
         int[] state = new int[64];
-        byte[] packed = new byte[256];
     }
 
     /** Explores every reachable state. */
@@ -136,7 +137,7 @@ public final class Explorer {
         log.add(-1, -1);
         List<Batch> frontier = new ArrayList<>();
         if (!recordViolations(ts.violations(init), 0, violationAt)) {
-            Batch b = new Batch();
+            Batch b = new Batch(1024);
             b.add(packed, plen, 0, -1, -1, 0, 0);
             b.id = new int[] {0};
             b.compact(spill, 0);
@@ -301,7 +302,7 @@ public final class Explorer {
             int depth, int gen) {
         byte[] data = in.data(spill);
         List<Batch> out = new ArrayList<>();
-        Batch cur = new Batch();
+        Batch cur = new Batch(dataHint);
         out.add(cur);
         long transitions = 0;
         for (int e = 0; e < in.n; e++) {
@@ -336,17 +337,17 @@ public final class Explorer {
                 any = true;
                 transitions++;
                 int[] succ = stepper.buffer();
-                if (sc.packed.length < StateCodec.maxBytes(slen)) {
-                    sc.packed = new byte[2 * StateCodec.maxBytes(slen)];
-                }
-                int plen = StateCodec.encode(succ, slen, sc.packed, 0);
-                long fp = FingerprintSet.normal(HASH.hashBytesToLong(sc.packed, 0, plen));
-                int sw = sw0 + (via != 0xFF && via != t ? 1 : 0);
                 if (cur.n >= Batch.TARGET) {
-                    cur = new Batch();
+                    cur = new Batch(dataHint);
                     out.add(cur);
                 }
-                cur.add(sc.packed, plen, fp, id, t, sw, ts.violations(succ));
+                // packed straight into the batch, and fingerprinted there
+                byte[] d = cur.reserve(StateCodec.maxBytes(slen));
+                int at = cur.end();
+                int plen = StateCodec.encode(succ, slen, d, at) - at;
+                long fp = FingerprintSet.normal(HASH.hashBytesToLong(d, at, plen));
+                int sw = sw0 + (via != 0xFF && via != t ? 1 : 0);
+                cur.commit(plen, fp, id, t, sw, ts.violations(succ));
             }
             if (!any) {
                 int[] s = Arrays.copyOf(sc.state, len);
@@ -372,6 +373,9 @@ public final class Explorer {
         }
         fin.transitions += transitions;
         in.drop(spill);
+        if (out.size() > 1) {
+            dataHint = Math.max(dataHint, out.get(0).end()); // a full batch's bytes: the next ones start that big
+        }
         for (Batch b : out) {
             b.index();
             b.settle(spill, gen);
