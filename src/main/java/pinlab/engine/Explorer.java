@@ -195,7 +195,7 @@ public final class Explorer {
                     dedup(found, seg, levelMaps[w]);
                 });
                 forEach(parallel ? pool : null, found.size(), (w, i) -> found.get(i).marks());
-                number(found, log, violationAt);
+                number(parallel ? pool : null, found, log, violationAt);
                 spill.clear(depth & 1); // the frontier was read for the last time
                 forEach(parallel ? pool : null, found.size(), (w, i) -> found.get(i).compact(spill, gen));
                 List<Batch> next = new ArrayList<>();
@@ -441,9 +441,54 @@ public final class Explorer {
     }
 
     /** Numbers the level's new states in sequential order and records their violations and the stuck states. */
-    private void number(List<Batch> found, ParentLog log, Map<String, Integer> violationAt) {
+    private void number(ExecutorService pool, List<Batch> found, ParentLog log, Map<String, Integer> violationAt) {
+        // how many new states each batch has, then where its numbers start: the sequential order's numbers
+        int[] base = new int[found.size() + 1];
+        forEach(pool, found.size(), (w, i) -> {
+            Batch b = found.get(i);
+            int c = 0;
+            for (int e = 0; e < b.n; e++) {
+                c += b.id[e] >= 0 ? 1 : 0;
+            }
+            base[i + 1] = c;
+        });
+        int size0 = log.size();
+        for (int i = 0; i < found.size(); i++) {
+            base[i + 1] += base[i];
+        }
+        long total = base[found.size()];
         long max = limits.maxStates();
+        long keep = total;
+        if (max > 0 && size0 + total >= max) {
+            keep = max - size0; // the first ones in sequential order, as a sequential search would stop
+            stop = "state limit of " + max + " reached";
+        }
+        if (size0 + keep > Integer.MAX_VALUE - 8) {
+            throw new OutOfMemoryError("more than 2^31 states");
+        }
+        int end = (int) (size0 + keep);
+        log.ensure(end);
+        forEach(pool, found.size(), (w, i) -> {
+            Batch b = found.get(i);
+            int id = size0 + base[i];
+            for (int e = 0; e < b.n; e++) {
+                if (b.id[e] < 0) {
+                    continue;
+                }
+                if (id >= end) {
+                    b.id[e] = -1; // past the state limit
+                    continue;
+                }
+                b.id[e] = id;
+                log.set(id, b.parent[e], b.via[e] & 0xFF);
+                id++;
+            }
+        });
+        // deadlocks, stalls and violations, in the sequential order (few batches have any)
         for (Batch b : found) {
+            if (b.stuckN == 0 && b.violN == 0) {
+                continue;
+            }
             int k = 0;
             int v = 0;
             for (int e = 0; e <= b.n; e++) {
@@ -451,23 +496,11 @@ public final class Explorer {
                     violationAt.putIfAbsent(b.stuckName[k], b.stuckId[k]);
                     k++;
                 }
-                int bits = 0;
                 if (v < b.violN && b.violAt[v] == e) {
-                    bits = b.violBits[v++];
-                }
-                if (e == b.n || b.id[e] < 0) {
-                    continue;
-                }
-                if (stop != null) {
-                    b.id[e] = -1; // past the state limit
-                    continue;
-                }
-                int id = log.size();
-                b.id[e] = id;
-                log.add(b.parent[e], b.via[e] & 0xFF);
-                recordViolations(bits, id, violationAt);
-                if (max > 0 && log.size() >= max) {
-                    stop = "state limit of " + max + " reached";
+                    int bits = b.violBits[v++];
+                    if (b.id[e] >= 0) {
+                        recordViolations(bits, b.id[e], violationAt);
+                    }
                 }
             }
         }

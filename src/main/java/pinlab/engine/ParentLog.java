@@ -36,6 +36,34 @@ final class ParentLog {
         size++;
     }
 
+    /** Makes room for states up to {@code newSize} (exclusive), which {@link #set} then fills, in any order. */
+    void ensure(int newSize) {
+        while (size < newSize) {
+            int c = size >>> SHIFT;
+            if (c >= parents.length) {
+                parents = Arrays.copyOf(parents, Math.max(c + 1, parents.length * 2));
+                vias = Arrays.copyOf(vias, parents.length);
+            }
+            int need = Math.min(CHUNK, newSize - (c << SHIFT));
+            if (parents[c] == null) {
+                int first = c == 0 ? Math.max(64, need) : CHUNK;
+                parents[c] = new int[first];
+                vias[c] = new byte[first];
+            } else if (parents[c].length < need) {
+                int len = Math.min(CHUNK, Math.max(need, 4 * parents[c].length));
+                parents[c] = Arrays.copyOf(parents[c], len);
+                vias[c] = Arrays.copyOf(vias[c], len);
+            }
+            size = Math.min(newSize, (c + 1) << SHIFT);
+        }
+    }
+
+    /** Sets state {@code id} (below the size {@link #ensure} made): reached from {@code parent} by thread {@code via}. */
+    void set(int id, int parent, int via) {
+        parents[id >>> SHIFT][id & MASK] = parent;
+        vias[id >>> SHIFT][id & MASK] = (byte) via;
+    }
+
     /** Returns the number of states logged. */
     int size() {
         return size;
