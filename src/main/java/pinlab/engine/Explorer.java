@@ -411,6 +411,7 @@ public final class Explorer {
             return;
         }
         level.reset(count);
+        int news = 0;
         for (int bi = 0; bi < found.size(); bi++) {
             Batch b = found.get(bi);
             long[] fp = b.fpSeg;
@@ -420,14 +421,9 @@ public final class Explorer {
             for (int k = b.segStart[seg], end = b.segStart[seg + 1]; k < end; k++) {
                 long r = level.meet(fp[k], base | k, sw[k]);
                 if (r == LevelMap.NEW) {
-                    // first meeting in this level: one probe of the visited set tells an earlier level's state
-                    // from a new one, and adds the new one (this task owns the segment)
-                    if (visited.add(fp[k])) {
-                        first[k] = true;
-                    } else {
-                        level.markOld();
-                    }
-                } else if (r != LevelMap.OLD && (r & (1L << 62)) != 0) {
+                    first[k] = true; // unless an earlier level had it: decided below
+                    level.news(news++, fp[k], base | k);
+                } else if ((r & (1L << 62)) != 0) {
                     // fewer switches than any earlier entry: its run becomes the state's shortest
                     Batch fb = found.get((int) (r >>> 12) & 0xFFFFF);
                     int fe = fb.bySeg[(int) r & 0xFFF];
@@ -436,6 +432,18 @@ public final class Explorer {
                     fb.parent[fe] = b.parent[e];
                     fb.via[fe] = b.via[e];
                 }
+            }
+        }
+        // One probe of the visited set per new fingerprint tells an earlier level's state from a new one and adds
+        // the new one (this task owns the segment). Probed in the order of their home slots, so the table is walked
+        // from one end to the other instead of at random: the set is the same in any order.
+        visited.reserve(seg, news);
+        int[] order = level.byHome(news, visited.capacity(seg));
+        for (int i = 0; i < news; i++) {
+            int j = order[i];
+            if (!visited.add(level.newFp(j))) {
+                int ref = level.newRef(j);
+                found.get(ref >>> 12).firstSeg[ref & 0xFFF] = false; // visited in an earlier level
             }
         }
     }

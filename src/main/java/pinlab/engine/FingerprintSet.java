@@ -33,7 +33,7 @@ final class FingerprintSet {
     }
 
     /** Returns the home slot of {@code fp} in a table of {@code cap} slots: the bits below the segment's. */
-    private static int home(long fp, int cap) {
+    static int home(long fp, int cap) {
         return (int) Math.unsignedMultiplyHigh(fp << (64 - SEGMENT_SHIFT), cap);
     }
 
@@ -89,6 +89,22 @@ final class FingerprintSet {
                 i = 0;
             }
         }
+    }
+
+    /** Makes segment {@code s} big enough for {@code extra} more fingerprints without growing. */
+    void reserve(int s, int extra) {
+        if (tables[s] == null) {
+            tables[s] = new long[MIN_CAPACITY];
+            limits[s] = (int) (MIN_CAPACITY * MAX_LOAD);
+        }
+        while (sizes[s] + extra > limits[s]) {
+            grow(s);
+        }
+    }
+
+    /** Returns the slots of segment {@code s}'s table (after {@link #reserve}). */
+    int capacity(int s) {
+        return tables[s].length;
     }
 
     /** Grows segment {@code s} by half: its load stays between 0.6 and 0.9, 8.9 to 13.3 bytes a fingerprint. */
