@@ -110,6 +110,66 @@ public final class Explorer {
     /** One worker's reusable buffers. */
     private static final class Scratch {
         int[] state = new int[64];
+        final Seen seen = new Seen();
+    }
+
+    /**
+     * The successors one expand task has met, by fingerprint. A repeat within the task is merged on the spot: the
+     * task's entries are contiguous in the sequential order, so keeping the first and moving to it the parent of a
+     * later repeat with strictly fewer switches is what the level's merge would do with them. Most repeats are
+     * diamonds of neighbouring states, so this drops most of them before they take memory.
+     */
+    private static final class Seen {
+        private long[] keys = new long[1 << 12];
+        private int[] refs = new int[1 << 12];
+        private int[] used = new int[1 << 11];
+        private int usedN;
+
+        /** Returns the reference of {@code fp}, or -1 after recording {@code ref} for it. */
+        int putIfAbsent(long fp, int ref) {
+            if (2 * (usedN + 1) > keys.length) {
+                grow();
+            }
+            int mask = keys.length - 1;
+            int i = (int) (fp ^ (fp >>> 31)) & mask;
+            while (true) {
+                long k = keys[i];
+                if (k == fp) {
+                    return refs[i];
+                }
+                if (k == 0) {
+                    keys[i] = fp;
+                    refs[i] = ref;
+                    if (usedN == used.length) {
+                        used = Arrays.copyOf(used, 2 * usedN);
+                    }
+                    used[usedN++] = i;
+                    return -1;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+
+        private void grow() {
+            long[] ok = keys;
+            int[] or = refs;
+            int[] ou = used;
+            int n = usedN;
+            keys = new long[2 * ok.length];
+            refs = new int[keys.length];
+            used = new int[Math.max(used.length, keys.length / 2)];
+            usedN = 0;
+            for (int j = 0; j < n; j++) {
+                putIfAbsent(ok[ou[j]], or[ou[j]]);
+            }
+        }
+
+        void clear() {
+            for (int j = 0; j < usedN; j++) {
+                keys[used[j]] = 0;
+            }
+            usedN = 0;
+        }
     }
 
     /** Explores every reachable state. */
@@ -305,6 +365,8 @@ public final class Explorer {
         Batch cur = new Batch(dataHint);
         out.add(cur);
         long transitions = 0;
+        Seen seen = sc.seen;
+        seen.clear();
         for (int e = 0; e < in.n; e++) {
             if ((e & 255) == 255) {
                 long now = System.nanoTime();
@@ -347,6 +409,18 @@ public final class Explorer {
                 int plen = StateCodec.encode(succ, slen, d, at) - at;
                 long fp = FingerprintSet.normal(HASH.hashBytesToLong(d, at, plen));
                 int sw = sw0 + (via != 0xFF && via != t ? 1 : 0);
+                int old = seen.putIfAbsent(fp, ((out.size() - 1) << 12) | cur.n);
+                if (old >= 0) {
+                    // met before in this task: the same state; its first entry keeps the run with fewer switches
+                    Batch ob = out.get(old >>> 12);
+                    int oe = old & 0xFFF;
+                    if (sw < ob.sw[oe]) {
+                        ob.sw[oe] = (short) sw;
+                        ob.parent[oe] = id;
+                        ob.via[oe] = (byte) t;
+                    }
+                    continue; // nothing committed: the next successor's bytes go where these were
+                }
                 cur.commit(plen, fp, id, t, sw, ts.violations(succ));
             }
             if (!any) {
