@@ -36,11 +36,21 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
 
     /**
      * Returns how many bytes of packed frontier may stay on the heap before the rest goes to disk: a quarter of the
-     * heap, or the system property {@code pinlab.spill.bytes} (0: never spill).
+     * heap, or the system property {@code pinlab.spill.bytes} (a number with an optional k, m or g; 0: never spill).
      */
     public long spillBudget() {
         String v = System.getProperty("pinlab.spill.bytes");
-        return v != null ? Long.parseLong(v) : Runtime.getRuntime().maxMemory() / 4;
+        if (v == null || v.isBlank()) {
+            return Runtime.getRuntime().maxMemory() / 4;
+        }
+        String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = t.endsWith("k") ? 1L << 10 : t.endsWith("m") ? 1L << 20 : t.endsWith("g") ? 1L << 30 : 1;
+        String num = unit == 1 ? t : t.substring(0, t.length() - 1);
+        try {
+            return Math.max(0, Long.parseLong(num) * unit);
+        } catch (NumberFormatException e) {
+            return Runtime.getRuntime().maxMemory() / 4; // a bad setting is ignored, never fatal
+        }
     }
 
     /** Returns the worker count to use: {@link #workers}, or the number of cores when that is 0. */
