@@ -35,13 +35,13 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
     }
 
     /**
-     * Returns how many bytes of packed frontier may stay on the heap before the rest goes to disk: a quarter of the
-     * heap, or the system property {@code pinlab.spill.bytes} (a number with an optional k, m or g; 0: never spill).
+     * Returns how many bytes of packed frontier may stay on the heap before the rest goes to disk: a sixteenth of
+     * the heap (the successors' fingerprints and parents, which stay, need the rest), or the system property {@code pinlab.spill.bytes} (a number with an optional k, m or g; 0: never spill).
      */
     public long spillBudget() {
         String v = System.getProperty("pinlab.spill.bytes");
         if (v == null || v.isBlank()) {
-            return Runtime.getRuntime().maxMemory() / 4;
+            return Runtime.getRuntime().maxMemory() / 16;
         }
         String t = v.trim().toLowerCase(java.util.Locale.ROOT);
         long unit = t.endsWith("k") ? 1L << 10 : t.endsWith("m") ? 1L << 20 : t.endsWith("g") ? 1L << 30 : 1;
@@ -49,7 +49,7 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
         try {
             return Math.max(0, Long.parseLong(num) * unit);
         } catch (NumberFormatException e) {
-            return Runtime.getRuntime().maxMemory() / 4; // a bad setting is ignored, never fatal
+            return Runtime.getRuntime().maxMemory() / 16; // a bad setting is ignored, never fatal
         }
     }
 
