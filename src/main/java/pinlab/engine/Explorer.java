@@ -53,6 +53,8 @@ public final class Explorer {
     private final long spillBudget;
 
     private FingerprintSet visited;
+    /** Violation names by bit, asked of the model once (numbering is sequential: one thread uses it). */
+    private final String[] names = new String[31];
     private Spill spill;
     private long spilled;
     /** The bytes a full batch took so far: new batches start with room for that many. */
@@ -165,8 +167,12 @@ public final class Explorer {
         }
 
         void clear() {
-            for (int j = 0; j < usedN; j++) {
-                keys[used[j]] = 0;
+            if (usedN > keys.length / 16) {
+                Arrays.fill(keys, 0L); // a sequential sweep beats scattered writes once many slots are used
+            } else {
+                for (int j = 0; j < usedN; j++) {
+                    keys[used[j]] = 0;
+                }
             }
             usedN = 0;
         }
@@ -594,7 +600,10 @@ public final class Explorer {
         }
         for (int bit = 0; bit < 31; bit++) {
             if ((v & (1 << bit)) != 0) {
-                at.putIfAbsent(ts.violationName(bit), id);
+                if (names[bit] == null) {
+                    names[bit] = ts.violationName(bit);
+                }
+                at.putIfAbsent(names[bit], id);
             }
         }
         return true;
