@@ -138,12 +138,15 @@ class RobustnessTest {
     void badLimits_areUsageErrors() throws Exception {
         Path in = write("in.pin", HEAD + "exists (P:buf[0] = 1)\n");
         for (String[] bad : new String[][] {{"--max-states", "-5"}, {"--max-seconds", "-1"},
-                {"--max-seconds", "NaN"}, {"--max-seconds", "1e999"}}) {
+                {"--max-seconds", "NaN"}, {"--max-seconds", "1e999"}, {"--workers", "-1"}, {"--workers", "257"}}) {
             CliRun r = run("check", in.toString(), bad[0], bad[1]);
             assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
         }
         assertEquals(2, run("matrix", in.toString(), "--max-states", "-1", "--no-html").code());
         assertEquals(2, run("bisect", in.toString(), "--max-states", "-1").code());
+        CliRun swarm = run("check", in.toString(), "--swarm");
+        assertEquals(2, swarm.code());
+        assertTrue(swarm.err().contains("--swarm needs --simulate N"), swarm.err());
     }
 
     @Test
