@@ -24,15 +24,19 @@ import java.util.function.IntConsumer;
  * <ol>
  *   <li><b>Expand</b> (parallel over {@link Batch}es of the frontier): every enabled step of every frontier state,
  *       packed ({@link StateCodec}) and fingerprinted. Each batch's successors go, in the order the sequential
- *       search would meet them, into fresh batches of that batch's own, sorted there by visited-set segment.
+ *       search would meet them, into fresh batches of that batch's own, sorted there by visited-set segment. A
+ *       repeat among one task's own successors is merged at once by the merge rule below (the task's successors
+ *       are a contiguous run of the sequential order, so the result is the same).
  *   <li><b>Merge</b> (parallel over the visited set's segments, one task each): each segment walks its share of
- *       the level's successors in sequential order, drops those
- *       visited in earlier levels (one probe per fingerprint and level, within one segment, so it mostly hits the
- *       cache; it also adds the new ones), keeps the first entry of each new fingerprint, and moves to it the parent
- *       of a later repeat with strictly fewer context switches, exactly as the sequential search does. A
- *       fingerprint's entries all fall in one segment, so the result is the sequential one for any worker count.
- *   <li><b>Number</b> (sequential, cheap): new states get numbers in sequential order, with their parents, and
- *       violations and outcomes are recorded in sequential order. The kept entries become the next frontier.
+ *       the level's successors in sequential order, keeps the first entry of each fingerprint, and moves to it the
+ *       parent of a later repeat with strictly fewer context switches, exactly as the sequential search does. Then
+ *       one probe per new fingerprint, in the order of home slots, drops those visited in earlier levels and adds
+ *       the others. A fingerprint's entries all fall in one segment, so the result is the sequential one for any
+ *       worker count.
+ *   <li><b>Number</b> (parallel per batch, after a prefix sum of their counts): new states get the numbers the
+ *       sequential order gives them, with their parents; deadlocks, stalls and violations are recorded in
+ *       sequential order. The kept entries become the next frontier; their packed bytes past the heap's share go
+ *       to disk ({@link Spill}).
  * </ol>
  *
  * <p>Per state only the fingerprint (in {@link FingerprintSet}) and the parent and thread that reached it (in
