@@ -45,8 +45,6 @@ public interface TransitionSystem {
     /** Returns the outcome of a final state: its key (the values of the observed terms) and the condition. */
     Outcome outcome(int[] state);
 
-    /** Returns the 64-bit fingerprint of a state. */
-    long fingerprint(int[] state);
 
     /**
      * The outcome of one final state.

@@ -88,10 +88,6 @@ final class Realisable implements TransitionSystem {
         return model.outcome(state);
     }
 
-    @Override
-    public long fingerprint(int[] state) {
-        return model.fingerprint(state);
-    }
 
     /**
      * Returns why the model's schedule cannot be run on the real kernel: its first step user space cannot force,

@@ -1,7 +1,5 @@
 package pinlab.scenario;
 
-import com.dynatrace.hash4j.hashing.HashStream64;
-import com.dynatrace.hash4j.hashing.Hashing;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -39,7 +37,6 @@ public final class ScenarioModel implements TransitionSystem {
     private final Op[][] ops;
     private final int[] procOf;
     private final List<Object> observed;
-    private final ThreadLocal<HashStream64> hasher = ThreadLocal.withInitial(() -> Hashing.xxh3_64().hashStream());
 
     /** Thrown when setup cannot run to its end (it waits for something that never comes). */
     public static final class SetupBlocked extends RuntimeException {
@@ -387,14 +384,6 @@ public final class ScenarioModel implements TransitionSystem {
     public String violationName(int bit) {
         Event e = Event.byIndex(bit);
         return e == null ? "bit" + bit : e.id();
-    }
-
-    @Override
-    public long fingerprint(int[] state) {
-        HashStream64 h = hasher.get();
-        h.reset();
-        h.putInts(state);
-        return h.getAsLong();
     }
 
     @Override

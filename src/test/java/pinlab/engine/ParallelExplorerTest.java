@@ -66,11 +66,6 @@ class ParallelExplorerTest {
         public Outcome outcome(int[] s) {
             return new Outcome("done", true, false, 0);
         }
-
-        @Override
-        public long fingerprint(int[] s) {
-            return java.util.Arrays.hashCode(s);
-        }
     }
 
     private static SearchResult run(TransitionSystem ts, int workers, int parallelMin) {
@@ -198,11 +193,6 @@ class ParallelExplorerTest {
         @Override
         public Outcome outcome(int[] s) {
             return new Outcome("end", true, false, 0);
-        }
-
-        @Override
-        public long fingerprint(int[] s) {
-            return java.util.Arrays.hashCode(s);
         }
     }
 

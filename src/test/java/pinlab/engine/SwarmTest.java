@@ -51,11 +51,6 @@ class SwarmTest {
         public Outcome outcome(int[] s) {
             return new Outcome("end", true, false, 0);
         }
-
-        @Override
-        public long fingerprint(int[] s) {
-            return java.util.Arrays.hashCode(s);
-        }
     }
 
     private static Limits swarm(long runs, int workers) {
@@ -116,11 +111,6 @@ class SwarmTest {
             @Override
             public Outcome outcome(int[] s) {
                 return new Outcome("v=" + s[0], true, false, 0);
-            }
-
-            @Override
-            public long fingerprint(int[] s) {
-                return s[0];
             }
         }, l).run();
         assertFalse(r.complete());

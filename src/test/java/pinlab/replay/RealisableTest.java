@@ -112,7 +112,7 @@ class RealisableTest {
     /** Every daemon step of every reachable state of the model, classified. */
     private static List<DaemonAction> allDaemonActions(ScenarioModel model) {
         List<DaemonAction> out = new ArrayList<>();
-        java.util.Set<Long> seen = new java.util.HashSet<>();
+        java.util.Set<java.util.List<Integer>> seen = new java.util.HashSet<>();
         java.util.ArrayDeque<int[]> todo = new java.util.ArrayDeque<>(List.of(model.initial()));
         while (!todo.isEmpty()) {
             int[] state = todo.pop();
@@ -125,7 +125,7 @@ class RealisableTest {
                     out.add(DaemonAction.of(model.scenario(), model.layout(), t - model.scenarioThreads(), state,
                             next));
                 }
-                if (seen.add(model.fingerprint(next))) {
+                if (seen.add(java.util.Arrays.stream(next).boxed().toList())) {
                     todo.push(next);
                 }
             }
