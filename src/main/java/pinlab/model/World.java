@@ -22,7 +22,6 @@ public final class World {
     private int[] order = new int[0];
     private int[] refs = new int[0];
     private int[] maps = new int[0];
-    private boolean[] reached = new boolean[0];
     private boolean[] cached = new boolean[0];
 
     private World(Layout lay, int[] a, boolean stableIds) {
@@ -417,27 +416,21 @@ public final class World {
         if (frozen.length < len) {
             frozen = new int[Math.max(len, frozen.length * 2)];
         }
-        int[] out = frozen;
-        if (stableIds) {
-            checkInvariants();
-            System.arraycopy(a, 0, out, 0, len);
-            return len;
-        }
-        return canonical(out);
+        return canonical(frozen, !stableIds);
     }
 
     /**
-     * {@link #checkInvariants()} and the canonical renumbering in one walk over the fields that name folios (PTEs,
-     * page-cache slots, fork slots, holder slots, in layout order): the counts it recomputes and the set of folios
-     * it reaches are the same as the separate check's, so it raises the same events.
+     * Re-checks the invariants in one walk over the fields that name folios (PTEs, page-cache slots, fork slots,
+     * holder slots, in layout order), recounting each folio's references and mappings, and writes the state to
+     * {@code out}: with {@code renumber}, folios renumbered in the order the walk first reaches them and unreached
+     * ones dropped (the canonical form); without, as they are (a trace's stable folio names).
      */
-    private int canonical(int[] out) {
+    private int canonical(int[] out, boolean renumber) {
         if (order.length < nf) {
             int n = Math.max(nf, order.length * 2);
             order = new int[n];
             refs = new int[n];
             maps = new int[n];
-            reached = new boolean[n];
             cached = new boolean[n];
         }
         int[] order = this.order;
@@ -462,7 +455,9 @@ public final class World {
                         if (order[f] < 0) {
                             order[f] = next++;
                         }
-                        out[at + i] = Pte.withRef(pte, Pte.ofFolio(order[f]));
+                        if (renumber) {
+                            out[at + i] = Pte.withRef(pte, Pte.ofFolio(order[f]));
+                        }
                     }
                 }
             }
@@ -482,7 +477,9 @@ public final class World {
                         if (order[f] < 0) {
                             order[f] = next++;
                         }
-                        out[at + i] = Pte.ofFolio(order[f]);
+                        if (renumber) {
+                            out[at + i] = Pte.ofFolio(order[f]);
+                        }
                     }
                 }
             }
@@ -505,7 +502,9 @@ public final class World {
                         if (order[f] < 0) {
                             order[f] = next++;
                         }
-                        out[at + i] = Pte.ofFolio(order[f]);
+                        if (renumber) {
+                            out[at + i] = Pte.ofFolio(order[f]);
+                        }
                     }
                 }
             }
@@ -521,7 +520,9 @@ public final class World {
                     if (order[f] < 0) {
                         order[f] = next++;
                     }
-                    out[at + 1 + i] = Pte.ofFolio(order[f]);
+                    if (renumber) {
+                        out[at + 1 + i] = Pte.ofFolio(order[f]);
+                    }
                 }
             }
         }
@@ -540,10 +541,16 @@ public final class World {
                 if (maps[f] != a[b + Layout.F_MAP]) {
                     raise(Event.INV_MAPCOUNT);
                 }
-                System.arraycopy(a, b, out, fixed + 1 + order[f] * Layout.FOLIO_WORDS, Layout.FOLIO_WORDS);
+                if (renumber) {
+                    System.arraycopy(a, b, out, fixed + 1 + order[f] * Layout.FOLIO_WORDS, Layout.FOLIO_WORDS);
+                }
             } else if (!freed) {
                 raise(Event.LEAK);
             }
+        }
+        if (!renumber) {
+            System.arraycopy(a, 0, out, 0, fb(nf));
+            return fb(nf);
         }
         out[0] = a[0]; // the events the checks raised
         out[fixed] = next;
@@ -553,111 +560,5 @@ public final class World {
     /** Returns the buffer {@link #freezeScratch()} writes into. */
     public int[] frozenBuffer() {
         return frozen;
-    }
-
-    /**
-     * Counts the page cache's references and checks that each slot's folio is marked as that page, that no folio
-     * is in two slots, and that every folio marked as cached is in one.
-     */
-    private void checkPageCache(int[] refs, boolean[] reached) {
-        boolean broken = false;
-        Arrays.fill(cached, 0, nf, false);
-        for (int s = 0; s < lay.spaceBase.length; s++) {
-            for (int i = 0; i < lay.spacePages[s]; i++) {
-                int ref = cacheSlot(s, i);
-                if (Pte.isFolio(ref)) {
-                    int f = Pte.folio(ref);
-                    refs[f]++;
-                    reached[f] = true;
-                    broken |= cached[f] || !test(f, Folio.PAGECACHE) || mapping(f) != Folio.mappingOf(s, i);
-                    cached[f] = true;
-                }
-            }
-        }
-        for (int f = 0; f < nf; f++) {
-            broken |= test(f, Folio.PAGECACHE) && !cached[f] && !test(f, Folio.FREED);
-        }
-        if (broken) {
-            raise(Event.INV_PAGECACHE);
-        }
-    }
-
-    /**
-     * Recomputes every folio's refcount and mapcount from the PTEs, holder references, page-cache slots and
-     * attached buffers that name it, compares them with the stored counters, and raises the matching invariant events. This is
-     * the model re-checking its own bookkeeping on every state.
-     */
-    private void checkInvariants() {
-        if (nf == 0) {
-            return;
-        }
-        if (refs.length < nf) {
-            int n = Math.max(nf, refs.length * 2);
-            refs = new int[n];
-            maps = new int[n];
-            reached = new boolean[n];
-            cached = new boolean[n];
-        }
-        int[] refs = this.refs;
-        int[] maps = this.maps;
-        boolean[] reached = this.reached;
-        Arrays.fill(refs, 0, nf, 0);
-        Arrays.fill(maps, 0, nf, 0);
-        Arrays.fill(reached, 0, nf, false);
-        for (int p = 0; p < lay.procBase.length; p++) {
-            for (int v = 0; v < lay.vmaPages.length; v++) {
-                for (int i = 0; i < lay.vmaPages[v]; i++) {
-                    int ref = Pte.ref(pte(p, v, i));
-                    if (Pte.isFolio(ref)) {
-                        int f = Pte.folio(ref);
-                        refs[f]++;
-                        maps[f]++;
-                        reached[f] = true;
-                    }
-                }
-            }
-        }
-        if (lay.spaceBase.length > 0) {
-            checkPageCache(refs, reached);
-            for (int s = 0; s < lay.spaceBase.length; s++) {
-                for (int i = 0; lay.forkBase[s] >= 0 && i < lay.spacePages[s]; i++) {
-                    int ref = forked(s, i);
-                    if (Pte.isFolio(ref)) {
-                        refs[Pte.folio(ref)]++; // the forked page's own reference, kept until its write ends
-                        reached[Pte.folio(ref)] = true;
-                    }
-                }
-            }
-        }
-        for (int h = 0; h < lay.holderBase.length; h++) {
-            int word = holder(h);
-            int per = (Holder.flags(word) & Holder.PIN) != 0 ? Folio.PIN_BIAS : 1;
-            for (int i = 0; i < lay.holderSlots[h]; i++) {
-                int ref = slot(h, i);
-                if (Pte.isFolio(ref)) {
-                    refs[Pte.folio(ref)] += per;
-                    reached[Pte.folio(ref)] = true;
-                }
-            }
-        }
-        for (int f = 0; f < nf; f++) {
-            boolean freed = test(f, Folio.FREED);
-            if (test(f, Folio.PRIVATE)) {
-                refs[f]++; // folio_attach_private() takes a reference for the buffers
-            }
-            if (reached[f]) {
-                if (freed) {
-                    raise(Event.UAF);
-                }
-                if (refs[f] != refcount(f)) {
-                    raise(Event.INV_REFCOUNT);
-                }
-                if (maps[f] != mapcount(f)) {
-                    raise(Event.INV_MAPCOUNT);
-                }
-            } else if (!freed) {
-                raise(Event.LEAK);
-            }
-        }
     }
 }

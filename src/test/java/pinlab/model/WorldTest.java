@@ -127,7 +127,7 @@ class WorldTest {
     }
 
     @Test
-    void freeze_raisesTheSameEvents_asTheSeparateCheckOfATraceWorld() {
+    void freeze_raisesTheSameEvents_withAndWithoutRenumbering() {
         // files, Tux3 fork slots and holders: every field the canonical walk counts
         Layout lay = new Layout(new int[] {0}, 0, 2, new int[] {2}, new int[] {2}, new boolean[] {true},
                 new boolean[] {true}, new int[] {2});
