@@ -204,7 +204,8 @@ public final class Explorer {
         byte[] packed = new byte[StateCodec.maxBytes(init.length)];
         int plen = StateCodec.encode(init, init.length, packed, 0);
         visited.add(FingerprintSet.normal(HASH.hashBytesToLong(packed, 0, plen)));
-        log.add(-1, -1);
+        log.ensure(1);
+        log.set(0, -1, -1);
         List<Batch> frontier = new ArrayList<>();
         if (!recordViolations(ts.violations(init), 0, violationAt)) {
             Batch b = new Batch(1024);

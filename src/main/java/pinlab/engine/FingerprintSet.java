@@ -65,12 +65,7 @@ final class FingerprintSet {
      */
     boolean add(long fp) {
         int s = segment(fp);
-        long[] t = tables[s];
-        if (t == null) {
-            t = new long[MIN_CAPACITY];
-            tables[s] = t;
-            limits[s] = (int) (MIN_CAPACITY * MAX_LOAD);
-        }
+        long[] t = table(s);
         int cap = t.length;
         int i = home(fp, cap);
         while (true) {
@@ -93,13 +88,19 @@ final class FingerprintSet {
 
     /** Makes segment {@code s} big enough for {@code extra} more fingerprints without growing. */
     void reserve(int s, int extra) {
+        table(s);
+        while (sizes[s] + extra > limits[s]) {
+            grow(s);
+        }
+    }
+
+    /** Returns segment {@code s}'s table, made on first use. */
+    private long[] table(int s) {
         if (tables[s] == null) {
             tables[s] = new long[MIN_CAPACITY];
             limits[s] = (int) (MIN_CAPACITY * MAX_LOAD);
         }
-        while (sizes[s] + extra > limits[s]) {
-            grow(s);
-        }
+        return tables[s];
     }
 
     /** Returns the slots of segment {@code s}'s table (after {@link #reserve}). */

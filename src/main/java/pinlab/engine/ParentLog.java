@@ -3,8 +3,10 @@ package pinlab.engine;
 import java.util.Arrays;
 
 /**
- * Per state number, the state it was first reached from and the thread that stepped (fewer than 255 threads): 5 bytes a state, in chunks
- * so that growing never copies what is stored. Runs are rebuilt from it by following parents back to state 0.
+ * Per state number, the state it was first reached from and the thread that stepped (fewer than 255 threads): 5
+ * bytes a state, in chunks of 65,536, so that growing copies nothing but the first chunk while it is small. The
+ * explorer makes room for a level's states ({@link #ensure}) and fills them in any order ({@link #set}). Runs are
+ * rebuilt from it by following parents back to state 0.
  */
 final class ParentLog {
     private static final int SHIFT = 16;
@@ -14,27 +16,6 @@ final class ParentLog {
     private int[][] parents = new int[4][];
     private byte[][] vias = new byte[4][];
     private int size;
-
-    /** Appends state {@code size()}: reached from {@code parent} by thread {@code via} (-1 for the initial state). */
-    void add(int parent, int via) {
-        int c = size >>> SHIFT;
-        if (c == parents.length) {
-            parents = Arrays.copyOf(parents, c * 2);
-            vias = Arrays.copyOf(vias, c * 2);
-        }
-        int i = size & MASK;
-        if (parents[c] == null) {
-            int first = c == 0 ? 64 : CHUNK; // the first chunk grows: most searches are small
-            parents[c] = new int[first];
-            vias[c] = new byte[first];
-        } else if (i == parents[c].length) {
-            parents[c] = Arrays.copyOf(parents[c], Math.min(CHUNK, 4 * i));
-            vias[c] = Arrays.copyOf(vias[c], Math.min(CHUNK, 4 * i));
-        }
-        parents[c][i] = parent;
-        vias[c][i] = (byte) via;
-        size++;
-    }
 
     /** Makes room for states up to {@code newSize} (exclusive), which {@link #set} then fills, in any order. */
     void ensure(int newSize) {
@@ -46,7 +27,7 @@ final class ParentLog {
             }
             int need = Math.min(CHUNK, newSize - (c << SHIFT));
             if (parents[c] == null) {
-                int first = c == 0 ? Math.max(64, need) : CHUNK;
+                int first = c == 0 ? Math.max(64, need) : CHUNK; // the first chunk grows: most searches are small
                 parents[c] = new int[first];
                 vias[c] = new byte[first];
             } else if (parents[c].length < need) {
