@@ -8,11 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntConsumer;
 
 /**
  * Exhaustive breadth-first exploration, level by level, on one or more worker threads, with results that do not
@@ -195,7 +190,7 @@ public final class Explorer {
         Map<String, Integer> violationAt = new LinkedHashMap<>();
         int depth = 0;
         stop = null;
-        ExecutorService pool = null;
+        Workers pool = new Workers(workers, "pinlab-explore");
         LevelMap[] levelMaps = new LevelMap[workers];
 
         Spill spill = new Spill(spillBudget);
@@ -223,21 +218,13 @@ public final class Explorer {
                 boolean parallel = workers > 1 && states >= parallelMin;
                 levelStates = states;
                 doneTransitions = total.transitions;
-                if (parallel && pool == null) {
-                    pool = Executors.newFixedThreadPool(workers - 1, r -> {
-                        Thread t = new Thread(r, "pinlab-explore");
-                        t.setDaemon(true);
-                        return t;
-                    });
-                }
-                ExecutorService exec = parallel ? pool : null;
                 int tasks = frontier.size();
                 List<List<Batch>> out = new ArrayList<>(java.util.Collections.nCopies(tasks, List.of()));
                 Finals[] fin = new Finals[tasks];
                 List<Batch> level = frontier;
                 int reportDepth = depth;
                 int gen = 1 - (depth & 1); // the successors' generation on disk; the frontier's is depth & 1
-                forEach(exec, tasks, (w, i) -> {
+                pool.forEach(parallel, tasks, (w, i) -> {
                     if (scratch[w] == null) {
                         scratch[w] = new Scratch();
                         steppers[w] = ts.stepper();
@@ -259,16 +246,16 @@ public final class Explorer {
                 for (Finals f : fin) {
                     merge(total, f);
                 }
-                forEach(parallel ? pool : null, FingerprintSet.SEGMENTS, (w, seg) -> {
+                pool.forEach(parallel, FingerprintSet.SEGMENTS, (w, seg) -> {
                     if (levelMaps[w] == null) {
                         levelMaps[w] = new LevelMap();
                     }
                     dedup(found, seg, levelMaps[w]);
                 });
-                forEach(parallel ? pool : null, found.size(), (w, i) -> found.get(i).marks());
-                number(parallel ? pool : null, found, log, violationAt);
+                pool.forEach(parallel, found.size(), (w, i) -> found.get(i).marks());
+                number(pool, parallel, found, log, violationAt);
                 spill.clear(depth & 1); // the frontier was read for the last time
-                forEach(parallel ? pool : null, found.size(), (w, i) -> found.get(i).compact(spill, gen));
+                pool.forEach(parallel, found.size(), (w, i) -> found.get(i).compact(spill, gen));
                 List<Batch> next = new ArrayList<>();
                 for (Batch b : found) {
                     if (b.n > 0) {
@@ -285,9 +272,7 @@ public final class Explorer {
             frontier = null;
             stop = "out of memory after " + log.size() + " states (raise -Xmx or set --max-states)";
         } finally {
-            if (pool != null) {
-                pool.shutdownNow();
-            }
+            pool.close();
             spilled = spill.spilled();
             storeBytes = visited.bytes() + log.bytes();
             spill.close();
@@ -312,60 +297,6 @@ public final class Explorer {
     /** Returns the bytes the last {@link #run}'s visited set and parent log took at the end. */
     public long storeBytes() {
         return storeBytes;
-    }
-
-    /** A task body: worker number and task number. */
-    private interface Task {
-        void run(int worker, int task);
-    }
-
-    /** Runs {@code body} for tasks 0..n-1: on the calling thread (worker 0) alone, or with the pool's threads. */
-    private void forEach(ExecutorService pool, int n, Task body) {
-        if (pool == null) {
-            for (int i = 0; i < n; i++) {
-                body.run(0, i);
-            }
-            return;
-        }
-        AtomicInteger next = new AtomicInteger();
-        IntConsumer loop = w -> {
-            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
-                body.run(w, i);
-            }
-        };
-        List<Future<?>> fs = new ArrayList<>();
-        for (int w = 1; w < workers; w++) {
-            int worker = w;
-            fs.add(pool.submit(() -> loop.accept(worker)));
-        }
-        Throwable failed = null;
-        try {
-            loop.accept(0);
-        } catch (RuntimeException | Error e) {
-            failed = e;
-            next.set(n);
-        }
-        for (Future<?> f : fs) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (failed == null) {
-                    failed = e.getCause();
-                }
-            }
-        }
-        if (failed instanceof RuntimeException r) {
-            throw r;
-        }
-        if (failed instanceof Error r) {
-            throw r;
-        }
-        if (failed != null) {
-            throw new IllegalStateException(failed);
-        }
     }
 
     /** Expands every state of {@code in}; returns the successors not visited in earlier levels, in order. */
@@ -534,10 +465,11 @@ public final class Explorer {
     }
 
     /** Numbers the level's new states in sequential order and records their violations and the stuck states. */
-    private void number(ExecutorService pool, List<Batch> found, ParentLog log, Map<String, Integer> violationAt) {
+    private void number(Workers pool, boolean parallel, List<Batch> found, ParentLog log,
+            Map<String, Integer> violationAt) {
         // how many new states each batch has, then where its numbers start: the sequential order's numbers
         int[] base = new int[found.size() + 1];
-        forEach(pool, found.size(), (w, i) -> {
+        pool.forEach(parallel, found.size(), (w, i) -> {
             Batch b = found.get(i);
             int c = 0;
             for (int e = 0; e < b.n; e++) {
@@ -561,7 +493,7 @@ public final class Explorer {
         }
         int end = (int) (size0 + keep);
         log.ensure(end);
-        forEach(pool, found.size(), (w, i) -> {
+        pool.forEach(parallel, found.size(), (w, i) -> {
             Batch b = found.get(i);
             int id = size0 + base[i];
             for (int e = 0; e < b.n; e++) {

@@ -6,9 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Past exhaustive search: {@link Limits#simulate()} random schedules from the initial state, each stepping an
@@ -106,43 +103,14 @@ public final class Simulator {
         List<Config> configs = configs();
         long total = limits.simulate();
         Found all = new Found();
-        int workers = Math.min(configs.size(), limits.resolvedWorkers());
-        List<Found> parts = new ArrayList<>();
-        if (workers <= 1) {
-            for (int c = 0; c < configs.size(); c++) {
-                parts.add(runConfig(configs.get(c), share(total, c, configs.size()), deadline));
-            }
-        } else {
-            ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-                Thread t = new Thread(r, "pinlab-simulate");
-                t.setDaemon(true);
-                return t;
-            });
-            try {
-                List<Future<Found>> fs = new ArrayList<>();
-                for (int c = 0; c < configs.size(); c++) {
-                    int ci = c;
-                    fs.add(pool.submit(() -> runConfig(configs.get(ci), share(total, ci, configs.size()), deadline)));
-                }
-                for (Future<Found> f : fs) {
-                    parts.add(f.get());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
-                }
-                if (e.getCause() instanceof Error er) {
-                    throw er;
-                }
-                throw new IllegalStateException(e.getCause());
-            } finally {
-                pool.shutdownNow();
-            }
+        Found[] parts = new Found[configs.size()];
+        try (Workers w = new Workers(Math.min(configs.size(), limits.resolvedWorkers()), "pinlab-simulate")) {
+            w.forEach(true, configs.size(),
+                    (worker, c) -> parts[c] = runConfig(configs.get(c), share(total, c, configs.size()), deadline));
         }
-        parts.forEach(all::merge);
+        for (Found f : parts) {
+            all.merge(f);
+        }
         Map<String, SearchResult.OutcomeStats> outcomes = new TreeMap<>();
         for (Map.Entry<String, long[]> e : all.counts.entrySet()) {
             TransitionSystem.Outcome o = all.first.get(e.getKey());
