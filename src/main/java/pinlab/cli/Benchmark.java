@@ -68,10 +68,12 @@ final class Benchmark {
         out.printf(Locale.ROOT, "pinlab bench: %d threads x %d ops under %s (1 warm-up + %d measured runs, on 1 and on %d"
                 + " workers)%n", threads, ops, policy.name(), repeat, all);
         out.flush();
-        new Explorer(model, Limits.NONE).run();
-        double[] best1 = measure(out, model, 1, repeat);
-        double[] bestN = measure(out, model, all, repeat);
-        Explorer probe = new Explorer(model, Limits.NONE.withWorkers(1));
+        Limits full = Limits.NONE.withPor(false);
+        new Explorer(model, full).run();
+        double[] best1 = measure(out, model, full.withWorkers(1), repeat);
+        double[] bestN = measure(out, model, full.withWorkers(all), repeat);
+        double[] bestPor = measure(out, model, Limits.NONE.withWorkers(all), repeat);
+        Explorer probe = new Explorer(model, full.withWorkers(1));
         SearchResult last = probe.run();
         int len = model.initial().length;
         double base = baseline(last.states(), len);
@@ -84,25 +86,36 @@ final class Benchmark {
                 base);
         out.printf(Locale.ROOT, "ratio states/s / baseline = %.3f (1 worker), %.3f (%d workers)%n", best1[0] / base,
                 bestN[0] / base, all);
-        out.println("partial-order reduction: none yet (every state is explored)");
+        out.printf(Locale.ROOT, "partial-order reduction (%d workers, full search on the same workers as baseline):"
+                + " time to verdict %.2f s vs %.2f s (x%.2f); states %,d vs %,d (x%.2f); transitions %,d vs %,d"
+                + " (x%.2f)%n", all, bestPor[2], bestN[2], bestN[2] / bestPor[2], (long) bestPor[3], last.states(),
+                last.states() / bestPor[3], (long) bestPor[4], last.transitions(), last.transitions() / bestPor[4]);
         out.flush();
         return Main.OK;
     }
 
-    /** Runs the search {@code repeat} times on {@code workers}; returns the best states/s and transitions/s. */
-    private static double[] measure(PrintWriter out, ScenarioModel model, int workers, int repeat) {
+    /**
+     * Runs the search {@code repeat} times under {@code limits}; returns the best states/s, transitions/s and
+     * seconds, and the states and transitions of the last run.
+     */
+    private static double[] measure(PrintWriter out, ScenarioModel model, Limits limits, int repeat) {
         double bestStates = 0;
         double bestTrans = 0;
+        double bestSecs = Double.MAX_VALUE;
+        SearchResult r = null;
         for (int i = 0; i < repeat; i++) {
-            SearchResult r = new Explorer(model, Limits.NONE.withWorkers(workers)).run();
+            r = new Explorer(model, limits).run();
             double secs = r.nanos() / 1e9;
             bestStates = Math.max(bestStates, r.states() / secs);
             bestTrans = Math.max(bestTrans, r.transitions() / secs);
-            out.printf(Locale.ROOT, "  %d worker%s, run %d: %,d states, %,d transitions in %.2f s%n", workers,
-                    workers == 1 ? "" : "s", i + 1, r.states(), r.transitions(), secs);
+            bestSecs = Math.min(bestSecs, secs);
+            int workers = limits.resolvedWorkers();
+            out.printf(Locale.ROOT, "  %d worker%s%s, run %d: %,d states, %,d transitions in %.2f s%n", workers,
+                    workers == 1 ? "" : "s", limits.por() ? ", reduced" : "", i + 1, r.states(), r.transitions(),
+                    secs);
             out.flush();
         }
-        return new double[] {bestStates, bestTrans};
+        return new double[] {bestStates, bestTrans, bestSecs, r.states(), r.transitions()};
     }
 
     /** Inserts {@code n} distinct states' fingerprints into a visited map and returns inserts per second. */

@@ -207,6 +207,11 @@ public final class Main implements Callable<Integer> {
                 + " its own seed, actor weights and preemption bound (swarm testing).")
         boolean swarm;
 
+        @Option(names = "--no-por", description = "Explore every interleaving, without partial-order reduction (the"
+                + " reduction keeps every final state, outcome and violation; a search that finds a violation runs"
+                + " again without it).")
+        boolean noPor;
+
         @Option(names = "--max-seconds", description = "Stop after this many seconds per check (0 = no limit).")
         double maxSeconds;
 
@@ -255,7 +260,7 @@ public final class Main implements Callable<Integer> {
                 err.println("pinlab check: --swarm needs --simulate N");
                 return BAD_INPUT;
             }
-            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm);
+            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm, !noPor);
             for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;
                 if (allPolicies) {

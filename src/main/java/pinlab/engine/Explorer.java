@@ -62,6 +62,7 @@ public final class Explorer {
     private volatile long levelStates;
     private volatile long doneTransitions;
     private long storeBytes;
+    private long reducedStates;
     private Stepper[] steppers;
     private volatile String stop;
     private long deadline;
@@ -112,6 +113,7 @@ public final class Explorer {
     private static final class Scratch {
         int[] state = new int[64];
         final Seen seen = new Seen();
+        long reduced;
     }
 
     /**
@@ -177,14 +179,48 @@ public final class Explorer {
         }
     }
 
-    /** Explores every reachable state. */
+    /**
+     * Explores every reachable state, or with {@link Limits#por} a subset that keeps every final and stuck state.
+     * A reduced search that finds a violation or a stuck state is run again in full, so that what it reports is
+     * exactly what the full space gives.
+     */
     public SearchResult run() {
+        long start = System.nanoTime();
+        boolean reduce = limits.por() && ts.reduction() != null;
+        SearchResult r = search(reduce, null);
+        long reduced = reducedStates;
+        if (reduced > 0 && !r.violations().isEmpty()) {
+            // The reduction keeps every violation but not its shortest run: a full search up to the level where
+            // the last of them first shows gives the traces the full space has.
+            SearchResult full = search(false, r.violations().keySet());
+            if (full.complete()) {
+                r = full; // it explored everything before finding them all: its result is the full one
+            } else {
+                r = r.withViolations(full.violations());
+            }
+        }
+        reducedStates = reduced;
+        return r.withNanos(System.nanoTime() - start);
+    }
+
+    /** Returns in how many states the last {@link #run} expanded fewer threads than could step (0: none). */
+    public long reducedStates() {
+        return reducedStates;
+    }
+
+    /**
+     * One breadth-first search, reduced or full; with {@code until}, it stops (incomplete) after the first level by
+     * which every violation named there has been met.
+     */
+    private SearchResult search(boolean reduce, java.util.Set<String> until) {
         t0 = System.nanoTime();
+        reducedStates = 0;
         deadline = limits.maxSeconds() > 0 ? t0 + (long) (limits.maxSeconds() * 1e9) : Long.MAX_VALUE;
         nextReport = t0 + PROGRESS_NANOS;
         visited = new FingerprintSet();
         ParentLog log = new ParentLog();
         steppers = new Stepper[workers];
+        Reduction[] reductions = new Reduction[workers];
         Scratch[] scratch = new Scratch[workers];
         Finals total = new Finals();
         Map<String, Integer> violationAt = new LinkedHashMap<>();
@@ -228,9 +264,11 @@ public final class Explorer {
                     if (scratch[w] == null) {
                         scratch[w] = new Scratch();
                         steppers[w] = ts.stepper();
+                        reductions[w] = reduce ? ts.reduction() : null;
                     }
                     fin[i] = new Finals();
-                    out.set(i, expand(level.get(i), steppers[w], scratch[w], fin[i], w == 0, log, reportDepth, gen));
+                    out.set(i, expand(level.get(i), steppers[w], reductions[w], scratch[w], fin[i], w == 0, log,
+                            reportDepth, gen));
                 });
                 if (stop != null) {
                     break;
@@ -254,6 +292,9 @@ public final class Explorer {
                 });
                 pool.forEach(parallel, found.size(), (w, i) -> found.get(i).marks());
                 number(pool, parallel, found, log, violationAt);
+                if (until != null && violationAt.keySet().containsAll(until)) {
+                    stop = "every violation met";
+                }
                 spill.clear(depth & 1); // the frontier was read for the last time
                 pool.forEach(parallel, found.size(), (w, i) -> found.get(i).compact(spill, gen));
                 List<Batch> next = new ArrayList<>();
@@ -276,6 +317,9 @@ public final class Explorer {
             spilled = spill.spilled();
             storeBytes = visited.bytes() + log.bytes();
             spill.close();
+            for (Scratch sc : scratch) {
+                reducedStates += sc == null ? 0 : sc.reduced;
+            }
         }
         Map<String, SearchResult.OutcomeStats> outcomes = new TreeMap<>();
         for (Map.Entry<String, long[]> e : total.counts.entrySet()) {
@@ -300,8 +344,8 @@ public final class Explorer {
     }
 
     /** Expands every state of {@code in}; returns the successors not visited in earlier levels, in order. */
-    private List<Batch> expand(Batch in, Stepper stepper, Scratch sc, Finals fin, boolean reporter, ParentLog log,
-            int depth, int gen) {
+    private List<Batch> expand(Batch in, Stepper stepper, Reduction reduction, Scratch sc, Finals fin,
+            boolean reporter, ParentLog log, int depth, int gen) {
         byte[] data = in.data(spill);
         List<Batch> out = new ArrayList<>();
         Batch cur = new Batch(dataHint);
@@ -333,37 +377,52 @@ public final class Explorer {
             int via = in.via[e] & 0xFF;
             int sw0 = in.sw[e];
             boolean any = false;
-            for (int t = 0; t < threads; t++) {
-                int slen = stepper.step(sc.state, len, t);
-                if (slen < 0) {
-                    continue;
-                }
-                any = true;
-                transitions++;
-                int[] succ = stepper.buffer();
-                if (cur.n >= Batch.TARGET) {
-                    cur = new Batch(dataHint);
-                    out.add(cur);
-                }
-                // packed straight into the batch, and fingerprinted there
-                byte[] d = cur.reserve(StateCodec.maxBytes(slen));
-                int at = cur.end();
-                int plen = StateCodec.encode(succ, slen, d, at) - at;
-                long fp = FingerprintSet.normal(HASH.hashBytesToLong(d, at, plen));
-                int sw = sw0 + (via != 0xFF && via != t ? 1 : 0);
-                int old = seen.putIfAbsent(fp, ((out.size() - 1) << 12) | cur.n);
-                if (old >= 0) {
-                    // met before in this task: the same state; its first entry keeps the run with fewer switches
-                    Batch ob = out.get(old >>> 12);
-                    int oe = old & 0xFFF;
-                    if (sw < ob.sw[oe]) {
-                        ob.sw[oe] = (short) sw;
-                        ob.parent[oe] = id;
-                        ob.via[oe] = (byte) t;
+            long ample = reduction == null ? Reduction.ALL : reduction.ample(sc.state, len);
+            boolean visible = false;
+            // pass 0 steps the persistent set; pass 1 the other threads, when a step of the set raised a
+            // violation (a visible step: the set must then be every thread)
+            for (int pass = 0; pass < 2; pass++) {
+                for (int t = 0; t < threads; t++) {
+                    if ((ample == Reduction.ALL || (ample & (1L << t)) != 0) == (pass == 1)) {
+                        continue;
                     }
-                    continue; // nothing committed: the next successor's bytes go where these were
+                    int slen = stepper.step(sc.state, len, t);
+                    if (slen < 0) {
+                        continue;
+                    }
+                    any = true;
+                    transitions++;
+                    int[] succ = stepper.buffer();
+                    int viol = ts.violations(succ);
+                    visible |= viol != 0;
+                    if (cur.n >= Batch.TARGET) {
+                        cur = new Batch(dataHint);
+                        out.add(cur);
+                    }
+                    // packed straight into the batch, and fingerprinted there
+                    byte[] d = cur.reserve(StateCodec.maxBytes(slen));
+                    int at = cur.end();
+                    int plen = StateCodec.encode(succ, slen, d, at) - at;
+                    long fp = FingerprintSet.normal(HASH.hashBytesToLong(d, at, plen));
+                    int sw = sw0 + (via != 0xFF && via != t ? 1 : 0);
+                    int old = seen.putIfAbsent(fp, ((out.size() - 1) << 12) | cur.n);
+                    if (old >= 0) {
+                        // met before in this task: the same state; its first entry keeps the run with fewer switches
+                        Batch ob = out.get(old >>> 12);
+                        int oe = old & 0xFFF;
+                        if (sw < ob.sw[oe]) {
+                            ob.sw[oe] = (short) sw;
+                            ob.parent[oe] = id;
+                            ob.via[oe] = (byte) t;
+                        }
+                        continue; // nothing committed: the next successor's bytes go where these were
+                    }
+                    cur.commit(plen, fp, id, t, sw, viol);
                 }
-                cur.commit(plen, fp, id, t, sw, ts.violations(succ));
+                if (ample == Reduction.ALL || !visible) {
+                    sc.reduced += ample == Reduction.ALL ? 0 : 1;
+                    break;
+                }
             }
             if (!any) {
                 int[] s = Arrays.copyOf(sc.state, len);

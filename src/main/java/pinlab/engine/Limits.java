@@ -9,8 +9,10 @@ package pinlab.engine;
  * @param seed the seed of the random schedules
  * @param workers worker threads of one exploration or simulation (0: one per core). Results do not depend on it.
  * @param swarm with {@code simulate}: split the runs over diversified configurations (see {@link Simulator})
+ * @param por whether exhaustive search may use the model's partial-order reduction (see {@link Reduction})
  */
-public record Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers, boolean swarm) {
+public record Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers, boolean swarm,
+        boolean por) {
     /** No limit: exhaustive exploration on every core. */
     public static final Limits NONE = new Limits(0, 0);
 
@@ -24,6 +26,11 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
         this(maxStates, maxSeconds, simulate, seed, 0, false);
     }
 
+    /** Creates limits with partial-order reduction. */
+    public Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers, boolean swarm) {
+        this(maxStates, maxSeconds, simulate, seed, workers, swarm, true);
+    }
+
     /** Creates limits without a swarm. */
     public Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers) {
         this(maxStates, maxSeconds, simulate, seed, workers, false);
@@ -31,7 +38,12 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
 
     /** Returns these limits with {@code n} workers (0: one per core). */
     public Limits withWorkers(int n) {
-        return new Limits(maxStates, maxSeconds, simulate, seed, n, swarm);
+        return new Limits(maxStates, maxSeconds, simulate, seed, n, swarm, por);
+    }
+
+    /** Returns these limits with partial-order reduction on or off. */
+    public Limits withPor(boolean on) {
+        return new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm, on);
     }
 
     /**

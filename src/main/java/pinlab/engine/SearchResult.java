@@ -41,6 +41,18 @@ public record SearchResult(long states, long transitions, long finalStates, long
         return Math.min(1.0, n * n / Math.pow(2, 65));
     }
 
+    /** Returns this result with {@code time} as the time spent. */
+    public SearchResult withNanos(long time) {
+        return new SearchResult(states, transitions, finalStates, positive, negative, markedFinals, outcomes,
+                violations, complete, stopReason, maxDepth, time);
+    }
+
+    /** Returns this result with {@code found} as its violations and their schedules. */
+    public SearchResult withViolations(Map<String, List<Integer>> found) {
+        return new SearchResult(states, transitions, finalStates, positive, negative, markedFinals, outcomes,
+                found, complete, stopReason, maxDepth, nanos);
+    }
+
     /** Returns the violation names, in the order first found. */
     public List<String> violationNames() {
         return List.copyOf(violations.keySet());

@@ -22,6 +22,15 @@ public interface TransitionSystem {
         return Stepper.of(this);
     }
 
+    /**
+     * Returns a new partial-order reduction for one engine worker, or null if the model has none for this system.
+     * The engine then re-runs a search that found a violation or a stuck state without it, so that violations
+     * keep the traces of the full space.
+     */
+    default Reduction reduction() {
+        return null;
+    }
+
     /** Returns whether every thread has finished in {@code state}. */
     boolean finished(int[] state);
 

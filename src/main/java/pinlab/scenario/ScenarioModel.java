@@ -37,6 +37,7 @@ public final class ScenarioModel implements TransitionSystem {
     private final Op[][] ops;
     private final int[] procOf;
     private final List<Object> observed;
+    private final pinlab.op.Footprint footprint;
 
     /** Thrown when setup cannot run to its end (it waits for something that never comes). */
     public static final class SetupBlocked extends RuntimeException {
@@ -98,6 +99,7 @@ public final class ScenarioModel implements TransitionSystem {
         this.observed = observables(scenario);
         this.actors = n + scenario.daemons().size() + diskFiles.length;
         this.initial = runSetup(World.empty(lay), kernel).freeze();
+        this.footprint = footprintOf(scenario, lay, machine, policy, actors, ops);
     }
 
     /** The static shape of a scenario, as the kernel model needs it. */
@@ -255,6 +257,104 @@ public final class ScenarioModel implements TransitionSystem {
                 return work.frozenBuffer();
             }
         };
+    }
+
+    /**
+     * The kernel model's partial-order reduction: footprints from {@link pinlab.op.Footprint}, sets from
+     * {@link pinlab.engine.PersistentSet}. Only for scenarios whose every step advances a thread (no daemons, no
+     * disks, no multi-step operations): their state spaces have no cycles, so every state leads to a final or
+     * stuck state, and since event bits are never cleared, a violation reached anywhere also shows in a final or
+     * stuck state the reduced search keeps.
+     */
+    @Override
+    public pinlab.engine.Reduction reduction() {
+        if (footprint == null) {
+            return null;
+        }
+        return new pinlab.engine.Reduction() {
+            private final World view = World.view(lay, initial);
+            private final long[] rw = new long[2];
+            private final long[] nowR = new long[actors];
+            private final long[] nowW = new long[actors];
+            private final long[] laterR = new long[actors];
+            private final long[] laterW = new long[actors];
+            private int[] scratch = new int[16];
+
+            @Override
+            public long ample(int[] state, int length) {
+                World w = view.rebind(state);
+                if (w.happened(Event.KERNEL_BUG)) {
+                    return ALL;
+                }
+                if (scratch.length < w.folios()) {
+                    scratch = new int[2 * w.folios()];
+                }
+                if (!footprint.local(w, scratch)) {
+                    return ALL;
+                }
+                long active = 0;
+                long enabled = 0;
+                for (int t = 0; t < actors; t++) {
+                    int pc = w.pc(t);
+                    int p = procOf[t];
+                    if (pc >= ops[t].length || (p >= 0 && (w.proc(p) & World.PROC_CREATED) != 0 && !w.alive(p))) {
+                        continue; // finished, or its process is gone: it never steps again
+                    }
+                    if (w.sub(t) != 0) {
+                        return ALL;
+                    }
+                    active |= 1L << t;
+                    if (runnable(w, t)) {
+                        enabled |= 1L << t;
+                        footprint.of(w, p, ops[t][pc], true, rw);
+                        nowR[t] = rw[0];
+                        nowW[t] = rw[1];
+                    }
+                    long r = 0;
+                    long wr = 0;
+                    for (int k = pc; k < ops[t].length && wr != pinlab.op.Footprint.ALL; k++) {
+                        footprint.of(w, p, ops[t][k], false, rw);
+                        r |= rw[0];
+                        wr |= rw[1];
+                    }
+                    laterR[t] = r;
+                    laterW[t] = wr;
+                }
+                return pinlab.engine.PersistentSet.choose(actors, active, enabled, nowR, nowW, laterR, laterW);
+            }
+        };
+    }
+
+    /** The footprints of this scenario's operations, or null when it gets no reduction. */
+    private static pinlab.op.Footprint footprintOf(Scenario sc, Layout lay, Machine machine, Policy policy,
+            int actors, Op[][] ops) {
+        if (actors > 63 || lay.daemons() > 0 || actors != ops.length) {
+            return null;
+        }
+        List<List<Op.Gup>> gups = new ArrayList<>();
+        for (int h = 0; h < lay.holders(); h++) {
+            gups.add(new ArrayList<>());
+        }
+        for (Scenario.SetupStep st : sc.setup()) {
+            gupsOf(st.op(), gups);
+        }
+        for (Op[] thread : ops) {
+            for (Op op : thread) {
+                if (!pinlab.op.Footprint.oneStep(op)) {
+                    return null;
+                }
+                gupsOf(op, gups);
+            }
+        }
+        return pinlab.op.Footprint.of(lay, machine, policy, gups);
+    }
+
+    private static void gupsOf(Op op, List<List<Op.Gup>> gups) {
+        if (op instanceof Op.Gup g) {
+            gups.get(g.holder()).add(g);
+        } else if (op instanceof Op.Atomic a) {
+            a.ops().forEach(o -> gupsOf(o, gups));
+        }
     }
 
     private void exec(World w, Kernel k, int a) {
