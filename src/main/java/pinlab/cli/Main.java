@@ -260,7 +260,10 @@ public final class Main implements Callable<Integer> {
                 err.println("pinlab check: --swarm needs --simulate N");
                 return BAD_INPUT;
             }
-            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm, !noPor);
+            Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm);
+            if (noPor) {
+                limits = limits.withPor(false);
+            }
             for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;
                 if (allPolicies) {

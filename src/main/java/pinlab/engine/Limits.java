@@ -26,9 +26,14 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
         this(maxStates, maxSeconds, simulate, seed, 0, false);
     }
 
-    /** Creates limits with partial-order reduction. */
+    /**
+     * Creates limits with partial-order reduction, unless the system property {@code pinlab.por} is {@code false}
+     * (set through {@code PINLAB_JAVA_OPTS=-Dpinlab.por=false}, for tools that compare full state spaces, such as
+     * the SPIN twin's compare script).
+     */
     public Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers, boolean swarm) {
-        this(maxStates, maxSeconds, simulate, seed, workers, swarm, true);
+        this(maxStates, maxSeconds, simulate, seed, workers, swarm,
+                !"false".equalsIgnoreCase(System.getProperty("pinlab.por", "true").trim()));
     }
 
     /** Creates limits without a swarm. */
