@@ -17,9 +17,9 @@ import pinlab.policy.Rule;
  *
  * <p>A resource is one of:
  * <ul>
- *   <li>per page {@code i} of a VMA name {@code v} (in every process): its metadata ({@code META}: the PTEs at
- *       {@code (v, i)} and every field but the content of the folios mapped there or held for that page by a
- *       holder), the PTE dirty bits ({@code DIRTY}) and each content cell ({@code DATA});</li>
+ *   <li>per page {@code i} of a VMA name {@code v} (in every process): the PTEs at {@code (v, i)} ({@code MAP}),
+ *       the counts and flags of the folios mapped there or held for that page by a holder ({@code CNT}), and
+ *       each content cell of those folios ({@code DATA});</li>
  *   <li>per holder: its word and slots ({@code HOLD});</li>
  *   <li>per process: whether it lives ({@code ALIVE}, with the mmap-lock flags) and its mm flags ({@code MM},
  *       MMF_HAS_PINNED);</li>
@@ -48,26 +48,28 @@ public final class Footprint {
     private static final int PER_PAGE = 2 + Folio.CELLS;
 
     private final Layout lay;
-    private final Machine machine;
     private final int[] pageBase;
     private final int holdBase;
     private final int procBase;
     private final int sig;
-    private final long[] holderRegions;
+    private final long[] holderCounts;
     private final long[][] holdersOver;
     private final boolean[] holderSimple;
+    private final Op.Gup[] gupOf;
+    private final int[] procOf;
 
     private Footprint(Layout lay, Machine machine, Policy policy, List<List<Op.Gup>> gups, int[] pageBase,
             int holdBase, int procBase, int sig) {
         this.lay = lay;
-        this.machine = machine;
         this.pageBase = pageBase;
         this.holdBase = holdBase;
         this.procBase = procBase;
         this.sig = sig;
         int holders = lay.holders();
-        holderRegions = new long[holders];
+        holderCounts = new long[holders];
         holderSimple = new boolean[holders];
+        gupOf = new Op.Gup[holders];
+        procOf = new int[holders];
         holdersOver = new long[lay.vmas()][];
         for (int v = 0; v < lay.vmas(); v++) {
             holdersOver[v] = new long[lay.vmaPages(v)];
@@ -80,11 +82,13 @@ public final class Footprint {
                 simple &= simpleGup(g, policy) && g.vma() == first.vma() && g.page() == first.page()
                         && g.count() == first.count();
                 for (int k = 0; k < g.count() && g.page() + k < lay.vmaPages(g.vma()); k++) {
-                    holderRegions[h] |= page(g.vma(), g.page() + k);
+                    holderCounts[h] |= cnt(g.vma(), g.page() + k);
                     holdersOver[g.vma()][g.page() + k] |= 1L << (holdBase + h);
                 }
             }
             holderSimple[h] = simple;
+            gupOf[h] = machine.gupOf(h);
+            procOf[h] = machine.procOf(h);
         }
     }
 
@@ -161,11 +165,13 @@ public final class Footprint {
                 && !(longterm && (policy.has(Rule.REVOCABLE) || policy.has(Rule.KARA_BOUNCE)));
     }
 
-    private long meta(int v, int i) {
+    /** The PTEs at page {@code (v, i)}: which folio each maps, and its bits. */
+    private long map(int v, int i) {
         return 1L << (pageBase[v] + PER_PAGE * i);
     }
 
-    private long dirty(int v, int i) {
+    /** The counts and flags (refcount, mapcount, pincount, exclusive, dirty, freed) of the page's folios. */
+    private long cnt(int v, int i) {
         return 1L << (pageBase[v] + PER_PAGE * i + 1);
     }
 
@@ -214,7 +220,8 @@ public final class Footprint {
                     all(out);
                     return;
                 }
-                r |= meta(l.vma(), i) | data(l.vma(), i, l.cell() % Folio.CELLS);
+                // the PTE, the folio's FREED flag (a use-after-free check) and the cell
+                r |= map(l.vma(), i) | cnt(l.vma(), i) | data(l.vma(), i, l.cell() % Folio.CELLS);
                 if (!Pte.present(w.pte(p, l.vma(), i))) {
                     // the anonymous read fault maps the zero page or a new folio
                     wr |= page(l.vma(), i);
@@ -228,9 +235,14 @@ public final class Footprint {
                     return;
                 }
                 int pte = w.pte(p, v, i);
-                r |= meta(v, i);
-                if (now && Pte.present(pte) && Pte.writable(pte)) {
-                    wr |= data(v, i, s.cell() % Folio.CELLS) | dirty(v, i);
+                r |= map(v, i);
+                // A present, writable PTE stays so along classified steps of other threads: none of them
+                // write-protects or unmaps (fork and the mmap calls are ALL). One that replaced the folio would
+                // write MAP here, and then no step of the persistent set touches this page at all. The store sets
+                // the PTE's dirty bit, an OR that commutes with itself; every step that reads or replaces the bit
+                // writes MAP.
+                if (Pte.present(pte) && Pte.writable(pte)) {
+                    wr |= data(v, i, s.cell() % Folio.CELLS);
                 } else {
                     // a write fault or do_wp_page(): a new PTE, maybe a copy of the whole folio, and the MMU
                     // notifiers of the holders that map the page
@@ -256,8 +268,9 @@ public final class Footprint {
                     all(out);
                     return;
                 }
-                Op.Gup g = machine.gupOf(d.holder());
-                r |= hold(d.holder()) | meta(g.vma(), g.page() + k);
+                Op.Gup g = gupOf[d.holder()];
+                // the slot's folio (not the PTEs): its FREED flag and the cell
+                r |= hold(d.holder()) | cnt(g.vma(), g.page() + k);
                 wr |= data(g.vma(), g.page() + k, d.cell() % Folio.CELLS);
             }
             case Op.DmaRead d -> {
@@ -266,18 +279,25 @@ public final class Footprint {
                     all(out);
                     return;
                 }
-                Op.Gup g = machine.gupOf(d.holder());
-                r |= hold(d.holder()) | meta(g.vma(), g.page() + k) | data(g.vma(), g.page() + k, d.cell() % Folio.CELLS);
+                Op.Gup g = gupOf[d.holder()];
+                r |= hold(d.holder()) | cnt(g.vma(), g.page() + k) | data(g.vma(), g.page() + k, d.cell() % Folio.CELLS);
             }
             case Op.Release x -> {
                 if (!simpleHolder(w, x.holder())) {
                     all(out);
                     return;
                 }
-                r |= hold(x.holder()) | holderRegions[x.holder()];
-                wr |= hold(x.holder()) | holderRegions[x.holder()];
+                // the slots and the counts and flags of their folios (set_page_dirty, the unpin, a free); no PTE
+                r |= hold(x.holder()) | holderCounts[x.holder()];
+                wr |= hold(x.holder()) | holderCounts[x.holder()];
             }
-            case Op.Wait x -> r |= hold(x.holder());
+            case Op.Wait x -> {
+                if (!holderSimple[x.holder()]) {
+                    all(out);
+                    return;
+                }
+                r |= hold(x.holder());
+            }
             case Op.Signal s -> wr |= 1L << sig;
             case Op.Await a -> r |= 1L << sig;
             case Op.WaitChild c -> r |= alive(c.child());
@@ -300,8 +320,8 @@ public final class Footprint {
      * mapping of a process that exists.
      */
     private boolean simpleHolder(World w, int h) {
-        Op.Gup g = machine.gupOf(h);
-        int p = machine.procOf(h);
+        Op.Gup g = gupOf[h];
+        int p = procOf[h];
         return holderSimple[h] && g != null && p >= 0 && (w.proc(p) & World.PROC_CREATED) != 0
                 && privateAnon(w, p, g.vma());
     }
@@ -333,7 +353,7 @@ public final class Footprint {
             }
         }
         for (int h = 0; h < lay.holders(); h++) {
-            Op.Gup g = machine.gupOf(h);
+            Op.Gup g = gupOf[h];
             for (int k = 0; k < lay.holderSlots(h); k++) {
                 int ref = w.slot(h, k);
                 if (!Pte.isFolio(ref)) {
@@ -354,6 +374,30 @@ public final class Footprint {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether {@code op} keeps the shape {@link #local} checks: it maps, copies or takes folios only at their own
+     * page, or drops references (fork maps the parent's folios, or copies, at the same page of the child).
+     */
+    public boolean keepsLocal(Op op) {
+        return switch (op) {
+            case Op.Load x -> true;
+            case Op.Store x -> true;
+            case Op.Gup g -> holderSimple[g.holder()];
+            case Op.DmaWrite x -> true;
+            case Op.DmaRead x -> true;
+            case Op.Release x -> true;
+            case Op.Wait x -> true;
+            case Op.Signal x -> true;
+            case Op.Await x -> true;
+            case Op.WaitChild x -> true;
+            case Op.Fork f -> !f.stepwise();
+            case Op.Exit x -> true;
+            case Op.Munmap x -> true;
+            case Op.Mprotect x -> true;
+            default -> false;
+        };
     }
 
     private static boolean claim(int[] scratch, int f, int region) {

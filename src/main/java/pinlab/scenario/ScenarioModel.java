@@ -38,6 +38,8 @@ public final class ScenarioModel implements TransitionSystem {
     private final int[] procOf;
     private final List<Object> observed;
     private final pinlab.op.Footprint footprint;
+    /** Whether every reachable state has the shape {@link pinlab.op.Footprint#local} checks. */
+    private final boolean alwaysLocal;
 
     /** Thrown when setup cannot run to its end (it waits for something that never comes). */
     public static final class SetupBlocked extends RuntimeException {
@@ -100,6 +102,14 @@ public final class ScenarioModel implements TransitionSystem {
         this.actors = n + scenario.daemons().size() + diskFiles.length;
         this.initial = runSetup(World.empty(lay), kernel).freeze();
         this.footprint = footprintOf(scenario, lay, machine, policy, actors, ops);
+        boolean keeps = footprint != null;
+        for (Op[] thread : ops) {
+            for (Op op : thread) {
+                keeps &= keeps && footprint.keepsLocal(op);
+            }
+        }
+        this.alwaysLocal = keeps
+                && footprint.local(World.view(lay, initial), new int[World.view(lay, initial).folios() + 1]);
     }
 
     /** The static shape of a scenario, as the kernel model needs it. */
@@ -289,7 +299,7 @@ public final class ScenarioModel implements TransitionSystem {
                 if (scratch.length < w.folios()) {
                     scratch = new int[2 * w.folios()];
                 }
-                if (!footprint.local(w, scratch)) {
+                if (!alwaysLocal && !footprint.local(w, scratch)) {
                     return ALL;
                 }
                 long active = 0;
