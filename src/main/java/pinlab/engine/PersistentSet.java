@@ -6,10 +6,12 @@ package pinlab.engine;
  * writes a resource the other reads or writes.
  *
  * <p>The closure is the stubborn-set construction for threads with program order (Godefroid, LNCS 1032,
- * algorithm 4.5's conflict rule): starting from one thread that can step, a thread joins when any step it may
- * still take clashes with the next step of a thread in the set; if a thread in the set cannot step now, the set
- * is every thread (no enabling set is computed). A thread outside the set therefore only ever takes steps that
- * commute with the set's next steps, so those stay enabled and lead to the same states in either order.
+ * section 4.4): starting from one thread that can step, a thread joins when any step it may still take clashes
+ * with the next step of a thread in the set that can step; for a thread in the set that cannot step now, a thread
+ * joins when any step it may still take writes what that thread's guard reads (a necessary enabling set: only such
+ * a step can let it run). A thread outside the set therefore only ever takes steps that commute with the set's
+ * enabled next steps and cannot enable its blocked ones, so the enabled ones stay enabled and lead to the same
+ * states in either order.
  */
 public final class PersistentSet {
     private PersistentSet() {}
@@ -21,7 +23,8 @@ public final class PersistentSet {
      * @param n the number of threads (at most 63)
      * @param active the threads that have steps left (now or later)
      * @param enabled the threads that can step now, a subset of {@code active}
-     * @param nowR what each enabled thread's next step reads
+     * @param nowR what each enabled thread's next step reads; for an active thread that cannot step, what its
+     *     guard reads
      * @param nowW what each enabled thread's next step writes
      * @param laterR what any step each active thread may still take reads (its next step included)
      * @param laterW what any step each active thread may still take writes
@@ -55,12 +58,12 @@ public final class PersistentSet {
         while (todo != 0) {
             int k = Long.numberOfTrailingZeros(todo);
             todo &= todo - 1;
-            if ((enabled & (1L << k)) == 0) {
-                return active;
-            }
+            boolean blocked = (enabled & (1L << k)) == 0;
             for (long rest = active & ~set; rest != 0; rest &= rest - 1) {
                 int j = Long.numberOfTrailingZeros(rest);
-                if ((nowW[k] & (laterR[j] | laterW[j])) != 0 || (nowR[k] & laterW[j]) != 0) {
+                boolean joins = blocked ? (nowR[k] & laterW[j]) != 0
+                        : (nowW[k] & (laterR[j] | laterW[j])) != 0 || (nowR[k] & laterW[j]) != 0;
+                if (joins) {
                     set |= 1L << j;
                     todo |= 1L << j;
                 }

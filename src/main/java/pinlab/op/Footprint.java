@@ -18,8 +18,8 @@ import pinlab.policy.Rule;
  * <p>A resource is one of:
  * <ul>
  *   <li>per page {@code i} of a VMA name {@code v} (in every process): the PTEs at {@code (v, i)} ({@code MAP}),
- *       the counts and flags of the folios mapped there or held for that page by a holder ({@code CNT}), and
- *       each content cell of those folios ({@code DATA});</li>
+ *       the counts and flags of the folios mapped there or held for that page by a holder ({@code CNT}), their
+ *       FREED flags ({@code FREE}), and each content cell of those folios ({@code DATA});</li>
  *   <li>per holder: its word and slots ({@code HOLD});</li>
  *   <li>per process: whether it lives ({@code ALIVE}, with the mmap-lock flags) and its mm flags ({@code MM},
  *       MMF_HAS_PINNED);</li>
@@ -45,7 +45,7 @@ public final class Footprint {
     /** The footprint of an operation that may touch anything. */
     public static final long ALL = -1L;
 
-    private static final int PER_PAGE = 2 + Folio.CELLS;
+    private static final int PER_PAGE = 3 + Folio.CELLS;
 
     private final Layout lay;
     private final int[] pageBase;
@@ -53,6 +53,7 @@ public final class Footprint {
     private final int procBase;
     private final int sig;
     private final long[] holderCounts;
+    private final long[] holderFrees;
     private final long[][] holdersOver;
     private final boolean[] holderSimple;
     private final Op.Gup[] gupOf;
@@ -67,6 +68,7 @@ public final class Footprint {
         this.sig = sig;
         int holders = lay.holders();
         holderCounts = new long[holders];
+        holderFrees = new long[holders];
         holderSimple = new boolean[holders];
         gupOf = new Op.Gup[holders];
         procOf = new int[holders];
@@ -83,6 +85,7 @@ public final class Footprint {
                         && g.count() == first.count();
                 for (int k = 0; k < g.count() && g.page() + k < lay.vmaPages(g.vma()); k++) {
                     holderCounts[h] |= cnt(g.vma(), g.page() + k);
+                    holderFrees[h] |= free(g.vma(), g.page() + k);
                     holdersOver[g.vma()][g.page() + k] |= 1L << (holdBase + h);
                 }
             }
@@ -170,13 +173,18 @@ public final class Footprint {
         return 1L << (pageBase[v] + PER_PAGE * i);
     }
 
-    /** The counts and flags (refcount, mapcount, pincount, exclusive, dirty, freed) of the page's folios. */
+    /** The counts and flags (refcount, mapcount, pincount, exclusive, dirty) of the page's folios, not FREED. */
     private long cnt(int v, int i) {
         return 1L << (pageBase[v] + PER_PAGE * i + 1);
     }
 
+    /** Whether the page's folios are freed (their FREED flag, set when the last reference goes). */
+    private long free(int v, int i) {
+        return 1L << (pageBase[v] + PER_PAGE * i + 2);
+    }
+
     private long data(int v, int i, int c) {
-        return 1L << (pageBase[v] + PER_PAGE * i + 2 + c);
+        return 1L << (pageBase[v] + PER_PAGE * i + 3 + c);
     }
 
     /** Every resource of page {@code (v, i)}. */
@@ -221,7 +229,7 @@ public final class Footprint {
                     return;
                 }
                 // the PTE, the folio's FREED flag (a use-after-free check) and the cell
-                r |= map(l.vma(), i) | cnt(l.vma(), i) | data(l.vma(), i, l.cell() % Folio.CELLS);
+                r |= map(l.vma(), i) | free(l.vma(), i) | data(l.vma(), i, l.cell() % Folio.CELLS);
                 if (!Pte.present(w.pte(p, l.vma(), i))) {
                     // the anonymous read fault maps the zero page or a new folio
                     wr |= page(l.vma(), i);
@@ -270,7 +278,7 @@ public final class Footprint {
                 }
                 Op.Gup g = gupOf[d.holder()];
                 // the slot's folio (not the PTEs): its FREED flag and the cell
-                r |= hold(d.holder()) | cnt(g.vma(), g.page() + k);
+                r |= hold(d.holder()) | free(g.vma(), g.page() + k);
                 wr |= data(g.vma(), g.page() + k, d.cell() % Folio.CELLS);
             }
             case Op.DmaRead d -> {
@@ -280,16 +288,20 @@ public final class Footprint {
                     return;
                 }
                 Op.Gup g = gupOf[d.holder()];
-                r |= hold(d.holder()) | cnt(g.vma(), g.page() + k) | data(g.vma(), g.page() + k, d.cell() % Folio.CELLS);
+                r |= hold(d.holder()) | free(g.vma(), g.page() + k) | data(g.vma(), g.page() + k, d.cell() % Folio.CELLS);
             }
             case Op.Release x -> {
                 if (!simpleHolder(w, x.holder())) {
                     all(out);
                     return;
                 }
-                // the slots and the counts and flags of their folios (set_page_dirty, the unpin, a free); no PTE
+                // the slots and the counts and flags of their folios (set_page_dirty, the unpin); no PTE. It frees
+                // a folio only if it drops the last reference, which a step taken now can tell.
                 r |= hold(x.holder()) | holderCounts[x.holder()];
                 wr |= hold(x.holder()) | holderCounts[x.holder()];
+                if (!now || releaseFrees(w, x.holder())) {
+                    wr |= holderFrees[x.holder()];
+                }
             }
             case Op.Wait x -> {
                 if (!holderSimple[x.holder()]) {
@@ -308,6 +320,46 @@ public final class Footprint {
         }
         out[0] = r;
         out[1] = wr;
+    }
+
+    /**
+     * Returns what the guard of {@code op} (by a thread of process {@code p}, {@code -1} for a device) reads: the
+     * resources some step must write before a blocked {@code op} can run ({@link Kernel#enabled} and the thread's
+     * own checks: its process alive, no stepwise fork holding its mmap_lock). {@link #ALL} when not classified.
+     */
+    public long guard(World w, int p, Op op) {
+        long r = p >= 0 ? alive(p) : 0;
+        return switch (op) {
+            // a CPU access or a GUP on a private anonymous mapping waits only for its process
+            case Op.Load l -> p >= 0 && privateAnon(w, p, l.vma()) ? r : ALL;
+            case Op.Store s -> p >= 0 && privateAnon(w, p, s.vma()) ? r : ALL;
+            case Op.Gup g -> p >= 0 && holderSimple[g.holder()] && privateAnon(w, p, g.vma()) ? r : ALL;
+            // a device waits for its holder's GUP (held), and a simple holder's device never blocks beyond that
+            case Op.DmaWrite d -> simpleHolder(w, d.holder()) ? r | hold(d.holder()) : ALL;
+            case Op.DmaRead d -> simpleHolder(w, d.holder()) ? r | hold(d.holder()) : ALL;
+            case Op.Release x -> simpleHolder(w, x.holder()) ? r | hold(x.holder()) : ALL;
+            case Op.Wait x -> holderSimple[x.holder()] ? r | hold(x.holder()) : ALL;
+            case Op.Await a -> r | (1L << sig);
+            case Op.WaitChild c -> r | alive(c.child());
+            case Op.Signal s -> r;
+            default -> ALL;
+        };
+    }
+
+    /** Whether releasing holder {@code h} now drops the last reference of a folio (the put frees it). */
+    private boolean releaseFrees(World w, int h) {
+        int word = w.holder(h);
+        if (Holder.status(word) != Holder.HELD) {
+            return false;
+        }
+        int drop = (Holder.flags(word) & Holder.PIN) != 0 ? Folio.PIN_BIAS : 1;
+        for (int k = 0; k < lay.holderSlots(h); k++) {
+            int ref = w.slot(h, k);
+            if (Pte.isFolio(ref) && w.refcount(Pte.folio(ref)) - drop <= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void all(long[] out) {

@@ -108,7 +108,8 @@ public final class ScenarioModel implements TransitionSystem {
                 keeps &= keeps && footprint.keepsLocal(op);
             }
         }
-        this.alwaysLocal = keeps
+        // without files there is no page cache, so no folio a GUP or fault could share between pages
+        this.alwaysLocal = keeps && lay.files() == 0
                 && footprint.local(World.view(lay, initial), new int[World.view(lay, initial).folios() + 1]);
     }
 
@@ -319,6 +320,9 @@ public final class ScenarioModel implements TransitionSystem {
                         footprint.of(w, p, ops[t][pc], true, rw);
                         nowR[t] = rw[0];
                         nowW[t] = rw[1];
+                    } else {
+                        nowR[t] = footprint.guard(w, p, ops[t][pc]);
+                        nowW[t] = 0;
                     }
                     long r = 0;
                     long wr = 0;

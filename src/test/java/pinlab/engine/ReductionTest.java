@@ -127,9 +127,12 @@ class ReductionTest {
                 new long[] {1, 2, 5}));
         // thread 1 is finished (not active): thread 0 alone is persistent, and it comes first
         assertEquals(1L, PersistentSet.choose(3, 5, 5, nowR, nowW, laterR, laterW));
-        // a thread of the set that cannot step now makes the set every thread
-        assertEquals(Reduction.ALL, PersistentSet.choose(3, 7, 5, nowR, new long[] {1, 1, 1}, laterR,
-                new long[] {1, 1, 1}));
+        // thread 1 cannot step; its guard reads y. Thread 0 writes x, which thread 1 reads later, so 1 joins;
+        // nobody writes y, so nobody else is needed to enable it: {0} (the first seed of size 1)
+        long[] guardR = {0, 2, 0};
+        assertEquals(1L, PersistentSet.choose(3, 7, 5, guardR, nowW, laterR, new long[] {1, 0, 4}));
+        // if thread 2 may write y later, it can enable thread 1 and joins that set; {2} alone is smaller
+        assertEquals(4L, PersistentSet.choose(3, 7, 5, guardR, nowW, laterR, new long[] {1, 0, 6}));
         // one enabled thread: nothing to reduce
         assertEquals(Reduction.ALL, PersistentSet.choose(3, 7, 4, nowR, nowW, laterR, laterW));
     }
