@@ -17,6 +17,8 @@ public final class World {
     private int[] a;
     private int nf;
     private final boolean stableIds;
+    /** Whether {@link #freezeScratch()} also checks the PageAnonExclusive rule (see {@link #checkingAnonExclusive}). */
+    private boolean anonExclusive;
     /** Scratch for {@link #freezeScratch()}: reused, so that a step allocates nothing once warmed up. */
     private int[] frozen = new int[0];
     private int[] order = new int[0];
@@ -85,7 +87,26 @@ public final class World {
 
     /** Returns an independent copy of this world. */
     public World copy() {
-        return new World(lay, Arrays.copyOf(a, a.length), stableIds);
+        World w = new World(lay, Arrays.copyOf(a, a.length), stableIds);
+        w.anonExclusive = anonExclusive;
+        return w;
+    }
+
+    /**
+     * Makes every freeze of this world also check the PageAnonExclusive rule, for kernels that track the flag
+     * (mm/gup.c: "GUP is only allowed to take a pin on anonymous pages that are exclusive"; mm/memory.c maps only
+     * exclusive anonymous pages writable): a FOLL_PIN held on, or a writable PTE of, an anonymous folio that is
+     * neither exclusive nor freed raises {@link Event#INV_ANON_EXCLUSIVE}. Returns this world.
+     */
+    public World checkingAnonExclusive() {
+        anonExclusive = true;
+        return this;
+    }
+
+    private boolean nonExclusiveAnon(int f) {
+        int flags = a[fb(f) + Layout.F_FLAGS];
+        return (flags & Folio.ANON) == Folio.ANON && (flags & Folio.ANON_EXCLUSIVE) != Folio.ANON_EXCLUSIVE
+                && (flags & Folio.FREED) != Folio.FREED;
     }
 
     /** Returns the layout. */
@@ -441,6 +462,7 @@ public final class World {
         Arrays.fill(maps, 0, nf, 0);
         int next = 0;
         int fixed = lay.folioBase;
+        boolean notExclusive = false;
         System.arraycopy(a, 0, out, 0, fixed);
         for (int p = 0; p < lay.procBase.length; p++) {
             for (int v = 0; v < lay.vmaPages.length; v++) {
@@ -452,6 +474,7 @@ public final class World {
                         int f = Pte.folio(ref);
                         refs[f]++;
                         maps[f]++;
+                        notExclusive |= anonExclusive && Pte.writable(pte) && nonExclusiveAnon(f);
                         if (order[f] < 0) {
                             order[f] = next++;
                         }
@@ -512,11 +535,13 @@ public final class World {
         for (int h = 0; h < lay.holderBase.length; h++) {
             int at = lay.holderBase[h];
             int per = (Holder.flags(a[at]) & Holder.PIN) != 0 ? Folio.PIN_BIAS : 1;
+            boolean pinHeld = anonExclusive && per == Folio.PIN_BIAS && Holder.status(a[at]) == Holder.HELD;
             for (int i = 0; i < lay.holderSlots[h]; i++) {
                 int ref = a[at + 1 + i];
                 if (Pte.isFolio(ref)) {
                     int f = Pte.folio(ref);
                     refs[f] += per;
+                    notExclusive |= pinHeld && nonExclusiveAnon(f);
                     if (order[f] < 0) {
                         order[f] = next++;
                     }
@@ -525,6 +550,9 @@ public final class World {
                     }
                 }
             }
+        }
+        if (notExclusive) {
+            raise(Event.INV_ANON_EXCLUSIVE);
         }
         for (int f = 0; f < nf; f++) {
             int b = fb(f);

@@ -693,12 +693,11 @@ public final class Kernel {
     // ---- invariants and views ----------------------------------------------------------------------
 
     /**
-     * Returns whether the state keeps the PageAnonExclusive rule "GUP is only allowed to take a pin on
-     * anonymous pages that are exclusive" and maps only exclusive anonymous pages writable (checked only for
-     * policies that track the flag).
+     * Returns whether the policy tracks PageAnonExclusive (then every state a step reaches must keep the rule that
+     * {@link World#checkingAnonExclusive} checks).
      */
-    public boolean anonExclusiveHolds(World w) {
-        return rmap.anonExclusiveHolds(w);
+    public boolean tracksAnonExclusive() {
+        return rmap.tracksAnonExclusive();
     }
 
     /** Returns what a buffered read of a cell of file {@code f} would return now, without changing anything. */

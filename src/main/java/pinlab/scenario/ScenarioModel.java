@@ -243,7 +243,7 @@ public final class ScenarioModel implements TransitionSystem {
         if (!canStep(World.view(lay, state), t)) {
             return null;
         }
-        World w = World.of(lay, state);
+        World w = stepping(World.of(lay, state));
         exec(w, kernel, t);
         return w.freeze();
     }
@@ -252,7 +252,7 @@ public final class ScenarioModel implements TransitionSystem {
     public pinlab.engine.Stepper stepper() {
         return new pinlab.engine.Stepper() {
             private final World view = World.view(lay, initial);
-            private final World work = World.scratch(lay);
+            private final World work = stepping(World.scratch(lay));
 
             @Override
             public int step(int[] state, int length, int t) {
@@ -371,6 +371,11 @@ public final class ScenarioModel implements TransitionSystem {
         }
     }
 
+    /** A world that steps: its freezes check the PageAnonExclusive rule when the policy tracks the flag. */
+    private World stepping(World w) {
+        return kernel.tracksAnonExclusive() ? w.checkingAnonExclusive() : w;
+    }
+
     private void exec(World w, Kernel k, int a) {
         if (a < ops.length) {
             int pc = w.pc(a);
@@ -384,9 +389,6 @@ public final class ScenarioModel implements TransitionSystem {
             k.daemonStep(w, a - ops.length);
         } else {
             k.diskStep(w, diskFiles[a - ops.length - lay.daemons()]);
-        }
-        if (!k.anonExclusiveHolds(w)) {
-            w.raise(Event.INV_ANON_EXCLUSIVE);
         }
     }
 
@@ -682,10 +684,10 @@ public final class ScenarioModel implements TransitionSystem {
     /** Replays a schedule and returns the final state, folios numbered in allocation order. */
     public World finalWorld(List<Integer> schedule) {
         Kernel k = new Kernel(kernel.policy(), machine);
-        World w = World.forTrace(lay, initial);
+        World w = stepping(World.forTrace(lay, initial));
         for (int t : schedule) {
             exec(w, k, t);
-            w = World.forTrace(lay, w.freeze());
+            w = stepping(World.forTrace(lay, w.freeze()));
         }
         return w;
     }
@@ -713,7 +715,7 @@ public final class ScenarioModel implements TransitionSystem {
     /** Replays a schedule from the state after setup and returns it as a trace. */
     public Trace replay(List<Integer> schedule) {
         Kernel k = new Kernel(kernel.policy(), machine);
-        World w = World.forTrace(lay, initial);
+        World w = stepping(World.forTrace(lay, initial));
         Map<String, String> before = describe(w);
         List<String> initialLines = lines(before);
         List<Trace.Step> steps = new ArrayList<>();
@@ -736,7 +738,7 @@ public final class ScenarioModel implements TransitionSystem {
             String text = actorText(w, t);
             int line = actorLine(w, t);
             exec(w, k, t);
-            w = World.forTrace(lay, w.freeze());
+            w = stepping(World.forTrace(lay, w.freeze()));
             Map<String, String> after = describe(w);
             steps.add(new Trace.Step(t, text, line, List.copyOf(rules), List.copyOf(notes),
                     diff(before, after), snapshot(w)));

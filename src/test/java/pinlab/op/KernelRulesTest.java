@@ -1,6 +1,7 @@
 package pinlab.op;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pinlab.TestSupport.check;
 
@@ -284,11 +285,20 @@ class KernelRulesTest {
         w.addRef(f, pinlab.model.Folio.PIN_BIAS - 1);
         w.setHolder(0, pinlab.model.Holder.make(pinlab.model.Holder.HELD, pinlab.model.Holder.PIN, 0));
         w.setSlot(0, 0, pinlab.model.Pte.ofFolio(f));
-        Kernel modern = new Kernel(pinlab.policy.Policies.byName("linux-5.19"));
-        Kernel older = new Kernel(pinlab.policy.Policies.byName("linux-5.9"));
-        assertTrue(!modern.anonExclusiveHolds(w));
-        assertTrue(older.anonExclusiveHolds(w), "5.9 does not track the flag");
+        assertTrue(new Kernel(pinlab.policy.Policies.byName("linux-5.19")).tracksAnonExclusive());
+        assertFalse(new Kernel(pinlab.policy.Policies.byName("linux-5.9")).tracksAnonExclusive(),
+                "5.9 does not track the flag");
+        int inv = pinlab.model.Event.INV_ANON_EXCLUSIVE.bit();
+        assertEquals(0, w.copy().freeze()[0] & inv, "not checked unless asked");
+        assertEquals(inv, w.copy().checkingAnonExclusive().freeze()[0] & inv, "a pin on a non-exclusive page");
+        // a writable PTE on a non-exclusive anonymous page breaks the rule as well
+        pinlab.model.World mapped = pinlab.model.World.empty(lay);
+        int g = mapped.alloc(pinlab.model.Folio.ANON, 0);
+        mapped.setPte(0, 0, 0, pinlab.model.Pte.make(pinlab.model.Pte.ofFolio(g), pinlab.model.Pte.WRITE));
+        assertEquals(inv, mapped.copy().checkingAnonExclusive().freeze()[0] & inv, "writable, not exclusive");
         w.setFlags(f, pinlab.model.Folio.ANON_EXCLUSIVE);
-        assertTrue(modern.anonExclusiveHolds(w));
+        mapped.setFlags(g, pinlab.model.Folio.ANON_EXCLUSIVE);
+        assertEquals(0, w.checkingAnonExclusive().freeze()[0] & inv, "the pinned page is exclusive");
+        assertEquals(0, mapped.checkingAnonExclusive().freeze()[0] & inv, "the mapped page is exclusive");
     }
 }
