@@ -39,7 +39,7 @@ public final class Pinlab {
             return CheckResult.notApplicable(scenario, policy.name(), req.reason() + " (the scenario requires "
                     + req.version() + "; " + policy.name() + " is " + pinlab.policy.Policies.versionOf(policy) + ")");
         }
-        ScenarioModel model = new ScenarioModel(scenario, policy);
+        ScenarioModel model = new ScenarioModel(scenario, policy, false, limits.symmetry());
         SearchResult r = limits.simulate() > 0 ? new pinlab.engine.Simulator(model, limits).run()
                 : new Explorer(model, limits, progress).run();
         Scenario.Expectation exp = scenario.expectationFor(policy.name());

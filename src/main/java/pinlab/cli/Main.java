@@ -212,6 +212,11 @@ public final class Main implements Callable<Integer> {
                 + " again without it).")
         boolean noPor;
 
+        @Option(names = "--no-symmetry", description = "Keep states apart that differ only by a permutation of"
+                + " interchangeable threads (same process, same operations, registers not observed); by default they"
+                + " are one state.")
+        boolean noSymmetry;
+
         @Option(names = "--max-seconds", description = "Stop after this many seconds per check (0 = no limit).")
         double maxSeconds;
 
@@ -263,6 +268,9 @@ public final class Main implements Callable<Integer> {
             Limits limits = new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm);
             if (noPor) {
                 limits = limits.withPor(false);
+            }
+            if (noSymmetry) {
+                limits = limits.withSymmetry(false);
             }
             for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;

@@ -10,9 +10,11 @@ package pinlab.engine;
  * @param workers worker threads of one exploration or simulation (0: one per core). Results do not depend on it.
  * @param swarm with {@code simulate}: split the runs over diversified configurations (see {@link Simulator})
  * @param por whether exhaustive search may use the model's partial-order reduction (see {@link Reduction})
+ * @param symmetry whether the model may merge states that differ only by a permutation of interchangeable
+ *     threads (a model reads it when it is built)
  */
 public record Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers, boolean swarm,
-        boolean por) {
+        boolean por, boolean symmetry) {
     /** No limit: exhaustive exploration on every core. */
     public static final Limits NONE = new Limits(0, 0);
 
@@ -33,7 +35,7 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
      */
     public Limits(long maxStates, double maxSeconds, long simulate, long seed, int workers, boolean swarm) {
         this(maxStates, maxSeconds, simulate, seed, workers, swarm,
-                !"false".equalsIgnoreCase(System.getProperty("pinlab.por", "true").trim()));
+                !"false".equalsIgnoreCase(System.getProperty("pinlab.por", "true").trim()), true);
     }
 
     /** Creates limits without a swarm. */
@@ -43,12 +45,17 @@ public record Limits(long maxStates, double maxSeconds, long simulate, long seed
 
     /** Returns these limits with {@code n} workers (0: one per core). */
     public Limits withWorkers(int n) {
-        return new Limits(maxStates, maxSeconds, simulate, seed, n, swarm, por);
+        return new Limits(maxStates, maxSeconds, simulate, seed, n, swarm, por, symmetry);
     }
 
     /** Returns these limits with partial-order reduction on or off. */
     public Limits withPor(boolean on) {
-        return new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm, on);
+        return new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm, on, symmetry);
+    }
+
+    /** Returns these limits with symmetry reduction on or off. */
+    public Limits withSymmetry(boolean on) {
+        return new Limits(maxStates, maxSeconds, simulate, seed, workers, swarm, por, on);
     }
 
     /**

@@ -201,6 +201,11 @@ public final class Layout {
         return holderSlots[h];
     }
 
+    /** Returns where thread {@code t}'s words (its program counter, then its registers) start in a state. */
+    public int threadBase(int t) {
+        return threadBase[t];
+    }
+
     /** Returns the number of registers of thread {@code t}. */
     public int registers(int t) {
         return regCount[t];

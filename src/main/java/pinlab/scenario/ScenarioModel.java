@@ -38,6 +38,8 @@ public final class ScenarioModel implements TransitionSystem {
     private final int[] procOf;
     private final List<Object> observed;
     private final pinlab.op.Footprint footprint;
+    /** Groups of interchangeable threads whose order is made canonical after every step (empty: none). */
+    private final int[][] symmetric;
     /** Whether every reachable state has the shape {@link pinlab.op.Footprint#local} checks. */
     private final boolean alwaysLocal;
 
@@ -67,6 +69,15 @@ public final class ScenarioModel implements TransitionSystem {
      * in the step that submits it (the restriction replay runs under), so there is no disk actor.
      */
     public ScenarioModel(Scenario scenario, Policy policy, boolean syncDisk) {
+        this(scenario, policy, syncDisk, false);
+    }
+
+    /**
+     * Builds the model of {@code scenario} under {@code policy}; with {@code symmetry}, states that differ only by a
+     * permutation of interchangeable threads ({@link #symmetricGroups}) are one state, and schedules name a
+     * thread by its position in the canonical order ({@link #replay} and {@link #finalWorld} map them back).
+     */
+    public ScenarioModel(Scenario scenario, Policy policy, boolean syncDisk, boolean symmetry) {
         this.sc = scenario;
         int n = scenario.threads().size();
         int[] regs = new int[n];
@@ -99,6 +110,7 @@ public final class ScenarioModel implements TransitionSystem {
         this.machine = machineOf(scenario, syncDisk);
         this.kernel = new Kernel(policy, machine);
         this.observed = observables(scenario);
+        this.symmetric = symmetry ? symmetricGroups(scenario, observed) : new int[0][];
         this.actors = n + scenario.daemons().size() + diskFiles.length;
         this.initial = runSetup(World.empty(lay), kernel).freeze();
         this.footprint = footprintOf(scenario, lay, machine, policy, actors, ops);
@@ -245,7 +257,9 @@ public final class ScenarioModel implements TransitionSystem {
         }
         World w = stepping(World.of(lay, state));
         exec(w, kernel, t);
-        return w.freeze();
+        int[] next = w.freeze();
+        symmetrize(next);
+        return next;
     }
 
     @Override
@@ -260,7 +274,9 @@ public final class ScenarioModel implements TransitionSystem {
                     return -1;
                 }
                 exec(work.load(state), kernel, t);
-                return work.freezeScratch();
+                int len = work.freezeScratch();
+                symmetrize(work.frozenBuffer());
+                return len;
             }
 
             @Override
@@ -369,6 +385,102 @@ public final class ScenarioModel implements TransitionSystem {
         } else if (op instanceof Op.Atomic a) {
             a.ops().forEach(o -> gupsOf(o, gups));
         }
+    }
+
+    // ---- symmetry -----------------------------------------------------------------------------------
+
+    /**
+     * Returns the groups of threads that play identical roles: the same process, the same registers and the same
+     * operations, text for text, and no register of theirs observed by the condition. Such threads start alike
+     * (the program counter and registers at 0) and every step treats them alike (nothing in a state or an
+     * operation names a thread but its own words), so a permutation of their words maps the state space onto
+     * itself and keeps every outcome, violation and final condition.
+     */
+    static int[][] symmetricGroups(Scenario sc, List<Object> observed) {
+        Set<Integer> seen = new java.util.HashSet<>();
+        for (Object o : observed) {
+            if (o instanceof Term.Reg r) {
+                seen.add(r.thread());
+            }
+        }
+        Map<List<Object>, List<Integer>> byRole = new LinkedHashMap<>();
+        for (int t = 0; t < sc.threads().size(); t++) {
+            if (seen.contains(t)) {
+                continue;
+            }
+            Scenario.ThreadDecl td = sc.threads().get(t);
+            List<Object> role = new ArrayList<>();
+            role.add(td.process());
+            role.add(td.registers());
+            td.ops().forEach(op -> role.add(op.text()));
+            byRole.computeIfAbsent(role, x -> new ArrayList<>()).add(t);
+        }
+        return byRole.values().stream().filter(g -> g.size() > 1)
+                .map(g -> g.stream().mapToInt(Integer::intValue).toArray()).toArray(int[][]::new);
+    }
+
+    /** Returns the groups of interchangeable threads this model merges (empty without symmetry). */
+    public int[][] symmetricGroups() {
+        return symmetric.clone();
+    }
+
+    /** Sorts each group's thread words in a frozen state into the canonical order (insertion sort of blocks). */
+    private void symmetrize(int[] s) {
+        for (int[] g : symmetric) {
+            int len = 1 + lay.registers(g[0]);
+            for (int i = 1; i < g.length; i++) {
+                for (int j = i; j > 0 && compareBlocks(s, lay.threadBase(g[j - 1]), lay.threadBase(g[j]), len) > 0;
+                        j--) {
+                    swapBlocks(s, lay.threadBase(g[j - 1]), lay.threadBase(g[j]), len);
+                }
+            }
+        }
+    }
+
+    private static int compareBlocks(int[] s, int a, int b, int len) {
+        for (int k = 0; k < len; k++) {
+            int c = Integer.compare(s[a + k], s[b + k]);
+            if (c != 0) {
+                return c;
+            }
+        }
+        return 0;
+    }
+
+    private static void swapBlocks(int[] s, int a, int b, int len) {
+        for (int k = 0; k < len; k++) {
+            int x = s[a + k];
+            s[a + k] = s[b + k];
+            s[b + k] = x;
+        }
+    }
+
+    private int[] identity() {
+        int[] id = new int[actors];
+        for (int a = 0; a < actors; a++) {
+            id[a] = a;
+        }
+        return id;
+    }
+
+    /**
+     * For a state with the threads' own words in place, returns which thread stands at each position of the
+     * canonical order {@link #symmetrize} would give it (threads with equal words keep their order).
+     */
+    private int[] actorsOf(int[] s) {
+        int[] actor = identity();
+        for (int[] g : symmetric) {
+            int len = 1 + lay.registers(g[0]);
+            Integer[] members = new Integer[g.length];
+            for (int i = 0; i < g.length; i++) {
+                members[i] = g[i];
+            }
+            java.util.Arrays.sort(members, (x, y) -> compareBlocks(s, lay.threadBase(x), lay.threadBase(y), len));
+            for (int i = 0; i < g.length; i++) {
+                actor[g[i]] = members[i];
+            }
+        }
+        return actor;
     }
 
     /** A world that steps: its freezes check the PageAnonExclusive rule when the policy tracks the flag. */
@@ -685,9 +797,12 @@ public final class ScenarioModel implements TransitionSystem {
     public World finalWorld(List<Integer> schedule) {
         Kernel k = new Kernel(kernel.policy(), machine);
         World w = stepping(World.forTrace(lay, initial));
+        int[] actor = identity();
         for (int t : schedule) {
-            exec(w, k, t);
-            w = stepping(World.forTrace(lay, w.freeze()));
+            exec(w, k, actor[t]);
+            int[] next = w.freeze();
+            actor = actorsOf(next);
+            w = stepping(World.forTrace(lay, next));
         }
         return w;
     }
@@ -719,7 +834,9 @@ public final class ScenarioModel implements TransitionSystem {
         Map<String, String> before = describe(w);
         List<String> initialLines = lines(before);
         List<Trace.Step> steps = new ArrayList<>();
-        for (int t : schedule) {
+        int[] actor = identity();
+        for (int slot : schedule) {
+            int t = actor[slot];
             List<String> rules = new ArrayList<>();
             List<String> notes = new ArrayList<>();
             k.record(new Kernel.Recorder() {
@@ -738,7 +855,9 @@ public final class ScenarioModel implements TransitionSystem {
             String text = actorText(w, t);
             int line = actorLine(w, t);
             exec(w, k, t);
-            w = stepping(World.forTrace(lay, w.freeze()));
+            int[] next = w.freeze();
+            actor = actorsOf(next);
+            w = stepping(World.forTrace(lay, next));
             Map<String, String> after = describe(w);
             steps.add(new Trace.Step(t, text, line, List.copyOf(rules), List.copyOf(notes),
                     diff(before, after), snapshot(w)));
