@@ -130,7 +130,14 @@ public final class Main implements Callable<Integer> {
     /** Resolves a policy expression, or prints why not (with the command's name) and returns null. */
     static Policy policy(String expr, PrintWriter err, String cmd) {
         try {
-            return Policies.resolve(expr);
+            Policy p = Policies.resolve(expr);
+            if (expr.equals("host")) {
+                err.println(cmd + ": host is " + p.name() + " (uname -r: " + Policies.hostRelease() + ")"
+                        + (Policies.isRelease(p) ? ": " + p.description() : ""));
+            } else if (Policies.isRelease(p) || Policies.isRelease(p.parent() == null ? p : p.parent())) {
+                err.println(cmd + ": " + (Policies.isRelease(p) ? p : p.parent()).description());
+            }
+            return p;
         } catch (Policies.UnknownPolicy e) {
             err.println(cmd + ": " + e.getMessage());
             return null;
@@ -793,8 +800,9 @@ public final class Main implements Callable<Integer> {
         @Parameters(arity = "0..*", paramLabel = "FILE", description = "Scenario files (default: the bundled corpus).")
         List<Path> files = new ArrayList<>();
 
-        @Option(names = "--policy", description = "The model's policy (default: ${DEFAULT-VALUE}, this machine's).")
-        String policy = "linux-6.18";
+        @Option(names = "--policy", description = "The model's policy (default: ${DEFAULT-VALUE}: the preset in force"
+                + " at this machine's kernel release, uname -r).")
+        String policy = "host";
 
         @Option(names = "--limit", description = "Outcome schedules replayed per scenario (default: ${DEFAULT-VALUE}).")
         int limit = 50;

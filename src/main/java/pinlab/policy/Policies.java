@@ -101,6 +101,125 @@ public final class Policies {
         }
     }
 
+    private static final Map<String, Map<Rule, String>> SINCE = new LinkedHashMap<>();
+
+    static {
+        // When each change a preset makes reached mainline, where it is older than the preset (the presets'
+        // descriptions and the rules' sources give them); the others came with the preset's own release.
+        since("linux-4.8", ANON_READ_ZERO_PAGE, "2.6.32", KSM, "2.6.32", UPROBES, "3.5", PROC_MEM_WRITE, "2.6.39",
+                PROCESS_VM, "3.2", GUP_ANON_ZERO_PAGE, "2.6.32", GUP_FORCE_SHARED_COW, "3.15");
+        since("linux-5.2", IO_URING, "5.1", DAX_BREAK_LAYOUTS, "4.18", KSM_REUSE_SOLE, "5.1");
+        since("linux-5.8", FOLL_PIN, "5.7", MADV_PAGEOUT, "5.4", UPROBE_ORIG_PAGE, "5.4");
+        since("linux-5.18", GUP_FAST_SEQ, "5.11", LONGTERM_MIGRATE_MOVABLE, "5.13");
+        since("linux-6.2", FORCE_EXCLUSIVE, "6.0");
+        since("linux-6.18", BTRFS_DIO_BUFFERED, "6.15", UPROBE_IN_PLACE, "6.16", TMPFS_DIO, "6.6");
+    }
+
+    private static void since(String preset, Object... ruleThenVersion) {
+        Map<Rule, String> m = SINCE.computeIfAbsent(preset, k -> new LinkedHashMap<>());
+        for (int i = 0; i < ruleThenVersion.length; i += 2) {
+            m.put((Rule) ruleThenVersion[i], (String) ruleThenVersion[i + 1]);
+        }
+    }
+
+    /** Returns the release in which {@code preset}'s change of {@code r} (relative to its parent) reached mainline. */
+    private static String sinceOf(Policy preset, Rule r) {
+        return SINCE.getOrDefault(preset.name(), Map.of()).getOrDefault(r, versionOf(preset));
+    }
+
+    /** A kernel release, optionally written as {@code linux-X.Y[.Z]}, with any overlays after it. */
+    private static final java.util.regex.Pattern RELEASE =
+            java.util.regex.Pattern.compile("(?:linux-)?(\\d+\\.\\d+(?:\\.\\d+)?)((?:[+-].*)?)");
+
+    /** Returns the newest preset. */
+    public static Policy newest() {
+        Policy last = null;
+        for (Policy p : BY_NAME.values()) {
+            last = p;
+        }
+        return last;
+    }
+
+    /**
+     * Returns the policy in force at kernel release {@code version} ({@code X.Y} or {@code X.Y.Z}): the preset of
+     * that release, or else one named {@code linux-VERSION} with the rules of the newest preset before it plus
+     * the changes of later presets that had reached mainline by then. Its description says which.
+     *
+     * @throws UnknownPolicy when the release is older than the oldest preset
+     */
+    public static Policy atRelease(String version) {
+        Policy exact = BY_NAME.get("linux-" + version);
+        if (exact != null) {
+            return exact;
+        }
+        String[] parts = version.split("\\.", -1);
+        int major = Integer.parseInt(parts[0]);
+        int minor = Integer.parseInt(parts[1]);
+        // the release series that ended: 2.6 (2.6.39), 3.x (3.19), 4.x (4.20), 5.x (5.19)
+        int last = switch (major) {
+            case 2 -> 6;
+            case 3, 5 -> 19;
+            case 4 -> 20;
+            default -> Integer.MAX_VALUE;
+        };
+        if (major < 2 || minor > last) {
+            throw new UnknownPolicy("there is no Linux " + version + (major >= 2 && major <= 5 ? " (the " + major
+                    + ".x releases end at " + major + "." + last + ")" : ""));
+        }
+        if (major == 2 && minor == 6 && parts.length < 3) {
+            throw new UnknownPolicy("linux-2.6 is the preset of 2.6.28; give a 2.6.x release for another one");
+        }
+        Policy base = null;
+        for (Policy p : BY_NAME.values()) {
+            if (compareVersions(versionOf(p), version) <= 0) {
+                base = p;
+            }
+        }
+        if (base == null) {
+            Policy oldest = BY_NAME.values().iterator().next();
+            throw new UnknownPolicy("linux-" + version + " is older than the oldest preset, " + oldest.name() + " ("
+                    + versionOf(oldest) + ")");
+        }
+        String name = "linux-" + version;
+        Policy p = base;
+        List<String[]> more = new ArrayList<>();
+        boolean later = false;
+        for (Policy q : BY_NAME.values()) {
+            if (!later) {
+                later = q.equals(base);
+                continue;
+            }
+            for (Rule r : q.added()) {
+                String when = sinceOf(q, r);
+                if (compareVersions(when, version) <= 0 && !p.has(r)) {
+                    p = p.with(r, true, name);
+                    more.add(new String[] {when, "+" + r.id() + " (" + when + ")"});
+                }
+            }
+            for (Rule r : q.removed()) {
+                String when = sinceOf(q, r);
+                if (!r.group().choice() && compareVersions(when, version) <= 0 && p.has(r)) {
+                    p = p.with(r, false, name);
+                    more.add(new String[] {when, "-" + r.id() + " (" + when + ")"});
+                }
+            }
+        }
+        more.sort((x, y) -> compareVersions(x[0], y[0]));
+        String desc = name + " → " + base.name() + " rules"
+                + (more.isEmpty() ? "" : " " + String.join(" ", more.stream().map(x -> x[1]).toList()))
+                + (compareVersions(version, versionOf(newest())) > 0 ? "; " + version + " is newer than the newest"
+                        + " preset, " + newest().name() + ": what changed after it is not modelled"
+                        : " (the newest preset at or before " + version + (more.isEmpty() ? "" : ", and what later"
+                                + " presets changed by then") + ")");
+        return new Policy(name, base, desc, p.rules());
+    }
+
+    /** Returns whether {@code p} stands for a kernel release between presets ({@link #atRelease}). */
+    public static boolean isRelease(Policy p) {
+        return !p.isPreset() && p.parent() != null && p.parent().isPreset()
+                && p.name().matches("linux-\\d+\\.\\d+(\\.\\d+)?");
+    }
+
     private Policies() {}
 
     /** Returns every linux preset, in kernel order. */
@@ -118,6 +237,11 @@ public final class Policies {
      * expression the preset it starts from.
      */
     public static String versionOf(Policy p) {
+        java.util.regex.Matcher m = RELEASE.matcher(p.name());
+        if (p.name().startsWith("linux-") && m.matches() && !p.name().equals("linux-2.6")
+                && !p.name().startsWith("linux-2.6+") && !p.name().startsWith("linux-2.6-")) {
+            return m.group(1);
+        }
         Policy q = p;
         while (q != null && !q.isPreset()) {
             q = q.parent();
@@ -143,9 +267,30 @@ public final class Policies {
         return 0;
     }
 
-    /** Returns the policy of the kernel this machine runs. */
+    /** Returns the policy of the kernel this machine runs ({@code uname -r}, as the JVM's os.version gives it). */
     public static Policy host() {
-        return BY_NAME.get("linux-6.18");
+        return forRelease(hostRelease());
+    }
+
+    /** Returns this machine's kernel release, e.g. {@code 6.18.44-fc-v1045}. */
+    public static String hostRelease() {
+        return System.getProperty("os.version", "");
+    }
+
+    /**
+     * Returns the policy for a kernel release string such as {@code uname -r} prints ({@code 5.15.0-91-generic}):
+     * its major and minor release, {@link #atRelease}; the newest preset if the string has none.
+     */
+    static Policy forRelease(String release) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.lookingAt()) {
+            return newest();
+        }
+        try {
+            return atRelease(m.group(1) + "." + m.group(2));
+        } catch (UnknownPolicy e) {
+            return newest();
+        }
     }
 
     /** Returns the proposals, which apply as overlays on any preset. */
@@ -157,6 +302,46 @@ public final class Policies {
             }
         }
         return out;
+    }
+
+    /** Returns ": did you mean X?" for the closest names to a mistyped policy, or an empty string. */
+    private static String suggestion(String expr) {
+        String head = expr.split("[+]", 2)[0];
+        List<String> names = new ArrayList<>(BY_NAME.keySet());
+        names.add("host");
+        int best = Integer.MAX_VALUE;
+        List<String> close = new ArrayList<>();
+        for (String n : names) {
+            int d = distance(head, n);
+            if (d < best) {
+                best = d;
+                close.clear();
+            }
+            if (d == best) {
+                close.add(n);
+            }
+        }
+        return best <= Math.max(2, head.length() / 3) ? ": did you mean " + String.join(" or ", close) + "?" : "";
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /** Thrown when a policy expression names nothing pinlab knows. */
@@ -180,6 +365,9 @@ public final class Policies {
         if (p != null) {
             return p;
         }
+        if (expr.equals("host")) {
+            return host();
+        }
         String base = null;
         for (String name : BY_NAME.keySet()) {
             if (expr.startsWith(name) && expr.length() > name.length()
@@ -188,12 +376,21 @@ public final class Policies {
                 base = name;
             }
         }
-        if (base == null) {
-            throw new UnknownPolicy("unknown policy '" + expr + "' (presets: " + String.join(", ", BY_NAME.keySet())
-                    + "; add proposals or rules with +RULE / -RULE, e.g. linux-5.8+kara-block)");
+        String rest;
+        if (base != null) {
+            p = BY_NAME.get(base);
+            rest = expr.substring(base.length());
+        } else {
+            java.util.regex.Matcher m = RELEASE.matcher(expr);
+            if (!m.matches()) {
+                throw new UnknownPolicy("unknown policy '" + expr + "'" + suggestion(expr) + " (presets: "
+                        + String.join(", ", BY_NAME.keySet()) + "; a kernel release such as 6.1 or linux-5.15 picks"
+                        + " the rules in force then, host this machine's kernel; add proposals or rules with"
+                        + " +RULE / -RULE, e.g. linux-5.8+kara-block)");
+            }
+            p = atRelease(m.group(1));
+            rest = m.group(2);
         }
-        p = BY_NAME.get(base);
-        String rest = expr.substring(base.length());
         while (!rest.isEmpty()) {
             boolean on = rest.charAt(0) == '+';
             String tail = rest.substring(1);

@@ -1416,21 +1416,26 @@ public final class Parser {
         do {
             skipNl();
             Token p = ident("a policy name");
+            String name;
+            if (p.text().equals("host")) {
+                throw err(p, "PL018", "an expectation names a kernel, not host (which depends on the machine)",
+                        "e.g. expect linux-6.18: Never");
+            }
             try {
-                Policies.resolve(p.text());
+                name = Policies.resolve(p.text()).name(); // a release such as 6.1 is named linux-6.1
             } catch (Policies.UnknownPolicy e) {
                 throw err(p, "PL018", e.getMessage(), "see: pinlab policies");
             }
             for (Scenario.Expectation e : expectations) {
-                if (e.policies().contains(p.text())) {
-                    throw err(p, "PL029", "policy '" + p.text() + "' already has an expectation at line " + e.line(),
+                if (e.policies().contains(name)) {
+                    throw err(p, "PL029", "policy '" + name + "' already has an expectation at line " + e.line(),
                             null);
                 }
             }
-            if (pols.contains(p.text())) {
-                throw err(p, "PL029", "policy '" + p.text() + "' is listed twice", null);
+            if (pols.contains(name)) {
+                throw err(p, "PL029", "policy '" + name + "' is listed twice", null);
             }
-            pols.add(p.text());
+            pols.add(name);
         } while (peek().is(",") && next() != null);
         expect(":");
         Token o = ident("Never, Sometimes or Always");

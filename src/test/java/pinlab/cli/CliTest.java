@@ -47,6 +47,24 @@ class CliTest {
     }
 
     @Test
+    void check_underAKernelRelease_saysWhichRulesItGets() throws Exception {
+        CliRun r = run("check", write("a.pin", GOOD.formatted("Always")).toString(), "--policy", "6.1", "-q");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("| linux-6.1 "), r.out());
+        assertTrue(r.err().contains("linux-6.1 → linux-5.19 rules +force-exclusive (6.0)"), r.err());
+        CliRun host = run("check", write("b.pin", GOOD.formatted("Always")).toString(), "--policy", "host", "-q");
+        assertEquals(0, host.code(), host.err());
+        assertTrue(host.err().contains("host is " + pinlab.policy.Policies.host().name() + " (uname -r: "),
+                host.err());
+        CliRun typo = run("check", write("c.pin", GOOD.formatted("Always")).toString(), "--policy", "lnux-5.9");
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("did you mean linux-5.9"), typo.err());
+        CliRun none = run("check", write("d.pin", GOOD.formatted("Always")).toString(), "--policy", "linux-5.90");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("there is no Linux 5.90 (the 5.x releases end at 5.19)"), none.err());
+    }
+
+    @Test
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());

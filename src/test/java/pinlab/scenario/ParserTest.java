@@ -28,6 +28,16 @@ class ParserTest {
     }
 
     @Test
+    void expectLines_nameKernelReleases_underTheirPolicyNames() {
+        Scenario sc = parse(BODY + "exists (P:buf[0] = 1)\nexpect linux-6.1, linux-5.15: Always\n"
+                + "expect linux-5.10: Never\n");
+        assertEquals(java.util.List.of("linux-6.1", "linux-5.15"), sc.expectations().get(0).policies());
+        // a release that has a preset is the preset's name
+        assertEquals(java.util.List.of("linux-5.10"), sc.expectations().get(1).policies());
+        assertEquals(Observation.NEVER, sc.expectationFor("linux-5.10").observation());
+    }
+
+    @Test
     void conditionText_acrossLines_isJoined() {
         Scenario sc = parse(BODY + "forall (P:buf[0] = 1\n  /\\ same(P:buf[0], P:buf[1]))\n");
         assertEquals("forall (P:buf[0] = 1 /\\ same(P:buf[0], P:buf[1]))", sc.condition().text());
