@@ -61,6 +61,7 @@ public final class Main implements Callable<Integer> {
         Map<String, java.util.function.Supplier<Object>> m = new java.util.LinkedHashMap<>();
         m.put("matrix", MatrixCmd::new);
         m.put("check", Check::new);
+        m.put("list", ListCmd::new);
         m.put("bisect", BisectCmd::new);
         m.put("explain", ExplainCmd::new);
         m.put("compare", CompareCmd::new);
@@ -170,6 +171,64 @@ public final class Main implements Callable<Integer> {
     /** Which traces to print. */
     enum Traces { witness, all }
 
+    /** {@code pinlab list}. */
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List scenarios (default: the bundled corpus) with their topics, titles and sources; check"
+                    + " takes a corpus scenario by its name.")
+    static final class ListCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(arity = "0..*", paramLabel = "FILE", description = "Scenario files or folders (default: the"
+                + " bundled corpus).")
+        List<Path> files = new ArrayList<>();
+
+        @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
+        Format format = Format.text;
+
+        @picocli.CommandLine.Mixin
+        Select select = new Select();
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            boolean[] bad = {false};
+            List<Scenario> scenarios = select.apply(loadScenarios(files, err, bad), err, "pinlab list");
+            if (scenarios == null) {
+                return BAD_INPUT;
+            }
+            if (format == Format.json) {
+                com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+                com.fasterxml.jackson.databind.node.ArrayNode arr = m.createArrayNode();
+                for (Scenario sc : scenarios) {
+                    com.fasterxml.jackson.databind.node.ObjectNode o = arr.addObject();
+                    o.put("name", sc.name());
+                    o.put("topic", sc.topic());
+                    o.put("title", sc.title());
+                    o.put("file", sc.file());
+                    sc.sources().forEach(o.putArray("sources")::add);
+                    sc.expectations().forEach(e -> e.policies().forEach(o.withArray("expects")::add));
+                }
+                out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
+            } else {
+                for (Scenario sc : scenarios) {
+                    out.println(sc.name() + (sc.title() == null ? "" : "  " + sc.title()));
+                    if (sc.topic() != null) {
+                        out.println("    topic: " + sc.topic());
+                    }
+                    for (String src : sc.sources()) {
+                        out.println("    source: " + src);
+                    }
+                }
+                out.printf("%d scenario%s; check one by name: pinlab check NAME%n", scenarios.size(),
+                        scenarios.size() == 1 ? "" : "s");
+            }
+            out.flush();
+            return bad[0] ? BAD_INPUT : OK;
+        }
+    }
+
     /** {@code pinlab check}. */
     @Command(name = "check", mixinStandardHelpOptions = true,
             description = "Explore every interleaving of scenarios under policies and compare with their expect lines.")
@@ -237,6 +296,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = {"-q", "--quiet"}, description = "Text format: print only the summary table.")
         boolean quiet;
 
+        @picocli.CommandLine.Mixin
+        Select select = new Select();
+
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
@@ -250,7 +312,10 @@ public final class Main implements Callable<Integer> {
                 return BAD_INPUT;
             }
             boolean[] bad = {false};
-            List<Scenario> scenarios = loadScenarios(files, err, bad);
+            List<Scenario> scenarios = select.apply(loadScenarios(files, err, bad), err, "pinlab check");
+            if (scenarios == null) {
+                return BAD_INPUT;
+            }
             boolean badInput = bad[0];
             if (scenarios.isEmpty() && files.isEmpty()) {
                 err.println("pinlab: no bundled corpus found in this build");
@@ -302,9 +367,22 @@ public final class Main implements Callable<Integer> {
                 report = JsonReport.render(results);
             } else {
                 StringBuilder sb = new StringBuilder();
+                // several scenarios: by default only the results worth reading in full (a failure, a mismatch, a
+                // violation, an incomplete run); --traces (witness or all) asks for every one
+                boolean brief = scenarios.size() > 1 && !spec.commandLine().getParseResult().hasMatchedOption("--traces");
+                int skipped = 0;
                 if (!quiet) {
                     for (CheckResult r : results) {
+                        if (brief && !notable(r)) {
+                            skipped++;
+                            continue;
+                        }
                         sb.append(TextReport.render(r)).append('\n');
+                    }
+                    if (skipped > 0) {
+                        sb.append(skipped).append(" more result").append(skipped == 1 ? "" : "s")
+                                .append(" (safe and as expected) in the summary only; --traces witness or --traces all"
+                                        + " prints them in full\n\n");
                     }
                 }
                 if (results.size() > 1 || quiet) {
@@ -330,6 +408,14 @@ public final class Main implements Callable<Integer> {
             }
             return exitCode(results, badInput);
         }
+    }
+
+    /** Whether a result is worth printing in full among many: a failure, a mismatch, a violation, unfinished. */
+    static boolean notable(CheckResult r) {
+        return switch (r.verdict()) {
+            case "MISMATCH", "VIOLATION", "INCOMPLETE" -> true;
+            default -> r.failure() != null && !java.util.Set.of("SAFE", "N/A", "-").contains(r.cell());
+        };
     }
 
     /**
@@ -408,13 +494,142 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** Returns " (closest: a, b)" for the corpus scenarios whose names are nearest {@code name}, or "". */
+    static String closestScenarios(String name, List<Corpus.Entry> corpus) {
+        String want = name.endsWith(Corpus.EXTENSION) ? name.substring(0, name.length() - Corpus.EXTENSION.length())
+                : name;
+        List<String> names = corpus.stream().map(e -> Path.of(e.file()).getFileName().toString())
+                .map(n -> n.substring(0, n.length() - Corpus.EXTENSION.length())).toList();
+        List<String> close = names.stream().filter(n -> n.contains(want) || want.contains(n)).limit(3).toList();
+        if (close.isEmpty()) {
+            close = names.stream().sorted(java.util.Comparator.comparingInt(n -> editDistance(want, n))).limit(3)
+                    .toList();
+        }
+        return close.isEmpty() ? "" : " (closest: " + String.join(", ", close) + ")";
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int[] cur = new int[b.length() + 1];
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1),
+                        Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            prev = cur;
+        }
+        return prev[b.length()];
+    }
+
+    /**
+     * Which scenarios to take: {@code --scenario} and {@code --topic} globs (repeatable; a scenario is taken if it
+     * matches any given name glob and any given topic glob).
+     */
+    static final class Select {
+        @Option(names = "--scenario", paramLabel = "GLOB", description = "Only scenarios whose name matches (e.g."
+                + " 'fork-*'; repeatable).")
+        List<String> names = new ArrayList<>();
+
+        @Option(names = "--topic", paramLabel = "GLOB", description = "Only scenarios whose topic matches (e.g."
+                + " 'ksm*'; repeatable; see pinlab list).")
+        List<String> topics = new ArrayList<>();
+
+        /** Returns the scenarios that match, or null (after saying so) when the filters leave none. */
+        List<Scenario> apply(List<Scenario> all, PrintWriter err, String cmd) {
+            if (names.isEmpty() && topics.isEmpty()) {
+                return all;
+            }
+            List<Scenario> out = all.stream().filter(sc -> matches(names, sc.name(), false)
+                    && matches(topics, sc.topic() == null ? "" : sc.topic(), true)).toList();
+            if (out.isEmpty() && !all.isEmpty()) {
+                err.println(cmd + ": no scenario matches" + (names.isEmpty() ? "" : " --scenario " + names)
+                        + (topics.isEmpty() ? "" : " --topic " + topics) + "\n  hint: see pinlab list");
+                return null;
+            }
+            return out;
+        }
+
+        /** A glob over the whole value; for topics, case-insensitive, and a glob without wildcards is a word in it. */
+        private static boolean matches(List<String> globs, String value, boolean topic) {
+            if (globs.isEmpty()) {
+                return true;
+            }
+            String v = topic ? value.toLowerCase(java.util.Locale.ROOT) : value;
+            for (String g0 : globs) {
+                String g = topic ? g0.toLowerCase(java.util.Locale.ROOT) : g0;
+                if (topic && g.chars().noneMatch(c -> c == '*' || c == '?' || c == '[')) {
+                    g = "*" + g + "*";
+                }
+                if (globRegex(g).matcher(v).matches()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** A glob (* any run, ? one character, [...] a class) as a regular expression. */
+        private static java.util.regex.Pattern globRegex(String glob) {
+            StringBuilder re = new StringBuilder();
+            for (int i = 0; i < glob.length(); i++) {
+                char c = glob.charAt(i);
+                switch (c) {
+                    case '*' -> re.append(".*");
+                    case '?' -> re.append('.');
+                    case '[' -> {
+                        int end = glob.indexOf(']', i + 1);
+                        if (end < 0) {
+                            re.append("\\[");
+                        } else {
+                            re.append('[').append(glob, i + 1, end).append(']');
+                            i = end;
+                        }
+                    }
+                    default -> re.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+                }
+            }
+            return java.util.regex.Pattern.compile(re.toString(), java.util.regex.Pattern.DOTALL);
+        }
+    }
+
     /** Reads scenario files and folders (default: the bundled corpus); reports bad files on {@code err}. */
     static List<Scenario> loadScenarios(List<Path> files, PrintWriter err, boolean[] bad) throws IOException {
         List<Corpus.Entry> inputs = new ArrayList<>();
         if (files.isEmpty()) {
             inputs.addAll(Corpus.bundled());
         }
+        List<Corpus.Entry> corpus = null;
         for (Path f : files) {
+            if (f.toString().equals("-")) {
+                try {
+                    inputs.add(new Corpus.Entry("<stdin>", pinlab.scenario.SourceFiles.read("<stdin>", System.in)));
+                } catch (ScenarioException e) {
+                    err.println(e.render());
+                    bad[0] = true;
+                }
+                continue;
+            }
+            if (!Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS) && f.getNameCount() == 1) {
+                // not a file here: a corpus scenario by name (with or without .pin)
+                if (corpus == null) {
+                    corpus = Corpus.bundled();
+                }
+                String want = f.toString().endsWith(Corpus.EXTENSION) ? f.toString()
+                        : f + Corpus.EXTENSION;
+                Corpus.Entry hit = corpus.stream().filter(e -> Path.of(e.file()).getFileName().toString()
+                        .equals(want)).findFirst().orElse(null);
+                if (hit != null) {
+                    inputs.add(hit);
+                    continue;
+                }
+                err.println(f + ":1:1: error PL000: no such file, and no corpus scenario of that name"
+                        + closestScenarios(f.toString(), corpus) + "\n  hint: see pinlab list");
+                bad[0] = true;
+                continue;
+            }
             if (Files.isDirectory(f)) {
                 List<Path> entries;
                 try (Stream<Path> s = Files.list(f)) {
@@ -527,6 +742,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-seconds", description = "Per cell: stop after this many seconds.")
         double maxSeconds;
 
+        @picocli.CommandLine.Mixin
+        Select select = new Select();
+
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
@@ -536,7 +754,10 @@ public final class Main implements Callable<Integer> {
                 return BAD_INPUT;
             }
             boolean[] bad = {false};
-            List<Scenario> scenarios = loadScenarios(files, err, bad);
+            List<Scenario> scenarios = select.apply(loadScenarios(files, err, bad), err, "pinlab matrix");
+            if (scenarios == null) {
+                return BAD_INPUT;
+            }
             if (scenarios.isEmpty()) {
                 err.println("pinlab matrix: no scenario to check");
                 return BAD_INPUT;
@@ -813,6 +1034,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--step-timeout-ms", description = "Timeout of every agent step (default: ${DEFAULT-VALUE}).")
         long stepTimeoutMs = 5000;
 
+        @picocli.CommandLine.Mixin
+        Select select = new Select();
+
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
@@ -833,7 +1057,10 @@ public final class Main implements Callable<Integer> {
                 return BAD_INPUT;
             }
             boolean[] bad = {false};
-            List<Scenario> scenarios = loadScenarios(files, err, bad);
+            List<Scenario> scenarios = select.apply(loadScenarios(files, err, bad), err, "pinlab replay");
+            if (scenarios == null) {
+                return BAD_INPUT;
+            }
             int swept = pinlab.replay.Agent.sweep(bin);
             if (swept > 0) {
                 err.println("pinlab replay: removed " + swept + " work director" + (swept == 1 ? "y" : "ies")

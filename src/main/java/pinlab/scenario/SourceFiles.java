@@ -64,6 +64,21 @@ public final class SourceFiles {
         return decode(name, bytes);
     }
 
+    /** Reads a scenario from a stream (standard input, named {@code name}), with the limits of a file. */
+    public static String read(String name, java.io.InputStream in) throws ScenarioException {
+        byte[] bytes;
+        try {
+            bytes = in.readNBytes(MAX_BYTES + 1);
+        } catch (IOException e) {
+            throw fail(name, "cannot be read (" + e.getMessage() + ")", "check the input");
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw new ScenarioException(name, 1, 1, "PL040", "the input has more than " + MAX_BYTES + " bytes;"
+                    + " scenario files are at most " + MAX_BYTES, null);
+        }
+        return decode(name, bytes);
+    }
+
     /** Decodes UTF-8 strictly; an invalid byte is PL000 at its line and column. */
     static String decode(String name, byte[] bytes) throws ScenarioException {
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

@@ -65,6 +65,67 @@ class CliTest {
     }
 
     @Test
+    void list_namesTheCorpus_andCheckTakesANameFromIt() {
+        CliRun list = run("list");
+        assertEquals(0, list.code(), list.err());
+        assertTrue(list.out().contains("fork-child-exits-first  "), list.out());
+        assertTrue(list.out().contains("    topic: "), list.out());
+        assertTrue(list.out().contains("    source: "), list.out());
+        CliRun one = run("check", "fork-child-exits-first", "--policy", "linux-5.9", "-q");
+        assertEquals(0, one.code(), one.err());
+        assertTrue(one.out().contains("fork-child-exits-first | linux-5.9 "), one.out());
+        CliRun typo = run("check", "fork-child-exit");
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("no corpus scenario of that name (closest: fork-child-exits-first)"),
+                typo.err());
+    }
+
+    @Test
+    void scenarioAndTopicGlobs_filterCheckAndList() {
+        CliRun forks = run("check", "--scenario", "fork-child-*", "--policy", "linux-6.18", "-q");
+        assertEquals(0, forks.code(), forks.err());
+        assertTrue(forks.out().contains("fork-child-exits-first"), forks.out());
+        assertFalse(forks.out().contains("ksm-"), forks.out());
+        CliRun ksm = run("list", "--topic", "KSM");
+        assertEquals(0, ksm.code(), ksm.err());
+        assertTrue(ksm.out().lines().filter(l -> l.startsWith("    topic: ")).allMatch(l -> l.contains("KSM")),
+                ksm.out());
+        CliRun none = run("check", "--scenario", "no-such-*");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("no scenario matches --scenario [no-such-*]"), none.err());
+    }
+
+    @Test
+    void check_readsAScenarioFromStandardInput() throws Exception {
+        java.io.InputStream was = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(GOOD.formatted("Always").getBytes(StandardCharsets.UTF_8)));
+            CliRun r = run("check", "-");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("file: <stdin>"), r.out());
+            System.setIn(new java.io.ByteArrayInputStream("name x\nprocess P\nbogus\n".getBytes(StandardCharsets.UTF_8)));
+            CliRun bad = run("check", "-");
+            assertEquals(2, bad.code());
+            assertTrue(bad.err().contains("<stdin>:3:"), bad.err());
+        } finally {
+            System.setIn(was);
+        }
+    }
+
+    @Test
+    void checkOfSeveralScenarios_printsInFullOnlyWhatIsWorthReading() throws Exception {
+        Path a = write("a.pin", GOOD.formatted("Always"));
+        Path b = write("b.pin", GOOD.formatted("Never").replace("name cli", "name cli2"));
+        CliRun brief = run("check", a.toString(), b.toString());
+        assertEquals(1, brief.code());
+        assertTrue(brief.out().contains("== cli2 under linux-6.18"), "the mismatch is printed: " + brief.out());
+        assertFalse(brief.out().contains("== cli under linux-6.18"), "the safe match is not: " + brief.out());
+        assertTrue(brief.out().contains("1 more result (safe and as expected) in the summary only"), brief.out());
+        CliRun full = run("check", a.toString(), b.toString(), "--traces", "witness");
+        assertTrue(full.out().contains("== cli under linux-6.18"), full.out());
+    }
+
+    @Test
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
