@@ -115,6 +115,46 @@ public record CheckResult(String scenario, String file, String title, List<Strin
      * failure meaning show the observation instead of the failure.
      */
     public String cell() {
+        String s = cellClass();
+        if (complete && violations.isEmpty() && failure != null && s.endsWith(failure) && alwaysFailing()) {
+            s += "*"; // in every run
+        }
+        return s;
+    }
+
+    /**
+     * Returns the result a mismatch has, in words ({@code expected Never, got Sometimes}), or null when the result
+     * matches its expectation or there is none to judge by.
+     */
+    public String mismatch() {
+        if (!Boolean.FALSE.equals(matches)) {
+            return null;
+        }
+        if (!expected.observation().equals(observation)) {
+            return "expected " + expected.observation() + ", got " + observation;
+        }
+        List<String> found = violations.stream().map(ViolationRow::kind).toList();
+        return "expected " + (expected.violations().isEmpty() ? "no violation" : String.join(", ",
+                expected.violations())) + ", got " + (found.isEmpty() ? "none" : String.join(", ", found));
+    }
+
+    /**
+     * Returns how the result stands against the scenario's expectation, in words: as expected, the
+     * {@link #mismatch}, an unexpected violation, no expectation, or not judged (unfinished, not applicable).
+     */
+    public String status() {
+        return switch (verdict()) {
+            case "OK" -> "as expected";
+            case "MISMATCH" -> mismatch();
+            case "VIOLATION" -> "an unexpected violation";
+            case "INCOMPLETE" -> "not judged: the run is incomplete";
+            case "UNCHECKED" -> "no expectation for this policy";
+            default -> notApplicable == null ? verdict() : "not applicable: " + notApplicable;
+        };
+    }
+
+    /** Like {@link #cell}, without the mark of a failure in every run (what bisect compares). */
+    String cellClass() {
         if (NOT_ASKED.equals(notApplicable)) {
             return "-";
         }

@@ -119,18 +119,17 @@ public final class HtmlReport {
                         .append("\" data-cell=\"").append(esc(id)).append("\"><a class=\"cl\" href=\"#")
                         .append(esc(id)).append("\" title=\"").append(esc(tooltip(r, c))).append("\">");
                 String text = Matrix.cellText(c);
-                int bang = mismatch ? text.lastIndexOf(" !(") : -1;
-                if (bang >= 0) {
-                    // The text stays Matrix.cellText; its " !(X)" is said visibly by the line below.
-                    sb.append(esc(text.substring(0, bang))).append("<span class=\"vh\">")
-                            .append(esc(text.substring(bang))).append("</span>");
+                String said = mismatch ? " (" + c.mismatch() + ")" : "";
+                if (mismatch && text.endsWith(said)) {
+                    // The text stays Matrix.cellText; its " (expected X, got Y)" is said visibly by the line below.
+                    sb.append(esc(text.substring(0, text.length() - said.length()))).append("<span class=\"vh\">")
+                            .append(esc(said)).append("</span>");
                 } else {
                     sb.append(esc(text));
                 }
                 sb.append("</a>");
                 if (mismatch) {
-                    sb.append("<span class=\"mm\">\u2260 expected ").append(esc(c.expected().observation()))
-                            .append("</span>");
+                    sb.append("<span class=\"mm\">").append(esc(c.mismatch())).append("</span>");
                 }
                 sb.append("</td>");
             }

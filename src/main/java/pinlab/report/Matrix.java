@@ -52,19 +52,14 @@ public record Matrix(List<String> policies, List<Row> rows, List<RuleInfo> rules
 
     /** Returns a result's label, with {@code *} if the failure happens in every final state. */
     public static String resultText(CheckResult c) {
-        String s = c.cell();
-        if (c.complete() && c.violations().isEmpty() && c.failure() != null && s.endsWith(c.failure())
-                && c.alwaysFailing()) {
-            s += "*";
-        }
-        return s;
+        return c.cell();
     }
 
     /** Returns a cell's text: {@link #resultText}, and the expectation when it does not match. */
     public static String cellText(CheckResult c) {
         String s = resultText(c);
-        if (Boolean.FALSE.equals(c.matches())) {
-            s += " !(" + c.expected().observation() + ")";
+        if (c.mismatch() != null) {
+            s += " (" + c.mismatch() + ")";
         }
         return s;
     }

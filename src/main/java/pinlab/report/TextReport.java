@@ -11,8 +11,9 @@ public final class TextReport {
     /** Renders one result. */
     public static String render(CheckResult r) {
         StringBuilder sb = new StringBuilder();
-        sb.append("== ").append(r.scenario()).append(" under ").append(r.policy()).append(" ==  [")
-                .append(r.verdict()).append("]\n");
+        // the result word is the headline, as in the matrix; how it stands against the expect line beside it
+        sb.append("== ").append(r.scenario()).append(" under ").append(r.policy()).append(" ==  ")
+                .append(r.cell()).append(" \u2014 ").append(r.status()).append('\n');
         if (!r.title().isEmpty()) {
             sb.append(r.title()).append('\n');
         }
@@ -38,7 +39,7 @@ public final class TextReport {
             }
             sb.append(" (line ").append(r.expected().line()).append(") -> ")
                     .append(r.matches() == null ? "not judged: the run is incomplete"
-                            : r.matches() ? "matches" : "DOES NOT MATCH").append('\n');
+                            : r.matches() ? "matches" : "DOES NOT MATCH: " + r.mismatch()).append('\n');
         } else {
             sb.append("Expected: none for ").append(r.policy()).append('\n');
         }
@@ -115,6 +116,13 @@ public final class TextReport {
             k++;
         }
         table(sb, rows, "  ");
+        sb.append("  at the end:\n");
+        for (String l : t.last()) {
+            sb.append("    ").append(l).append('\n');
+        }
+        if (t.outcome() != null) {
+            sb.append("  outcome: ").append(t.outcome().isEmpty() ? "(nothing observed)" : t.outcome()).append('\n');
+        }
     }
 
     /** Appends rows as an aligned table; the first row is the header. */
@@ -151,9 +159,10 @@ public final class TextReport {
     /** Renders the one-line-per-result summary that ends a multi-result run. */
     public static String summary(List<CheckResult> results) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"scenario", "policy", "observation", "expected", "violations", "states", "verdict"});
+        rows.add(new String[] {"scenario", "policy", "result", "observation", "expected", "violations", "states",
+            "verdict"});
         for (CheckResult r : results) {
-            rows.add(new String[] {r.scenario(), r.policy(), r.observation(),
+            rows.add(new String[] {r.scenario(), r.policy(), r.cell(), r.observation(),
                 r.expected() == null ? "-" : r.expected().observation(),
                 r.violations().isEmpty() ? "-" : String.join(",", r.violations().stream()
                         .map(CheckResult.ViolationRow::kind).toList()),

@@ -13,9 +13,10 @@ import java.util.List;
  * @param steps the steps
  * @param last the state at the end, same form as {@code initial}
  * @param start the state after setup, typed
+ * @param outcome the outcome the run ends in (the observed values), or null when it ends before a final state
  */
 public record Trace(List<String> threads, int scenarioThreads, List<String> initial, List<Step> steps,
-        List<String> last, Snapshot start) {
+        List<String> last, Snapshot start, String outcome) {
 
     /** Returns the indices of the columns to show: every scenario thread, and each kernel actor that steps. */
     public List<Integer> columns() {

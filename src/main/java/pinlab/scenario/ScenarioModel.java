@@ -863,8 +863,9 @@ public final class ScenarioModel implements TransitionSystem {
                     diff(before, after), snapshot(w)));
             before = after;
         }
+        int[] end = w.freeze();
         return new Trace(threadNames(), ops.length, initialLines, steps, lines(before),
-                snapshot(World.forTrace(lay, initial)));
+                snapshot(World.forTrace(lay, initial)), finished(end) ? outcome(end).key() : null);
     }
 
     /** Returns the typed picture of a state: processes, what names which page, and the folios. */

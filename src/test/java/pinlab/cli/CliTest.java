@@ -42,7 +42,7 @@ class CliTest {
     void check_matchingExpectation_exits0() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Always")).toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("[OK]"), r.out());
+        assertTrue(r.out().contains("==  Always \u2014 as expected"), r.out());
         assertTrue(r.out().contains("Observation cli Always 1 0"), r.out());
     }
 
@@ -129,7 +129,8 @@ class CliTest {
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
-        assertTrue(r.out().contains("MISMATCH"), r.out());
+        assertTrue(r.out().contains("==  Always \u2014 expected Never, got Always"), r.out());
+        assertTrue(r.out().contains("-> DOES NOT MATCH: expected Never, got Always"), r.out());
     }
 
     @Test
@@ -257,7 +258,7 @@ class CliTest {
         Path html = dir.resolve("r.html");
         CliRun r = run("matrix", "--html", html.toString(), write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code(), r.err());
-        assertTrue(r.out().contains("!(Never)"), r.out());
+        assertTrue(r.out().contains("Always (expected Never, got Always)"), r.out());
         assertTrue(Files.readString(html).contains("<html"), "report written");
     }
 

@@ -190,7 +190,7 @@ class RobustnessTest {
                 + "thread U @ P {\n  buf[1] = 3\n}\nforall (P:buf[0] = 2)\nexpect linux-6.18: Always\n");
         CliRun r = run("check", in.toString(), "--simulate", "50", "--seed", "7", "--no-timings");
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("[INCOMPLETE]"), r.out());
+        assertTrue(r.out().contains("==  INCOMPLETE \u2014 not judged"), r.out());
         assertTrue(r.out().contains("simulation: 50 random run(s) from seed 7"), r.out());
         assertTrue(r.out().contains("not judged: the run is incomplete"), r.out());
         assertFalse(r.out().contains("SAFE"), r.out());
