@@ -94,8 +94,14 @@ final class HtmlText {
         return c.quantifier().equals("forall") ? !o.satisfies() : o.satisfies();
     }
 
-    /** The jcstress-style grade of an outcome: ACCEPTABLE, FORBIDDEN (failure) or INTERESTING. */
+    /**
+     * The jcstress-style grade of an outcome: ACCEPTABLE, FORBIDDEN (failure) or INTERESTING; REFUSED when the
+     * kernel refused the operation in every run (the cell's own word: no failure was reached).
+     */
     static String grade(CheckResult c, CheckResult.OutcomeRow o) {
+        if (c.cell().equals("REFUSED")) {
+            return "REFUSED";
+        }
         if (!failingSide(c, o)) {
             return "ACCEPTABLE";
         }

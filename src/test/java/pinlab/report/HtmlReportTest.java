@@ -122,6 +122,18 @@ class HtmlReportTest {
     }
 
     @Test
+    void aRefusedCell_gradesItsOutcomesRefused_notForbidden() throws ScenarioException {
+        Corpus.Entry e = Corpus.bundled().stream().filter(x -> x.file().endsWith("/fsdax-longterm-pin.pin"))
+                .findFirst().orElseThrow();
+        CheckResult c = Pinlab.check(Parser.parse(e.file(), e.text()), Policies.byName("linux-4.15"), Limits.NONE,
+                false);
+        assertEquals("REFUSED", c.cell());
+        for (CheckResult.OutcomeRow o : c.outcomes()) {
+            assertEquals("REFUSED", HtmlText.grade(c, o), o.outcome());
+        }
+    }
+
+    @Test
     void isOneSelfContainedDocument_withoutNetworkReferences() {
         assertTrue(html.startsWith("<!doctype html>"));
         assertTrue(html.stripTrailing().endsWith("</html>"));
