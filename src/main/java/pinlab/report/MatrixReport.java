@@ -50,15 +50,18 @@ public final class MatrixReport {
         long mismatched = m.rows().stream().flatMap(r -> r.cells().stream())
                 .filter(c -> Boolean.FALSE.equals(c.matches())).count();
         long incomplete = m.rows().stream().flatMap(r -> r.cells().stream()).filter(c -> !c.complete()).count();
+        long unexpected = m.rows().stream().flatMap(r -> r.cells().stream())
+                .filter(c -> c.verdict().equals("VIOLATION")).count();
         return String.format(Locale.ROOT, "%nSAFE: the failure cannot happen. DATA LOSS, DATA LOSS (disk), STALE READ, INFO"
                 + " LEAK, CORRUPTION: it can (* in every run). CRASH, WARN, CSUM, EIO: the kernel BUGs, warns, fails"
                 + " a checksum or returns -EIO from fsync in some run. REFUSED: the kernel refuses the operation."
                 + " STALL (a kernel wait that never ends), DEADLOCK (the scenario's own threads), UAF, LEAK, INV-*:"
                 + " violations. N/A: the scenario needs a newer kernel. -: a proposal column the scenario does not"
-                + " ask about. !(X): does not match the scenario's"
-                + " expectation X.%n"
-                + "%d scenarios x %d policies = %d cells, %d mismatched, %d incomplete, %.1f s%n",
-                m.rows().size(), m.policies().size(), cells, mismatched, incomplete, m.millis() / 1000.0);
+                + " ask about. (expected X, got Y): does not match the scenario's expect line.%n"
+                + "%d scenarios x %d policies = %d cells, %d mismatched, %s%d incomplete, %.1f s%n",
+                m.rows().size(), m.policies().size(), cells, mismatched,
+                unexpected == 0 ? "" : unexpected + " with an unexpected violation, ", incomplete,
+                m.millis() / 1000.0);
     }
 
     /** Rows ordered by topic (topics in order of first appearance), then input order. */

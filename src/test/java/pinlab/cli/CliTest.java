@@ -126,6 +126,24 @@ class CliTest {
     }
 
     @Test
+    void matrix_exitingOnAnUnexpectedViolation_saysSoInItsSummary() throws Exception {
+        Path p = write("dl.pin", """
+                name dl
+                process P
+                setup {
+                  P: mmap buf 1 rw private
+                }
+                thread T @ P {
+                  await never
+                }
+                forall (P:buf[0] = 0)
+                """);
+        CliRun r = run("matrix", p.toString(), "--policies", "linux-6.18", "--html", dir.resolve("r.html").toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("0 mismatched, 1 with an unexpected violation, 0 incomplete"), r.out());
+    }
+
+    @Test
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
