@@ -79,7 +79,11 @@ public final class Parser {
                     + " characters; scenario files are at most " + SourceFiles.MAX_BYTES + " bytes", null);
         }
         String src = text.startsWith("\uFEFF") ? text.substring(1) : text;
-        return new Parser(file, src).scenario();
+        try {
+            return new Parser(file, src).scenario();
+        } catch (ScenarioException e) {
+            throw e.withSource(src); // the message shows the line, with a caret under the column
+        }
     }
 
     // ---- token helpers -----------------------------------------------------------------------------

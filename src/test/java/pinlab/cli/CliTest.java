@@ -156,7 +156,8 @@ class CliTest {
         Path p = write("bad.pin", GOOD.formatted("Always").replace("buf[0] = 1\n}", "bof[0] = 1\n}"));
         CliRun r = run("check", p.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().contains(p + ":7:3: error PL012: unknown mapping 'bof'"), r.err());
+        assertTrue(r.err().contains(p + ":7:3: error PL012: unknown mapping 'bof'\n 7 |   bof[0] = 1\n   |   ^\n"),
+                "the line, and a caret under column 3: " + r.err());
         assertFalse(r.err().contains("Exception"), r.err());
     }
 

@@ -38,6 +38,18 @@ class ParserTest {
     }
 
     @Test
+    void errors_showTheLine_withACaretUnderTheColumn() {
+        ScenarioException e = org.junit.jupiter.api.Assertions.assertThrows(ScenarioException.class,
+                () -> Parser.parse("t.pin", "name t\nprocess P\nthread T @ P {\n\t\u00e9 = 1\n}\nforall (P:x = 1)\n"));
+        String[] lines = e.render().split("\n", -1);
+        assertEquals(" 4 |  \u00e9 = 1", lines[1], e.render());
+        // the tab shows as one space, so the caret stays under the code point the column counts ('1')
+        assertEquals(6, e.col());
+        assertEquals("   |      ^", lines[2], e.render());
+        assertEquals('1', lines[1].charAt(lines[2].indexOf('^')));
+    }
+
+    @Test
     void conditionText_acrossLines_isJoined() {
         Scenario sc = parse(BODY + "forall (P:buf[0] = 1\n  /\\ same(P:buf[0], P:buf[1]))\n");
         assertEquals("forall (P:buf[0] = 1 /\\ same(P:buf[0], P:buf[1]))", sc.condition().text());
