@@ -99,8 +99,14 @@ final class Lexer {
             int cp = src.codePointAt(i);
             String shown = Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT
                     ? String.format(java.util.Locale.ROOT, "U+%04X", cp) : "'" + new String(Character.toChars(cp)) + "'";
-            throw new ScenarioException(file, line, startCol, "PL001", "unexpected character " + shown,
-                    "see docs/scenario-format.md for the syntax");
+            String hint = switch (cp) {
+                case '&' -> "the format writes 'and' as '/\\'";
+                case '|' -> "the format writes 'or' as '\\/'";
+                case '!' -> "the format writes 'not' as '~' (and 'a != b' as it is)";
+                case '>', '<' -> "the format compares with '=' only; list the values: (a = 1 \\/ a = 2)";
+                default -> "see docs/scenario-format.md for the syntax";
+            };
+            throw new ScenarioException(file, line, startCol, "PL001", "unexpected character " + shown, hint);
         }
         out.add(new Token(Kind.NEWLINE, "\\n", line, col));
         out.add(new Token(Kind.EOF, "end of file", line, col));

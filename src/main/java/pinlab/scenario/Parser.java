@@ -285,9 +285,11 @@ public final class Parser {
         for (int p = declaredProcesses; p < processes.size(); p++) {
             if (!forkedBy.containsKey(processes.get(p))) {
                 Token use = processFirstUse.get(processes.get(p));
-                throw err(use, "PL011", "unknown process '" + processes.get(p) + "'",
-                        "declare it with 'process " + processes.get(p) + "' or create it with 'fork "
-                                + processes.get(p) + "'");
+                String name = processes.get(p);
+                throw err(use, "PL011", "unknown process '" + name + "'", holderIndex.containsKey(name)
+                        ? "'" + name + "' is a holder: a thread that acts for it runs on the device,"
+                                + " 'thread NAME @ device'"
+                        : "declare it with 'process " + name + "' or create it with 'fork " + name + "'");
             }
         }
         for (int k = 0; k < holderCellChecks.size(); k++) {
@@ -938,6 +940,9 @@ public final class Parser {
                 noReg(reg, w);
                 return word.equals("signal") ? new Op.Signal(line, text, sig) : new Op.Await(line, text, sig);
             }
+            case "unpin", "unpin_user_pages", "put_page", "put" -> throw err(w, "PL025", "unknown operation '"
+                    + word + "'", "a holder drops its references with 'release HOLDER' (or 'release HOLDER dirty',"
+                            + " unpin_user_pages_dirty_lock)");
             default -> throw err(w, "PL025", "unknown operation '" + word + "'",
                     "operations: mmap munmap mremap mprotect madvise exit fork pin get vmsplice uring_register dio_read"
                             + " dio_write dma read_fixed pipe release dio_complete uring_unregister wait signal await"
@@ -1335,7 +1340,7 @@ public final class Parser {
         }
         if (t.kind() != Kind.IDENT) {
             throw err(t, "PL003", "expected a term (T:r0, P:buf[0], holder[0], a number) but found " + describe(t),
-                    null);
+                    t.is("=") ? "the format compares with a single '=' (and '~(a = b)' for 'not equal')" : null);
         }
         if (t.is("none")) {
             return new Term.Const("none", Kernel.NONE);

@@ -50,6 +50,25 @@ class ParserTest {
     }
 
     @Test
+    void likelyMistakes_getHintsThatNameWhatTheFormatHas() {
+        String head = "name t\nprocess P\nholder device nic\nsetup {\n  P: mmap buf 1 rw private\n}\n";
+        String[][] cases = {
+            {"thread N @ nic {\n  dma nic[0] = 1\n}\nforall (P:buf[0] = 0)\n", "'thread NAME @ device'"},
+            {"thread T @ P {\n  buf[0] = 1\n}\nforall (P:buf[0] >= 1)\n", "compares with '=' only"},
+            {"thread T @ P {\n  buf[0] = 1\n}\nforall (P:buf[0] = 1 && P:buf[0] = 2)\n", "'and' as '/\\'"},
+            {"thread T @ P {\n  buf[0] = 1\n}\nforall (P:buf[0] = 1 || P:buf[0] = 2)\n", "'or' as '\\/'"},
+            {"thread T @ P {\n  buf[0] = 1\n}\nforall (P:buf[0] == 1)\n", "a single '='"},
+            {"thread T @ P {\n  pin nic buf 0 1\n  unpin nic\n}\nforall (P:buf[0] = 0)\n", "'release HOLDER'"},
+        };
+        for (String[] c : cases) {
+            ScenarioException e = org.junit.jupiter.api.Assertions.assertThrows(ScenarioException.class,
+                    () -> Parser.parse("t.pin", head + c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.hint() != null && e.hint().contains(c[1]),
+                    c[0] + " -> " + e.render());
+        }
+    }
+
+    @Test
     void conditionText_acrossLines_isJoined() {
         Scenario sc = parse(BODY + "forall (P:buf[0] = 1\n  /\\ same(P:buf[0], P:buf[1]))\n");
         assertEquals("forall (P:buf[0] = 1 /\\ same(P:buf[0], P:buf[1]))", sc.condition().text());
