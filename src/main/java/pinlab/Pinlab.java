@@ -283,7 +283,7 @@ public final class Pinlab {
         boolean on = !policy.has(rule);
         if (!on && !rule.group().switchable()) {
             throw new IllegalArgumentException(rule.id() + " is the policy's choice for "
-                    + rule.group().name().toLowerCase(java.util.Locale.ROOT)
+                    + pinlab.policy.Rule.groupName(rule.group())
                     + "; name one of the other choices to see what depends on it");
         }
         Policy switched = policy.with(rule, on);

@@ -979,27 +979,58 @@ public final class Main implements Callable<Integer> {
                 out.flush();
                 return OK;
             }
-            pinlab.policy.Rule r = pinlab.policy.Rule.byId(rule);
-            if (r == null || r.group() == pinlab.policy.Rule.Group.BASE) {
-                err.println("pinlab explain: '" + rule + "' is not a switchable rule; see: pinlab policies");
-                return BAD_INPUT;
-            }
-            boolean[] bad = {false};
-            List<Scenario> scenarios = loadScenarios(files, err, bad);
-            List<Pinlab.RuleEffect> effects;
-            try {
-                effects = Pinlab.dependents(p, r, scenarios, Limits.NONE);
-            } catch (IllegalArgumentException e) {
-                err.println("pinlab explain: " + e.getMessage());
+            // bisect prints rules as +id and -id: take them as they are written there
+            String id = rule.startsWith("+") || rule.startsWith("-") ? rule.substring(1) : rule;
+            pinlab.policy.Rule r = pinlab.policy.Rule.byId(id);
+            if (r == null) {
+                List<String> ids = java.util.Arrays.stream(pinlab.policy.Rule.values()).map(pinlab.policy.Rule::id)
+                        .sorted(java.util.Comparator.comparingInt(x -> editDistance(id, x))).limit(3).toList();
+                err.println("pinlab explain: unknown rule '" + id + "' (closest: " + String.join(", ", ids)
+                        + "; see: pinlab policies)");
                 return BAD_INPUT;
             }
             out.println(r.id() + ": " + r.summary());
             out.println("  source: " + r.source());
-            out.println("  " + (p.has(r) ? "in force in " : "not in ") + p.name() + "; switching it "
-                    + (p.has(r) ? "off" : "on") + " alone changes " + effects.size() + " of " + scenarios.size()
-                    + " scenarios:");
-            for (Pinlab.RuleEffect e : effects) {
-                out.println("    " + e.scenario() + ": " + e.with() + " -> " + e.without());
+            for (pinlab.policy.Rule n : r.needs()) {
+                out.println("  needs " + n.id() + (p.has(n) ? "" : " (which " + p.name() + " lacks: switched on"
+                        + " alone, this rule has nothing to act on)"));
+            }
+            if (r.group() == pinlab.policy.Rule.Group.BASE) {
+                out.println("  a base rule: every policy has it, so no scenario depends on switching it");
+                out.flush();
+                return OK;
+            }
+            boolean[] bad = {false};
+            List<Scenario> scenarios = loadScenarios(files, err, bad);
+            List<pinlab.policy.Rule> switches = new ArrayList<>();
+            if (p.has(r) && !r.group().switchable()) {
+                // the policy's choice in its group: what each other choice would change instead
+                out.println("  " + p.name() + "'s choice for " + pinlab.policy.Rule.groupName(r.group())
+                        + "; it cannot be switched off, only replaced:");
+                for (pinlab.policy.Rule o : pinlab.policy.Rule.values()) {
+                    if (o.group() == r.group() && o != r) {
+                        switches.add(o);
+                    }
+                }
+            } else {
+                switches.add(r);
+            }
+            for (pinlab.policy.Rule s : switches) {
+                List<Pinlab.RuleEffect> effects;
+                try {
+                    effects = Pinlab.dependents(p, s, scenarios, Limits.NONE);
+                } catch (IllegalArgumentException e) {
+                    err.println("pinlab explain: " + e.getMessage());
+                    return BAD_INPUT;
+                }
+                String what = s == r ? (p.has(r) ? "in force in " : "not in ") + p.name() + "; switching it "
+                        + (p.has(r) ? "off" : "on") + " alone" : "switching to " + s.id();
+                String n = scenarios.size() + " scenario" + (scenarios.size() == 1 ? "" : "s");
+                out.println("  " + what + (effects.isEmpty() ? " changes none of the " + n
+                        : " changes " + effects.size() + " of " + n + ":"));
+                for (Pinlab.RuleEffect e : effects) {
+                    out.println("    " + e.scenario() + ": " + e.with() + " -> " + e.without());
+                }
             }
             out.flush();
             return bad[0] ? BAD_INPUT : OK;

@@ -1,5 +1,7 @@
 package pinlab.policy;
 
+import java.util.List;
+
 /**
  * One behaviour of the kernel that the model implements, with the source it comes from.
  *
@@ -640,5 +642,25 @@ public enum Rule {
             }
         }
         return null;
+    }
+
+    /**
+     * Returns the rules without which this one has nothing to act on, as the model uses them: fork copies a
+     * maybe-pinned page only in an mm that has MMF_HAS_PINNED (page_needs_cow_for_dma(): test_bit(MMF_HAS_PINNED)
+     * && page_maybe_dma_pinned()), and 5.19's version only if the page is PageAnonExclusive; the bit is set only
+     * by FOLL_PIN (mm/gup.c: mm_set_has_pinned_flag() under FOLL_PIN).
+     */
+    public List<Rule> needs() {
+        return switch (this) {
+            case FORK_COPY_MAYBE_PINNED -> List.of(MMF_HAS_PINNED);
+            case FORK_COPY_EXCLUSIVE_PINNED -> List.of(MMF_HAS_PINNED, ANON_EXCLUSIVE_FLAG);
+            case MMF_HAS_PINNED -> List.of(FOLL_PIN);
+            default -> List.of();
+        };
+    }
+
+    /** Returns the name of a rule group as the output writes it ({@code fork-pinned}). */
+    public static String groupName(Group g) {
+        return g.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 }

@@ -144,6 +144,22 @@ class CliTest {
     }
 
     @Test
+    void explain_takesTheRulesBisectPrints_andSaysWhatARuleNeeds() {
+        CliRun choice = run("explain", "linux-5.9", "fork-copy-maybe-pinned", "--", "corpus/fork-child-exits-first.pin");
+        assertEquals(0, choice.code(), choice.err());
+        assertTrue(choice.out().contains("  needs mmf-has-pinned\n"), choice.out());
+        assertTrue(choice.out().contains("linux-5.9's choice for fork-pinned; it cannot be switched off"), choice.out());
+        assertFalse(choice.out().contains("FORK_PINNED") || choice.out().contains("fork_pinned"), choice.out());
+        CliRun signed = run("explain", "linux-5.8", "+fork-copy-maybe-pinned", "corpus/fork-child-exits-first.pin");
+        assertEquals(0, signed.code(), signed.err());
+        assertTrue(signed.out().contains("needs mmf-has-pinned (which linux-5.8 lacks"), signed.out());
+        assertTrue(signed.out().contains("changes none of the 1 scenario\n"), signed.out());
+        CliRun base = run("explain", "linux-5.9", "wp-copy");
+        assertEquals(0, base.code(), base.err());
+        assertTrue(base.out().contains("a base rule"), base.out());
+    }
+
+    @Test
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
