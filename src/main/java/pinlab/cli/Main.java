@@ -168,6 +168,9 @@ public final class Main implements Callable<Integer> {
     /** Output formats. */
     enum Format { text, json }
 
+    /** check's output formats: also herd7's own result blocks. */
+    enum CheckFormat { text, json, herd }
+
     /** Which traces to print. */
     enum Traces { witness, all }
 
@@ -248,8 +251,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--all-policies", description = "Check under every policy.")
         boolean allPolicies;
 
-        @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
-        Format format = Format.text;
+        @Option(names = "--format", description = "text, json, or herd (herd7's result blocks, for mcompare7"
+                + " and judgelitmus-style scripts; default: ${DEFAULT-VALUE}).")
+        CheckFormat format = CheckFormat.text;
 
         @Option(names = "--traces", description = "witness (the condition's and violations' traces) or all"
                 + " (also one per outcome). Default: ${DEFAULT-VALUE}.")
@@ -363,8 +367,17 @@ public final class Main implements Callable<Integer> {
                 results.replaceAll(CheckResult::withoutTimings);
             }
             String report;
-            if (format == Format.json) {
+            if (format == CheckFormat.json) {
                 report = JsonReport.render(results);
+            } else if (format == CheckFormat.herd) {
+                Map<String, String> texts = new java.util.HashMap<>();
+                scenarios.forEach(sc -> texts.putIfAbsent(sc.name(), sc.text()));
+                report = pinlab.report.HerdReport.render(results, texts);
+                long left = results.stream().filter(r -> !r.complete() || r.notApplicable() != null).count();
+                if (left > 0) {
+                    err.println("pinlab check: " + left + " result(s) without a herd block (incomplete or not"
+                            + " applicable)");
+                }
             } else {
                 StringBuilder sb = new StringBuilder();
                 // several scenarios: by default only the results worth reading in full (a failure, a mismatch, a

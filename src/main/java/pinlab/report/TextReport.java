@@ -56,7 +56,7 @@ public final class TextReport {
                     .append(". The state space was not fully explored; nothing above is a proof of safety.\n");
         }
         sb.append(String.format(Locale.ROOT,
-                "States %d, transitions %d, final states %d, depth %d, %d ms (fingerprint collision probability"
+                "Explored %d states, %d transitions, %d final states, depth %d, %d ms (fingerprint collision probability"
                         + " %.1e)%n",
                 r.states(), r.transitions(), r.finalStates(), r.depth(), r.millis(), r.collisionProbability()));
         if (r.witness() != null) {
