@@ -31,13 +31,21 @@ import pinlab.scenario.ScenarioException;
 import pinlab.scenario.ScenarioModel;
 
 /** The pinlab command line. */
-@Command(name = "pinlab", mixinStandardHelpOptions = true, version = "pinlab 0.1.0",
+@Command(name = "pinlab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An executable model of Linux page pinning, COW, fork and DMA, with an exhaustive checker.",
         footer = {"", "Exit codes:", "  0  every result matches its expectation",
             "  1  a result does not match its expectation, or a violation nobody expected",
             "  2  bad usage or a bad scenario (file:line:col: error CODE)",
             "  3  incomplete: a limit stopped the exploration (never read as safe)"})
 public final class Main implements Callable<Integer> {
+    /** {@code --version}: the jar's version, the pom's. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"pinlab " + JsonReport.version()};
+        }
+    }
+
     /** Exit code: every result matches. */
     public static final int OK = 0;
     /** Exit code: a mismatch or an unexpected violation. */
@@ -169,7 +177,7 @@ public final class Main implements Callable<Integer> {
     enum Format { text, json }
 
     /** check's output formats: also herd7's own result blocks. */
-    enum CheckFormat { text, json, herd }
+    enum CheckFormat { text, json, jsonl, herd }
 
     /** Which traces to print. */
     enum Traces { witness, all }
@@ -251,8 +259,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--all-policies", description = "Check under every policy.")
         boolean allPolicies;
 
-        @Option(names = "--format", description = "text, json, or herd (herd7's result blocks, for mcompare7"
-                + " and judgelitmus-style scripts; default: ${DEFAULT-VALUE}).")
+        @Option(names = "--format", description = "text, json (one document), jsonl (one result per line, as each"
+                + " is ready), or herd (herd7's result blocks, for mcompare7 and judgelitmus-style scripts);"
+                + " default: ${DEFAULT-VALUE}. With json and jsonl, unreadable scenarios are JSON errors too.")
         CheckFormat format = CheckFormat.text;
 
         @Option(names = "--traces", description = "witness (the condition's and violations' traces) or all"
@@ -316,7 +325,9 @@ public final class Main implements Callable<Integer> {
                 return BAD_INPUT;
             }
             boolean[] bad = {false};
-            List<Scenario> scenarios = select.apply(loadScenarios(files, err, bad), err, "pinlab check");
+            boolean jsonOut = format == CheckFormat.json || format == CheckFormat.jsonl;
+            List<ScenarioException> unreadable = jsonOut ? new ArrayList<>() : null;
+            List<Scenario> scenarios = select.apply(loadScenarios(files, err, bad, unreadable), err, "pinlab check");
             if (scenarios == null) {
                 return BAD_INPUT;
             }
@@ -348,6 +359,11 @@ public final class Main implements Callable<Integer> {
             if (noSymmetry) {
                 limits = limits.withSymmetry(false);
             }
+            boolean stream = format == CheckFormat.jsonl && output == null;
+            if (stream) {
+                unreadable.forEach(e -> out.print(JsonReport.errorLine(e)));
+                out.flush();
+            }
             for (Scenario sc : scenarios) {
                 List<Policy> pols = chosen;
                 if (allPolicies) {
@@ -361,6 +377,12 @@ public final class Main implements Callable<Integer> {
                             (states, trans, depth, queue, secs) -> err.printf(java.util.Locale.ROOT,
                                     "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s%n",
                                     what, states, trans, depth, queue, secs)));
+                    if (stream) {
+                        // one line as each result is ready
+                        CheckResult last = results.get(results.size() - 1);
+                        out.print(JsonReport.line(noTimings ? last.withoutTimings() : last));
+                        out.flush();
+                    }
                 }
             }
             if (noTimings) {
@@ -368,7 +390,14 @@ public final class Main implements Callable<Integer> {
             }
             String report;
             if (format == CheckFormat.json) {
-                report = JsonReport.render(results);
+                report = JsonReport.render(results, unreadable);
+            } else if (format == CheckFormat.jsonl) {
+                StringBuilder sb = new StringBuilder();
+                if (!stream) {
+                    unreadable.forEach(e -> sb.append(JsonReport.errorLine(e)));
+                    results.forEach(r -> sb.append(JsonReport.line(r)));
+                }
+                report = sb.toString();
             } else if (format == CheckFormat.herd) {
                 Map<String, String> texts = new java.util.HashMap<>();
                 scenarios.forEach(sc -> texts.putIfAbsent(sc.name(), sc.text()));
@@ -404,6 +433,10 @@ public final class Main implements Callable<Integer> {
                 report = sb.toString();
             }
             if (results.isEmpty()) {
+                if (jsonOut && !unreadable.isEmpty()) {
+                    out.print(report); // the errors, as JSON
+                    out.flush();
+                }
                 err.println("pinlab check: no scenario was checked");
                 return BAD_INPUT;
             }
@@ -498,12 +531,22 @@ public final class Main implements Callable<Integer> {
         return incomplete ? INCOMPLETE : OK;
     }
 
-    private static void readInto(Path p, List<Corpus.Entry> inputs, PrintWriter err, boolean[] bad) {
+    private static void readInto(Path p, List<Corpus.Entry> inputs, PrintWriter err, boolean[] bad,
+            List<ScenarioException> sink) {
         try {
             inputs.add(new Corpus.Entry(p.toString(), pinlab.scenario.SourceFiles.read(p)));
         } catch (ScenarioException e) {
+            report(e, err, bad, sink);
+        }
+    }
+
+    /** Reports a scenario that cannot be read: on {@code err}, or into {@code sink} (JSON output) if there is one. */
+    private static void report(ScenarioException e, PrintWriter err, boolean[] bad, List<ScenarioException> sink) {
+        bad[0] = true;
+        if (sink != null) {
+            sink.add(e);
+        } else {
             err.println(e.render());
-            bad[0] = true;
         }
     }
 
@@ -610,6 +653,12 @@ public final class Main implements Callable<Integer> {
 
     /** Reads scenario files and folders (default: the bundled corpus); reports bad files on {@code err}. */
     static List<Scenario> loadScenarios(List<Path> files, PrintWriter err, boolean[] bad) throws IOException {
+        return loadScenarios(files, err, bad, null);
+    }
+
+    /** Like {@link #loadScenarios(List, PrintWriter, boolean[])}; bad scenarios go into {@code sink} if not null. */
+    static List<Scenario> loadScenarios(List<Path> files, PrintWriter err, boolean[] bad, List<ScenarioException> sink)
+            throws IOException {
         List<Corpus.Entry> inputs = new ArrayList<>();
         if (files.isEmpty()) {
             inputs.addAll(Corpus.bundled());
@@ -620,8 +669,7 @@ public final class Main implements Callable<Integer> {
                 try {
                     inputs.add(new Corpus.Entry("<stdin>", pinlab.scenario.SourceFiles.read("<stdin>", System.in)));
                 } catch (ScenarioException e) {
-                    err.println(e.render());
-                    bad[0] = true;
+                    report(e, err, bad, sink);
                 }
                 continue;
             }
@@ -638,9 +686,8 @@ public final class Main implements Callable<Integer> {
                     inputs.add(hit);
                     continue;
                 }
-                err.println(f + ":1:1: error PL000: no such file, and no corpus scenario of that name"
-                        + closestScenarios(f.toString(), corpus) + "\n  hint: see pinlab list");
-                bad[0] = true;
+                report(new ScenarioException(f.toString(), 1, 1, "PL000", "no such file, and no corpus scenario of"
+                        + " that name" + closestScenarios(f.toString(), corpus), "see pinlab list"), err, bad, sink);
                 continue;
             }
             if (Files.isDirectory(f)) {
@@ -658,7 +705,7 @@ public final class Main implements Callable<Integer> {
                         continue;
                     }
                     found++;
-                    readInto(p, inputs, err, bad);
+                    readInto(p, inputs, err, bad, sink);
                 }
                 if (found == 0) {
                     err.println(f + ": no scenario file (*" + Corpus.EXTENSION + ") in this folder ("
@@ -666,7 +713,7 @@ public final class Main implements Callable<Integer> {
                     bad[0] = true;
                 }
             } else {
-                readInto(f, inputs, err, bad);
+                readInto(f, inputs, err, bad, sink);
             }
         }
         List<Scenario> out = new ArrayList<>();
@@ -676,11 +723,10 @@ public final class Main implements Callable<Integer> {
                 new ScenarioModel(sc, Policies.host());
                 out.add(sc);
             } catch (ScenarioException e) {
-                err.println(e.render());
-                bad[0] = true;
+                report(e, err, bad, sink);
             } catch (ScenarioModel.SetupBlocked e) {
-                err.println(in.file() + ":" + e.line() + ":1: error PL031: " + e.getMessage());
-                bad[0] = true;
+                report(new ScenarioException(in.file(), e.line(), 1, "PL031", e.getMessage(), null)
+                        .withSource(in.text()), err, bad, sink);
             }
         }
         return out;

@@ -17,14 +17,33 @@ public final class JsonReport {
     public static final int SCHEMA = 1;
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** JSON Lines: one object per line, nothing indented. */
+    private static final com.fasterxml.jackson.databind.ObjectWriter LINE = MAPPER.writer()
+            .without(SerializationFeature.INDENT_OUTPUT);
 
     private JsonReport() {}
 
+    /** Returns pinlab's version: the jar's Implementation-Version (the pom's), or {@code dev} outside a jar. */
+    public static String version() {
+        String v = JsonReport.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
     /** Renders results as one JSON document. */
     public static String render(List<CheckResult> results) {
+        return render(results, List.of());
+    }
+
+    /** Renders results, and the scenarios that could not be read, as one JSON document. */
+    public static String render(List<CheckResult> results, List<pinlab.scenario.ScenarioException> errors) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("schema", SCHEMA);
         root.put("tool", "pinlab");
+        root.put("version", version());
+        if (!errors.isEmpty()) {
+            ArrayNode errs = root.putArray("errors");
+            errors.forEach(e -> errs.add(error(e)));
+        }
         ArrayNode arr = root.putArray("results");
         for (CheckResult r : results) {
             arr.add(result(r));
@@ -34,6 +53,50 @@ public final class JsonReport {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Renders one result as one line of JSON Lines ({@code --format jsonl}): the schema, tool and version, then the
+     * result's fields as in {@link #render}.
+     */
+    public static String line(CheckResult r) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("schema", SCHEMA);
+        o.put("tool", "pinlab");
+        o.put("version", version());
+        o.setAll(result(r));
+        try {
+            return LINE.writeValueAsString(o) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Renders a scenario that could not be read as one line of JSON Lines, {@code {"error": {...}}}. */
+    public static String errorLine(pinlab.scenario.ScenarioException e) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("schema", SCHEMA);
+        o.put("tool", "pinlab");
+        o.put("version", version());
+        o.set("error", error(e));
+        try {
+            return LINE.writeValueAsString(o) + "\n";
+        } catch (JsonProcessingException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    private static ObjectNode error(pinlab.scenario.ScenarioException e) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("file", e.file());
+        o.put("line", e.line());
+        o.put("col", e.col());
+        o.put("code", e.code());
+        o.put("message", e.getMessage());
+        if (e.hint() != null) {
+            o.put("hint", e.hint());
+        }
+        return o;
     }
 
     private static ObjectNode result(CheckResult r) {

@@ -160,6 +160,29 @@ class CliTest {
     }
 
     @Test
+    void jsonFormats_carryTheVersion_andReportBadScenariosAsJson() throws Exception {
+        Path bad = write("bad.pin", "name x\nprocess P\nbogus\n");
+        Path good = write("a.pin", GOOD.formatted("Always"));
+        ObjectMapper m = new ObjectMapper();
+        CliRun json = run("check", bad.toString(), good.toString(), "--format", "json");
+        assertEquals(2, json.code());
+        JsonNode doc = m.readTree(json.out());
+        assertEquals(pinlab.report.JsonReport.version(), doc.get("version").asText());
+        assertEquals("PL004", doc.get("errors").get(0).get("code").asText());
+        assertEquals(3, doc.get("errors").get(0).get("line").asInt());
+        assertEquals(1, doc.get("results").size());
+        assertFalse(json.err().contains("PL004"), "the error is in the JSON, not on stderr: " + json.err());
+        CliRun lines = run("check", bad.toString(), good.toString(), "--format", "jsonl", "--no-timings");
+        String[] ls = lines.out().strip().split("\n", -1);
+        assertEquals(2, ls.length, lines.out());
+        assertEquals("PL004", m.readTree(ls[0]).get("error").get("code").asText());
+        assertEquals("cli", m.readTree(ls[1]).get("scenario").asText());
+        assertEquals(1, m.readTree(ls[1]).get("schema").asInt());
+        CliRun version = run("--version");
+        assertEquals("pinlab " + pinlab.report.JsonReport.version(), version.out().strip());
+    }
+
+    @Test
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
