@@ -126,7 +126,7 @@ public final class TextReport {
     }
 
     /** Appends rows as an aligned table; the first row is the header. */
-    static void table(StringBuilder sb, List<String[]> rows, String indent) {
+    public static void table(StringBuilder sb, List<String[]> rows, String indent) {
         int cols = rows.get(0).length;
         int[] w = new int[cols];
         for (String[] r : rows) {

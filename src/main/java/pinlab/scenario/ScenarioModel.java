@@ -829,6 +829,18 @@ public final class ScenarioModel implements TransitionSystem {
 
     /** Replays a schedule from the state after setup and returns it as a trace. */
     public Trace replay(List<Integer> schedule) {
+        return replay(schedule, false);
+    }
+
+    /**
+     * Replays the threads of a run as another policy took them (real threads, not symmetry positions), as far as
+     * this policy lets them step: the trace stops before the first step that cannot be taken here.
+     */
+    public Trace replayAsFarAsPossible(List<Integer> threads) {
+        return replay(threads, true);
+    }
+
+    private Trace replay(List<Integer> schedule, boolean asFarAsPossible) {
         Kernel k = new Kernel(kernel.policy(), machine);
         World w = stepping(World.forTrace(lay, initial));
         Map<String, String> before = describe(w);
@@ -836,7 +848,10 @@ public final class ScenarioModel implements TransitionSystem {
         List<Trace.Step> steps = new ArrayList<>();
         int[] actor = identity();
         for (int slot : schedule) {
-            int t = actor[slot];
+            int t = asFarAsPossible ? slot : actor[slot];
+            if (asFarAsPossible && (t >= actors || !canStep(w, t))) {
+                break;
+            }
             List<String> rules = new ArrayList<>();
             List<String> notes = new ArrayList<>();
             k.record(new Kernel.Recorder() {

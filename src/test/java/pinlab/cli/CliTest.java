@@ -183,6 +183,22 @@ class CliTest {
     }
 
     @Test
+    void diff_replaysTheFailingRunUnderTheSafePolicy_andNamesTheRulesWhereTheyPart() {
+        CliRun r = run("diff", "fork-child-exits-first", "linux-6.5", "linux-5.9");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("linux-6.5 SAFE, linux-5.9 DATA LOSS"), r.out());
+        // the failing run is linux-5.9's, whichever side it is named on
+        assertTrue(r.out().contains("the run: linux-5.9's shortest run"), r.out());
+        assertTrue(r.out().contains("<== first difference"), r.out());
+        assertTrue(r.out().contains("only under linux-6.5: fork-copy-exclusive-pinned"), r.out());
+        assertTrue(r.out().contains("      source: "), r.out());
+        assertTrue(r.out().contains("linux-5.9 ends in P:buf[0]=0; linux-6.5 ends in P:buf[0]=7"), r.out());
+        CliRun both = run("diff", "fork-child-exits-first", "linux-2.6", "linux-6.18");
+        assertEquals(0, both.code(), both.err());
+        assertTrue(both.out().contains("neither policy has a run where"), both.out());
+    }
+
+    @Test
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
