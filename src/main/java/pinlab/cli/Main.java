@@ -504,8 +504,9 @@ public final class Main implements Callable<Integer> {
                     String what = sc.name() + " under " + p.name();
                     results.add(Pinlab.check(sc, p, limits, traces == Traces.all,
                             (states, trans, depth, queue, secs) -> err.printf(java.util.Locale.ROOT,
-                                    "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s%n",
-                                    what, states, trans, depth, queue, secs)));
+                                    "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s"
+                                            + " (%,.0f states/s)%n",
+                                    what, states, trans, depth, queue, secs, secs > 0 ? states / secs : 0.0)));
                     if (stream) {
                         // one line as each result is ready
                         CheckResult last = results.get(results.size() - 1);
