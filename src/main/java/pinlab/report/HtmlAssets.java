@@ -178,6 +178,25 @@ final class HtmlAssets {
             .pop b{font-family:var(--mono)}.pop .src-ref{display:block;color:#94a3b8;margin-top:3px}
             .pop a{color:#93c5fd}
             @media (max-width:1000px){.dgrid{grid-template-columns:minmax(0,1fr)}}
+            p.find{margin:8px 0 0}p.find input{font:inherit;padding:3px 8px;width:26em;max-width:90%;
+            border:1px solid var(--line);border-radius:6px;background:#fff;color:var(--fg)}
+            #shown{color:var(--muted);font-size:12px}
+            tr.srow.hidden,tr.topic.hidden{display:none}
+            @media (prefers-color-scheme: dark){
+            :root{--fg:#e2e8f0;--muted:#94a3b8;--line:#334155;--soft:#0b1220}
+            body{background:#0f172a;color:var(--fg)}
+            .detail{background:#0f172a}
+            p.find input{background:#111827;color:var(--fg)}
+            .k-na{background:#1e293b;color:#94a3b8}
+            .g-forbidden{background:#3f1d1d}.g-interesting{background:#3a2a0a}
+            }
+            @media print{
+            p.find,.backdrop,#pop{display:none!important}
+            .detail{display:block!important;position:static!important;box-shadow:none!important;
+            page-break-before:always}
+            .mwrap{overflow:visible!important}
+            body{background:#fff;color:#000}
+            }
             """;
 
     static final String JS = """
@@ -187,6 +206,39 @@ final class HtmlAssets {
               var baseTitle = document.title;
               var activeTrace = null;
               var pop = document.getElementById('pop');
+
+              // the filter box: rows whose scenario, topic or any cell's text contains every word typed
+              var filter = document.getElementById('filter');
+              if (filter) {
+                filter.addEventListener('input', function () {
+                  var words = filter.value.toLowerCase().split(/\\s+/).filter(function (w) { return w; });
+                  var shown = 0;
+                  var total = 0;
+                  var lastTopic = null;
+                  var topicHasRow = false;
+                  each(document.querySelectorAll('#matrix tbody tr'), function (tr) {
+                    if (tr.classList.contains('topic')) {
+                      if (lastTopic) { lastTopic.classList.toggle('hidden', !topicHasRow); }
+                      lastTopic = tr;
+                      topicHasRow = false;
+                      return;
+                    }
+                    total++;
+                    var text = (tr.textContent + ' ' + (tr.getAttribute('data-topic') || '')).toLowerCase();
+                    var ok = words.every(function (w) { return text.indexOf(w) >= 0; });
+                    tr.classList.toggle('hidden', !ok);
+                    if (ok) { shown++; topicHasRow = true; }
+                  });
+                  if (lastTopic) { lastTopic.classList.toggle('hidden', !topicHasRow); }
+                  document.getElementById('shown').textContent = words.length ? shown + ' of ' + total + ' scenarios' : '';
+                });
+                // report.html?q=WORDS opens the report filtered, so that a filtered view can be shared
+                var q = new URLSearchParams(window.location.search).get('q');
+                if (q) {
+                  filter.value = q;
+                  filter.dispatchEvent(new Event('input'));
+                }
+              }
 
               function each(list, fn) { Array.prototype.forEach.call(list, fn); }
 

@@ -90,7 +90,9 @@ public final class HtmlReport {
                 .append("<li><span class=\"sw k-na\">N/A</span> the scenario needs a newer kernel</li>")
                 .append("<li><span class=\"sw k-inc\">INCOMPLETE</span> a limit stopped the search</li>")
                 .append("<li><span class=\"sw k-safe mismatch\">X</span> \u2260 the scenario's expect line</li>")
-                .append("</ul>\n</header>\n");
+                .append("</ul>\n<p class=\"find\"><input id=\"filter\" type=\"search\" placeholder=\"filter: scenario, topic"
+                        + " or result (e.g. fork, KSM, DATA LOSS)\" aria-label=\"filter the matrix\"> <span id=\"shown\">"
+                        + "</span></p>\n</header>\n");
     }
 
     private static void matrix(StringBuilder sb, Matrix m, List<Matrix.Row> rows, List<List<String>> cellIds) {
@@ -109,7 +111,8 @@ public final class HtmlReport {
                 sb.append("<tr class=\"topic\"><th colspan=\"").append(cols + 1).append("\">")
                         .append(esc(topic.isEmpty() ? "other" : topic)).append("</th></tr>\n");
             }
-            sb.append("<tr class=\"srow\"><th class=\"sc\" title=\"").append(esc(r.title())).append("\">")
+            sb.append("<tr class=\"srow\" data-topic=\"").append(esc(r.topic())).append("\"><th class=\"sc\" title=\"")
+                    .append(esc(r.title())).append("\">")
                     .append(esc(r.scenario())).append("</th>");
             for (int j = 0; j < r.cells().size(); j++) {
                 CheckResult c = r.cells().get(j);

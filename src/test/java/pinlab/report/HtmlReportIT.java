@@ -68,7 +68,7 @@ class HtmlReportIT {
                     "--disable-component-update", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage",
                     "--hide-scrollbars", "--user-data-dir=" + profile));
             cmd.addAll(List.of(flags));
-            cmd.add(report.toUri() + "#" + fragment);
+            cmd.add(report.toUri() + (fragment.startsWith("?") ? fragment : "#" + fragment));
             Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
             p.getOutputStream().close();
             byte[] out;
@@ -127,6 +127,21 @@ class HtmlReportIT {
             n++;
         }
         return n;
+    }
+
+    @Test
+    void theFilterBox_hidesTheRowsThatDoNotMatch_andTheirEmptyTopics() throws Exception {
+        String dom = chromium("?q=ksm", "--virtual-time-budget=5000", "--dump-dom");
+        long ksm = matrix.rows().stream().filter(r -> (r.scenario() + " " + r.topic()).toLowerCase(java.util.Locale.ROOT)
+                .contains("ksm")).count();
+        assertTrue(ksm > 0 && ksm < matrix.rows().size(), "some rows mention KSM: " + ksm);
+        int shown = count(dom, Pattern.compile("<tr class=\"srow\" data-topic"));
+        int hidden = count(dom, Pattern.compile("<tr class=\"srow hidden\""));
+        assertEquals(matrix.rows().size(), shown + hidden, "every row is there");
+        assertTrue(shown >= ksm && shown < matrix.rows().size(), "shown " + shown + ", KSM rows " + ksm);
+        assertTrue(dom.contains("<span id=\"shown\">" + shown + " of " + matrix.rows().size() + " scenarios</span>"),
+                "the count of shown rows");
+        assertTrue(count(dom, Pattern.compile("<tr class=\"topic hidden\"")) > 0, "topics left empty are hidden");
     }
 
     @Test

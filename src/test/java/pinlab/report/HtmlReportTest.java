@@ -134,6 +134,14 @@ class HtmlReportTest {
     }
 
     @Test
+    void hasAFilterBox_aDarkScheme_andAPrintStylesheet() {
+        assertTrue(html.contains("<input id=\"filter\" type=\"search\""), "the filter box");
+        assertTrue(html.contains("@media (prefers-color-scheme: dark){"), "dark mode follows the system");
+        assertTrue(html.contains("@media print{"), "a print stylesheet");
+        assertTrue(html.contains("<tr class=\"srow\" data-topic=\""), "rows carry their topic for the filter");
+    }
+
+    @Test
     void isOneSelfContainedDocument_withoutNetworkReferences() {
         assertTrue(html.startsWith("<!doctype html>"));
         assertTrue(html.stripTrailing().endsWith("</html>"));
