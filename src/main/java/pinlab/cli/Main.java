@@ -79,6 +79,7 @@ public final class Main implements Callable<Integer> {
         m.put("replay", Replay::new);
         m.put("gen", GenCmd::new);
         m.put("merge", MergeCmd::new);
+        m.put("completion", CompletionCmd::new);
         return m;
     }
 
@@ -182,6 +183,26 @@ public final class Main implements Callable<Integer> {
 
     /** Which traces to print. */
     enum Traces { witness, all }
+
+    /** {@code pinlab completion}. */
+    @Command(name = "completion", mixinStandardHelpOptions = true,
+            description = {"Print a shell completion script for bash and zsh (picocli's AutoComplete): commands,",
+                "options and their choices.", "bash: source <(./pinlab completion); zsh: autoload -U bashcompinit &&"
+                        + " bashcompinit && source <(./pinlab completion)"})
+    static final class CompletionCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CommandLine all = new CommandLine(new Main());
+            subcommands().forEach((name, make) -> all.addSubcommand(name, make.get()));
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(picocli.AutoComplete.bash("pinlab", all));
+            out.flush();
+            return OK;
+        }
+    }
 
     /** {@code pinlab diff}. */
     @Command(name = "diff", mixinStandardHelpOptions = true,

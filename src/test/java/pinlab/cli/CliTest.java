@@ -199,6 +199,20 @@ class CliTest {
     }
 
     @Test
+    void completion_printsABashScript_withTheCommandsAndTheirChoices() throws Exception {
+        CliRun r = run("completion");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("complete -F _complete_pinlab"), "a bash completion function");
+        Path script = write("comp.sh", r.out());
+        // bash itself completes 'pinlab check --format ' with check's formats
+        Process p = new ProcessBuilder("bash", "-c", "source " + script + " && COMP_WORDS=(pinlab check --format '')"
+                + " && COMP_CWORD=3 && _complete_pinlab 2>/dev/null; echo \"${COMPREPLY[@]}\"").start();
+        String got = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.waitFor());
+        assertEquals("text json jsonl herd", got);
+    }
+
+    @Test
     void check_mismatch_exits1() throws Exception {
         CliRun r = run("check", write("a.pin", GOOD.formatted("Never")).toString());
         assertEquals(1, r.code());
