@@ -72,7 +72,7 @@ final class Benchmark {
         new Explorer(model, full).run();
         double[] best1 = measure(out, model, full.withWorkers(1), repeat);
         double[] bestN = measure(out, model, full.withWorkers(all), repeat);
-        double[] bestPor = measure(out, model, Limits.NONE.withWorkers(all), repeat);
+        double[] bestPor = measure(out, model, Limits.NONE.withPor(true).withWorkers(all), repeat);
         Explorer probe = new Explorer(model, full.withWorkers(1));
         SearchResult last = probe.run();
         int len = model.initial().length;
