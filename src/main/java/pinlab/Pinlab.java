@@ -180,7 +180,7 @@ public final class Pinlab {
 
     /** Returns a cell's comparable result: its label, with {@code *} when the failure happens in every run. */
     private static String signature(CheckResult r) {
-        return pinlab.report.Matrix.resultText(r);
+        return r.cell();
     }
 
     /**

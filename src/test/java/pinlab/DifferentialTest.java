@@ -88,7 +88,7 @@ class DifferentialTest {
                 + " states=" + r.states() + " transitions=" + r.transitions() + " finals=" + r.finalStates()
                 + " +" + r.positive() + "/-" + r.negative() + " refused=" + r.refusedFinals() + " depth=" + r.depth()
                 + " complete=" + r.complete() + " stop=" + r.stopReason() + " events=" + r.kernelEvents()
-                + " cell=" + Matrix.resultText(r) + " verdict=" + r.verdict() + " n/a=" + r.notApplicable();
+                + " cell=" + r.cell() + " verdict=" + r.verdict() + " n/a=" + r.notApplicable();
     }
 
     private static void assertSame(String what, Scenario sc, Object a, Object b) {
@@ -167,7 +167,7 @@ class DifferentialTest {
             }
         }
         Map<String, Long> cells = new java.util.TreeMap<>();
-        one.rows().forEach(r -> r.cells().forEach(c -> cells.merge(Matrix.resultText(c), 1L, Long::sum)));
+        one.rows().forEach(r -> r.cells().forEach(c -> cells.merge(c.cell(), 1L, Long::sum)));
         System.out.println("DifferentialTest: matrix cells " + cells);
     }
 }

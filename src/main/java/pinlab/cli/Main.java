@@ -142,11 +142,14 @@ public final class Main implements Callable<Integer> {
     static Policy policy(String expr, PrintWriter err, String cmd) {
         try {
             Policy p = Policies.resolve(expr);
+            // a release between presets, itself or under overlays: say which rules it got
+            Policy release = Policies.isRelease(p) ? p
+                    : p.parent() != null && Policies.isRelease(p.parent()) ? p.parent() : null;
             if (expr.equals("host")) {
                 err.println(cmd + ": host is " + p.name() + " (uname -r: " + Policies.hostRelease() + ")"
-                        + (Policies.isRelease(p) ? ": " + p.description() : ""));
-            } else if (Policies.isRelease(p) || Policies.isRelease(p.parent() == null ? p : p.parent())) {
-                err.println(cmd + ": " + (Policies.isRelease(p) ? p : p.parent()).description());
+                        + (release != null ? ": " + release.description() : ""));
+            } else if (release != null) {
+                err.println(cmd + ": " + release.description());
             }
             return p;
         } catch (Policies.UnknownPolicy e) {
@@ -709,27 +712,9 @@ public final class Main implements Callable<Integer> {
                 .map(n -> n.substring(0, n.length() - Corpus.EXTENSION.length())).toList();
         List<String> close = names.stream().filter(n -> n.contains(want) || want.contains(n)).limit(3).toList();
         if (close.isEmpty()) {
-            close = names.stream().sorted(java.util.Comparator.comparingInt(n -> editDistance(want, n))).limit(3)
-                    .toList();
+            close = Policies.closest(want, names, 3);
         }
         return close.isEmpty() ? "" : " (closest: " + String.join(", ", close) + ")";
-    }
-
-    private static int editDistance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            int[] cur = new int[b.length() + 1];
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                cur[j] = Math.min(prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1),
-                        Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            prev = cur;
-        }
-        return prev[b.length()];
     }
 
     /**
@@ -1193,8 +1178,8 @@ public final class Main implements Callable<Integer> {
             String id = rule.startsWith("+") || rule.startsWith("-") ? rule.substring(1) : rule;
             pinlab.policy.Rule r = pinlab.policy.Rule.byId(id);
             if (r == null) {
-                List<String> ids = java.util.Arrays.stream(pinlab.policy.Rule.values()).map(pinlab.policy.Rule::id)
-                        .sorted(java.util.Comparator.comparingInt(x -> editDistance(id, x))).limit(3).toList();
+                List<String> ids = Policies.closest(id, java.util.Arrays.stream(pinlab.policy.Rule.values())
+                        .map(pinlab.policy.Rule::id).toList(), 3);
                 err.println("pinlab explain: unknown rule '" + id + "' (closest: " + String.join(", ", ids)
                         + "; see: pinlab policies)");
                 return BAD_INPUT;

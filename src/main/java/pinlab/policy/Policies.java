@@ -237,9 +237,9 @@ public final class Policies {
      * expression the preset it starts from.
      */
     public static String versionOf(Policy p) {
+        // linux-2.6 (and expressions on it) stands for 2.6.28: that one is found through its preset below
         java.util.regex.Matcher m = RELEASE.matcher(p.name());
-        if (p.name().startsWith("linux-") && m.matches() && !p.name().equals("linux-2.6")
-                && !p.name().startsWith("linux-2.6+") && !p.name().startsWith("linux-2.6-")) {
+        if (p.name().startsWith("linux-") && m.matches() && !m.group(1).equals("2.6")) {
             return m.group(1);
         }
         Policy q = p;
@@ -322,6 +322,14 @@ public final class Policies {
             }
         }
         return best <= Math.max(2, head.length() / 3) ? ": did you mean " + String.join(" or ", close) + "?" : "";
+    }
+
+    /**
+     * Returns up to {@code max} of {@code names} nearest {@code want} by edit distance, nearest first (ties in the
+     * given order). The CLI uses it for scenario and rule names too.
+     */
+    public static List<String> closest(String want, java.util.Collection<String> names, int max) {
+        return names.stream().sorted(java.util.Comparator.comparingInt(n -> distance(want, n))).limit(max).toList();
     }
 
     /** Levenshtein distance. */

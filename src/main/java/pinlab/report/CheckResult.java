@@ -153,8 +153,8 @@ public record CheckResult(String scenario, String file, String title, List<Strin
         };
     }
 
-    /** Like {@link #cell}, without the mark of a failure in every run (what bisect compares). */
-    String cellClass() {
+    /** Like {@link #cell}, without the mark of a failure in every run. */
+    private String cellClass() {
         if (NOT_ASKED.equals(notApplicable)) {
             return "-";
         }

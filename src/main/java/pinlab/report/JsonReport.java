@@ -155,7 +155,7 @@ public final class JsonReport {
             o.put("matches", r.matches());
         }
         o.put("verdict", r.verdict());
-        o.put("cell", Matrix.resultText(r));
+        o.put("cell", r.cell());
         o.put("complete", r.complete());
         if (r.stopReason() == null) {
             o.putNull("stopReason");

@@ -50,14 +50,9 @@ public record Matrix(List<String> policies, List<Row> rows, List<RuleInfo> rules
         return rows.stream().flatMap(r -> r.cells().stream()).anyMatch(c -> !c.complete());
     }
 
-    /** Returns a result's label, with {@code *} if the failure happens in every final state. */
-    public static String resultText(CheckResult c) {
-        return c.cell();
-    }
-
-    /** Returns a cell's text: {@link #resultText}, and the expectation when it does not match. */
+    /** Returns a cell's text: {@link CheckResult#cell}, and the mismatch in words when it does not match. */
     public static String cellText(CheckResult c) {
-        String s = resultText(c);
+        String s = c.cell();
         if (c.mismatch() != null) {
             s += " (" + c.mismatch() + ")";
         }

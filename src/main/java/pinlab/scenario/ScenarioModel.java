@@ -313,11 +313,13 @@ public final class ScenarioModel implements TransitionSystem {
                 if (w.happened(Event.KERNEL_BUG)) {
                     return ALL;
                 }
-                if (scratch.length < w.folios()) {
-                    scratch = new int[2 * w.folios()];
-                }
-                if (!alwaysLocal && !footprint.local(w, scratch)) {
-                    return ALL;
+                if (!alwaysLocal) {
+                    if (scratch.length < w.folios()) {
+                        scratch = new int[2 * w.folios()];
+                    }
+                    if (!footprint.local(w, scratch)) {
+                        return ALL;
+                    }
                 }
                 long active = 0;
                 long enabled = 0;
