@@ -56,7 +56,7 @@ public final class Expectations {
                 Policy p = Policies.resolve(name);
                 CheckResult r = Pinlab.check(sc, p, Limits.NONE, false);
                 checked++;
-                if (!Boolean.TRUE.equals(r.matches()) || r.verdict().equals("VIOLATION")) {
+                if (!Boolean.TRUE.equals(r.matches()) || r.verdict() == pinlab.report.Verdict.VIOLATION) {
                     failures.add(TextReport.render(r));
                 }
             }

@@ -23,6 +23,18 @@ public final class Pinlab {
     private Pinlab() {}
 
     /**
+     * Reads a scenario file and explores it under a policy named as on the command line ({@code linux-6.1},
+     * {@code 5.15}, {@code host}, {@code linux-5.8+kara-block}), without limits.
+     *
+     * @throws pinlab.scenario.ScenarioException when the file cannot be read or parsed
+     * @throws IllegalArgumentException when the policy is unknown
+     */
+    public static CheckResult check(java.nio.file.Path file, String policy)
+            throws pinlab.scenario.ScenarioException {
+        return check(pinlab.scenario.Parser.parse(file), pinlab.policy.Policies.resolve(policy), Limits.NONE, false);
+    }
+
+    /**
      * Explores every interleaving of {@code scenario} under {@code policy}.
      *
      * @param allTraces whether to rebuild the shortest trace to every outcome, not just the witness
@@ -73,7 +85,7 @@ public final class Pinlab {
         Boolean matches = null;
         CheckResult.Expected expected = null;
         if (exp != null) {
-            expected = new CheckResult.Expected(exp.observation().word(), exp.violations(), exp.line());
+            expected = new CheckResult.Expected(exp.observation(), exp.violations(), exp.line());
             Set<String> found = new HashSet<>(r.violations().keySet());
             // an exploration a limit stopped is no result: it neither matches nor contradicts the expectation
             matches = r.complete() ? obs == exp.observation() && found.equals(expectedViolations) : null;
@@ -91,13 +103,12 @@ public final class Pinlab {
             witness = tagged; // no failing run: show the shortest run with a kernel event (a warning, a crash)
         }
         Trace witnessTrace = witness == null ? null : model.replay(witness.getValue().schedule());
-        return new CheckResult(scenario.name(), scenario.file(), scenario.title(), scenario.sources(),
-                scenario.topic(), scenario.failure() == null ? null : scenario.failure().label(), policy.name(),
-                scenario.condition().text(), q.word(), r.complete() ? obs.word() : "incomplete", r.positive(),
-                r.negative(), List.copyOf(outcomes),
-                List.copyOf(violations), witnessTrace, expected, matches, r.complete(), r.stopReason(), r.states(),
-                r.transitions(), r.finalStates(), r.markedFinals(), r.maxDepth(), r.nanos() / 1_000_000,
-                r.collisionProbability(), ScenarioModel.labels(tags), null);
+        return new CheckResult(CheckResult.About.of(scenario), policy.name(), r.complete() ? obs : null,
+                r.positive(), r.negative(), List.copyOf(outcomes), List.copyOf(violations), witnessTrace, expected,
+                matches, new CheckResult.Search(r.complete(), r.stopReason(), r.states(), r.transitions(),
+                        r.finalStates(), r.markedFinals(), r.maxDepth(), r.nanos() / 1_000_000,
+                        r.collisionProbability()),
+                ScenarioModel.labels(tags), null);
     }
 
     /** Receives progress of a matrix run. */

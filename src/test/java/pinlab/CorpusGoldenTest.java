@@ -56,7 +56,7 @@ class CorpusGoldenTest {
     void corpusScenario_matchesItsExpectation(String name, String policy, Scenario sc) {
         CheckResult r = Pinlab.check(sc, Policies.resolve(policy), Limits.NONE, false);
         assertTrue(r.complete(), "exploration must finish");
-        assertEquals(sc.expectationFor(policy).observation().word(), r.observation(),
+        assertEquals(sc.expectationFor(policy).observation().word(), r.observationWord(),
                 () -> name + " under " + policy + ": outcomes " + r.outcomes());
         assertTrue(r.violations().stream().allMatch(CheckResult.ViolationRow::expected),
                 () -> "unexpected violations: " + r.violations());
@@ -88,8 +88,8 @@ class CorpusGoldenTest {
             Scenario sc = Parser.parse(e.file(), e.text());
             for (Policy p : Policies.all()) {
                 CheckResult r = Pinlab.check(sc, p, Limits.NONE, false);
-                actual.put(sc.name() + " " + p.name(), "states=" + r.states() + " transitions=" + r.transitions()
-                        + " finals=" + r.finalStates() + " observation=" + r.observation());
+                actual.put(sc.name() + " " + p.name(), "states=" + r.search().states() + " transitions=" + r.search().transitions()
+                        + " finals=" + r.search().finalStates() + " observation=" + r.observationWord());
             }
         }
         StringBuilder sb = new StringBuilder();

@@ -83,12 +83,12 @@ class DifferentialTest {
         for (CheckResult.OutcomeRow o : r.outcomes()) {
             outcomes.add(o.outcome() + " x" + o.count() + (o.satisfies() ? " +" : " -"));
         }
-        return "observation=" + r.observation() + " outcomes=" + outcomes
+        return "observation=" + r.observationWord() + " outcomes=" + outcomes
                 + " violations=" + r.violations().stream().map(CheckResult.ViolationRow::kind).toList()
-                + " states=" + r.states() + " transitions=" + r.transitions() + " finals=" + r.finalStates()
-                + " +" + r.positive() + "/-" + r.negative() + " refused=" + r.refusedFinals() + " depth=" + r.depth()
-                + " complete=" + r.complete() + " stop=" + r.stopReason() + " events=" + r.kernelEvents()
-                + " cell=" + r.cell() + " verdict=" + r.verdict() + " n/a=" + r.notApplicable();
+                + " states=" + r.search().states() + " transitions=" + r.search().transitions() + " finals=" + r.search().finalStates()
+                + " +" + r.positive() + "/-" + r.negative() + " refused=" + r.search().refusedFinals() + " depth=" + r.search().depth()
+                + " complete=" + r.complete() + " stop=" + r.search().stopReason() + " events=" + r.kernelEvents()
+                + " cell=" + r.cell() + " verdict=" + r.verdict().word() + " n/a=" + r.notApplicable();
     }
 
     private static void assertSame(String what, Scenario sc, Object a, Object b) {
@@ -114,12 +114,12 @@ class DifferentialTest {
                 Object r2 = check(b, p, traces);
                 assertSame("seed " + seed + " under " + p.name(), a, r1, r2);
                 if (r1 instanceof CheckResult c) {
-                    assertTrue(c.complete() || c.stopReason() != null, () -> "incomplete without a reason");
-                    assertEquals(c.complete(), c.states() < LIMITS.maxStates() || c.notApplicable() != null,
+                    assertTrue(c.complete() || c.search().stopReason() != null, () -> "incomplete without a reason");
+                    assertEquals(c.complete(), c.search().states() < LIMITS.maxStates() || c.notApplicable() != null,
                             () -> "complete flag vs the state cap: " + summary(c) + "\n" + a.text());
                     long total = c.outcomes().stream().mapToLong(CheckResult.OutcomeRow::count).sum();
-                    assertEquals(c.finalStates(), total, () -> "outcome counts vs final states\n" + a.text());
-                    assertEquals(c.finalStates(), c.positive() + c.negative(),
+                    assertEquals(c.search().finalStates(), total, () -> "outcome counts vs final states\n" + a.text());
+                    assertEquals(c.search().finalStates(), c.positive() + c.negative(),
                             () -> "positive + negative vs final states\n" + a.text());
                     if (!c.complete()) {
                         incomplete++;

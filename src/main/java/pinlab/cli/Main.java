@@ -257,8 +257,8 @@ public final class Main implements Callable<Integer> {
             Policy otherP = fromA ? pb : pa;
             if (from.witness() == null) {
                 out.println("neither policy has a run where the condition's "
-                        + (ra.quantifier().equals("forall") ? "expression fails" : "expression holds")
-                        + ": both are " + ra.cell() + " in every interleaving (" + ra.states() + " and " + rb.states()
+                        + (ra.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "expression fails" : "expression holds")
+                        + ": both are " + ra.cell() + " in every interleaving (" + ra.search().states() + " and " + rb.search().states()
                         + " states explored)");
                 out.flush();
                 return OK;
@@ -267,7 +267,7 @@ public final class Main implements Callable<Integer> {
             pinlab.report.Trace there = from.witness();
             pinlab.report.Trace here = new ScenarioModel(sc, otherP).replayAsFarAsPossible(threads);
             out.println("the run: " + fromP.name() + "'s shortest run where the condition's "
-                    + (from.quantifier().equals("forall") ? "expression fails" : "expression holds")
+                    + (from.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "expression fails" : "expression holds")
                     + ", replayed thread for thread under " + otherP.name());
             out.println();
             List<String[]> rows = new ArrayList<>();
@@ -613,8 +613,8 @@ public final class Main implements Callable<Integer> {
     /** Whether a result is worth printing in full among many: a failure, a mismatch, a violation, unfinished. */
     static boolean notable(CheckResult r) {
         return switch (r.verdict()) {
-            case "MISMATCH", "VIOLATION", "INCOMPLETE" -> true;
-            default -> r.failure() != null && !java.util.Set.of("SAFE", "N/A", "-").contains(r.cell());
+            case MISMATCH, VIOLATION, INCOMPLETE -> true;
+            default -> r.about().failure() != null && !java.util.Set.of("SAFE", "N/A", "-").contains(r.cell());
         };
     }
 
@@ -674,8 +674,8 @@ public final class Main implements Callable<Integer> {
         boolean incomplete = false;
         for (CheckResult r : results) {
             switch (r.verdict()) {
-                case "MISMATCH", "VIOLATION" -> mismatch = true;
-                case "INCOMPLETE" -> incomplete = true;
+                case MISMATCH, VIOLATION -> mismatch = true;
+                case INCOMPLETE -> incomplete = true;
                 default -> { }
             }
         }
@@ -1130,8 +1130,7 @@ public final class Main implements Callable<Integer> {
             out.print(pinlab.report.CompareReport.text(pols, results, traces));
             out.flush();
             boolean incomplete = results.stream().anyMatch(r -> !r.complete());
-            boolean mismatch = results.stream().anyMatch(r -> r.verdict().equals("MISMATCH")
-                    || r.verdict().equals("VIOLATION"));
+            boolean mismatch = results.stream().anyMatch(r -> r.verdict().fails());
             return incomplete ? INCOMPLETE : mismatch ? MISMATCH : OK;
         }
     }

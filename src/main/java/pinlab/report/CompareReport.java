@@ -17,10 +17,10 @@ public final class CompareReport {
         StringBuilder sb = new StringBuilder();
         CheckResult first = results.get(0);
         sb.append(first.scenario());
-        if (!first.title().isEmpty()) {
-            sb.append(": ").append(first.title());
+        if (!first.about().title().isEmpty()) {
+            sb.append(": ").append(first.about().title());
         }
-        sb.append('\n').append("condition: ").append(first.condition()).append("\n\n");
+        sb.append('\n').append("condition: ").append(first.about().condition()).append("\n\n");
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"policy", "result", "observation", "expected", "states", "outcomes"});
         for (CheckResult r : results) {
@@ -32,8 +32,8 @@ public final class CompareReport {
             if (r.notApplicable() != null) {
                 outs.append(r.notApplicable());
             }
-            rows.add(new String[] {r.policy(), Matrix.cellText(r), r.observation(),
-                    r.expected() == null ? "-" : r.expected().observation(), Long.toString(r.states()),
+            rows.add(new String[] {r.policy(), Matrix.cellText(r), r.observationWord(),
+                    r.expected() == null ? "-" : r.expected().observation().word(), Long.toString(r.search().states()),
                     outs.toString()});
         }
         TextReport.table(sb, rows, "  ");
@@ -66,7 +66,7 @@ public final class CompareReport {
                     TextReport.trace(sb, v.trace());
                 }
                 if (r.witness() == null && r.violations().isEmpty()) {
-                    sb.append("  no run fails; ").append(r.states()).append(" states explored\n");
+                    sb.append("  no run fails; ").append(r.search().states()).append(" states explored\n");
                 }
             }
         }

@@ -28,31 +28,31 @@ public final class HerdReport {
             if (!r.complete() || r.notApplicable() != null) {
                 continue;
             }
-            String kind = switch (r.quantifier()) {
-                case "exists" -> "Allowed";
-                case "~exists" -> "Forbidden";
-                default -> "Required";
+            String kind = switch (r.about().quantifier()) {
+                case EXISTS -> "Allowed";
+                case NOT_EXISTS -> "Forbidden";
+                case FORALL -> "Required";
             };
             sb.append("Test ").append(r.scenario()).append(' ').append(kind).append('\n');
             sb.append("States ").append(r.outcomes().size()).append('\n');
             for (CheckResult.OutcomeRow o : r.outcomes()) {
                 sb.append(o.outcome().isEmpty() ? "" : o.outcome() + ";").append('\n');
             }
-            boolean ok = switch (r.quantifier()) {
-                case "exists" -> r.positive() > 0;
-                case "~exists" -> r.positive() == 0;
-                default -> r.negative() == 0;
+            boolean ok = switch (r.about().quantifier()) {
+                case EXISTS -> r.positive() > 0;
+                case NOT_EXISTS -> r.positive() == 0;
+                case FORALL -> r.negative() == 0;
             };
             sb.append(ok ? "Ok" : "No").append('\n');
             sb.append("Witnesses\n");
             sb.append("Positive: ").append(r.positive()).append(" Negative: ").append(r.negative()).append('\n');
             // herd7's conditions have no label: the quantifier and the expression
-            HtmlText.Cond c = HtmlText.condition(r.condition());
-            sb.append("Condition ").append(c.quantifier().isEmpty() ? r.condition()
+            HtmlText.Cond c = HtmlText.condition(r.about().condition());
+            sb.append("Condition ").append(c.quantifier().isEmpty() ? r.about().condition()
                     : c.quantifier() + " " + (c.expr().startsWith("(") ? c.expr() : "(" + c.expr() + ")")).append('\n');
-            sb.append("Observation ").append(r.scenario()).append(' ').append(r.observation()).append(' ')
+            sb.append("Observation ").append(r.scenario()).append(' ').append(r.observationWord()).append(' ')
                     .append(r.positive()).append(' ').append(r.negative()).append('\n');
-            sb.append(String.format(Locale.ROOT, "Time %s %.2f%n", r.scenario(), r.millis() / 1000.0));
+            sb.append(String.format(Locale.ROOT, "Time %s %.2f%n", r.scenario(), r.search().millis() / 1000.0));
             sb.append("Hash=").append(md5(texts.getOrDefault(r.scenario(), r.scenario()))).append("\n\n");
         }
         return sb.toString();

@@ -73,15 +73,15 @@ final class HtmlDetail {
         source(sb, row, c, ctx);
         sb.append("</div>\n</div>\n");
         if (c.witness() != null) {
-            HtmlText.Cond k = HtmlText.condition(c.condition());
-            String side = c.quantifier().equals("forall") ? "fails" : "holds";
+            HtmlText.Cond k = HtmlText.condition(c.about().condition());
+            String side = c.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "fails" : "holds";
             String what = "Witness: the shortest run where " + (k.expr().isEmpty() ? "the condition" : k.expr()) + " "
                     + side;
             String why = k.label().isEmpty() ? "" : (side.equals("fails") ? "wanted: " : "") + k.label();
-            trace(sb, c.witness(), what, why, c.failing() && c.failure() != null ? "t-bad" : "", k.expr(), ctx);
+            trace(sb, c.witness(), what, why, c.failing() && c.about().failure() != null ? "t-bad" : "", k.expr(), ctx);
         } else if (c.complete()) {
             sb.append("<p class=\"notrace\">No witness trace: no final state is on the condition's ")
-                    .append(c.quantifier().equals("forall") ? "failing" : "satisfying").append(" side.</p>\n");
+                    .append(c.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "failing" : "satisfying").append(" side.</p>\n");
         }
         for (CheckResult.ViolationRow v : c.violations()) {
             trace(sb, v.trace(), "Trace to violation " + v.kind() + (v.expected() ? " (expected)" : " (UNEXPECTED)"),
@@ -90,7 +90,7 @@ final class HtmlDetail {
         for (CheckResult.OutcomeRow o : c.outcomes()) {
             if (o.trace() != null) {
                 trace(sb, o.trace(), "Trace to outcome " + o.outcome(), HtmlText.grade(c, o), "",
-                        HtmlText.condition(c.condition()).expr(), ctx);
+                        HtmlText.condition(c.about().condition()).expr(), ctx);
             }
         }
         sb.append("</section>\n");
@@ -100,8 +100,8 @@ final class HtmlDetail {
         sb.append("<header class=\"dh\">\n<div class=\"dh-top\"><span class=\"badge ").append(HtmlText.kind(c))
                 .append("\">").append(esc(Matrix.cellText(c))).append("</span><h2>").append(esc(row.scenario()))
                 .append(" <span class=\"under\">under</span> ").append(esc(c.policy())).append("</h2>")
-                .append("<span class=\"verdict v-").append(esc(c.verdict().toLowerCase(java.util.Locale.ROOT)))
-                .append("\" title=\"verdict\">").append(esc(c.verdict())).append("</span>")
+                .append("<span class=\"verdict v-").append(esc(c.verdict().word().toLowerCase(java.util.Locale.ROOT)))
+                .append("\" title=\"verdict\">").append(esc(c.verdict().word())).append("</span>")
                 .append("<a class=\"close\" href=\"#\" title=\"close (Esc)\">\u00d7</a></div>\n");
         if (!row.title().isEmpty()) {
             sb.append("<p class=\"dtitle\">").append(esc(row.title())).append("</p>\n");
@@ -127,21 +127,21 @@ final class HtmlDetail {
     private static void facts(StringBuilder sb, CheckResult c) {
         sb.append("<dl class=\"facts\">\n");
         dt(sb, "condition");
-        sb.append("<dd><code>").append(esc(c.condition())).append("</code></dd>\n");
+        sb.append("<dd><code>").append(esc(c.about().condition())).append("</code></dd>\n");
         dt(sb, "observation");
         sb.append("<dd><code class=\"obsline\">Observation ").append(esc(c.scenario())).append(' ')
-                .append(esc(c.observation())).append(' ').append(c.positive()).append(' ').append(c.negative())
+                .append(esc(c.observationWord())).append(' ').append(c.positive()).append(' ').append(c.negative())
                 .append("</code> <span class=\"muted\">(holds in ").append(c.positive()).append(", fails in ")
                 .append(c.negative()).append(")</span></dd>\n");
         dt(sb, "expected");
         sb.append("<dd>");
         if (c.expected() != null) {
-            sb.append("<b>").append(esc(c.expected().observation())).append("</b>");
+            sb.append("<b>").append(esc(c.expected().observation().word())).append("</b>");
             if (!c.expected().violations().isEmpty()) {
                 sb.append(" with ").append(esc(String.join(", ", c.expected().violations())));
             }
             sb.append(" <span class=\"muted\">(expect line ").append(c.expected().line()).append(")</span>")
-                    .append(" \u00b7 actual <b>").append(esc(c.observation())).append("</b>");
+                    .append(" \u00b7 actual <b>").append(esc(c.observationWord())).append("</b>");
             if (!c.violations().isEmpty()) {
                 sb.append(" with ").append(esc(String.join(", ",
                         c.violations().stream().map(CheckResult.ViolationRow::kind).toList())));
@@ -151,26 +151,26 @@ final class HtmlDetail {
                     : " \u2192 <span class=\"bad\">DOES NOT MATCH</span>");
         } else {
             sb.append("<span class=\"muted\">no expect line for ").append(esc(c.policy()))
-                    .append("</span> \u00b7 actual <b>").append(esc(c.observation())).append("</b>");
+                    .append("</span> \u00b7 actual <b>").append(esc(c.observationWord())).append("</b>");
         }
         sb.append(" \u00b7 verdict <span class=\"verdict v-")
-                .append(esc(c.verdict().toLowerCase(java.util.Locale.ROOT))).append("\">").append(esc(c.verdict()))
+                .append(esc(c.verdict().word().toLowerCase(java.util.Locale.ROOT))).append("\">").append(esc(c.verdict().word()))
                 .append("</span></dd>\n");
         if (!c.complete()) {
             dt(sb, "INCOMPLETE");
-            sb.append("<dd class=\"bad\">").append(esc(c.stopReason()))
+            sb.append("<dd class=\"bad\">").append(esc(c.search().stopReason()))
                     .append(". The state space was not fully explored; nothing here is a proof of safety.</dd>\n");
         }
-        if (c.refusedFinals() > 0) {
+        if (c.search().refusedFinals() > 0) {
             dt(sb, "refused");
-            sb.append("<dd>in ").append(c.refusedFinals()).append(" of ").append(c.finalStates())
+            sb.append("<dd>in ").append(c.search().refusedFinals()).append(" of ").append(c.search().finalStates())
                     .append(" final states the kernel refused a GUP (an errno)</dd>\n");
         }
         dt(sb, "search");
         sb.append("<dd>").append(HtmlText.fmt("%,d states \u00b7 %,d transitions \u00b7 %,d final states \u00b7 depth %d"
                 + " \u00b7 %d ms \u00b7 <span title=\"estimated probability that a fingerprint collision hid a state\">"
-                + "p(collision) %.1e</span>", c.states(), c.transitions(), c.finalStates(), c.depth(), c.millis(),
-                c.collisionProbability())).append("</dd>\n");
+                + "p(collision) %.1e</span>", c.search().states(), c.search().transitions(), c.search().finalStates(), c.search().depth(), c.search().millis(),
+                c.search().collisionProbability())).append("</dd>\n");
         sb.append("</dl>\n");
     }
 
@@ -215,7 +215,7 @@ final class HtmlDetail {
         sb.append("<dd>").append(esc(row.topic().isEmpty() ? "(none)" : row.topic())).append("</dd>\n");
         dt(sb, "file");
         sb.append("<dd><code>").append(esc(row.file())).append("</code></dd>\n");
-        for (String s : c.sources()) {
+        for (String s : c.about().sources()) {
             dt(sb, "source");
             sb.append("<dd>").append(esc(s)).append("</dd>\n");
         }

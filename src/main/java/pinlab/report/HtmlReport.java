@@ -143,14 +143,14 @@ public final class HtmlReport {
 
     private static String tooltip(Matrix.Row r, CheckResult c) {
         StringBuilder t = new StringBuilder(r.scenario()).append(" under ").append(c.policy()).append(": ")
-                .append(c.cell()).append(" \u2014 observed ").append(c.observation()).append(" (")
+                .append(c.cell()).append(" \u2014 observed ").append(c.observationWord()).append(" (")
                 .append(c.positive()).append(" of ").append(c.positive() + c.negative())
                 .append(" final states satisfy the expression)");
         if (c.expected() != null) {
-            t.append("; expected ").append(c.expected().observation()).append(" (line ")
-                    .append(c.expected().line()).append(") \u2192 ").append(c.verdict());
+            t.append("; expected ").append(c.expected().observation().word()).append(" (line ")
+                    .append(c.expected().line()).append(") \u2192 ").append(c.verdict().word());
         } else {
-            t.append("; no expectation \u2192 ").append(c.verdict());
+            t.append("; no expectation \u2192 ").append(c.verdict().word());
         }
         return t.toString();
     }

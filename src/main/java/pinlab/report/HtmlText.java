@@ -74,13 +74,13 @@ final class HtmlText {
         if (!c.violations().isEmpty()) {
             return "k-vio";
         }
-        if (c.finalStates() > 0 && c.refusedFinals() == c.finalStates()) {
+        if (c.search().finalStates() > 0 && c.search().refusedFinals() == c.search().finalStates()) {
             return "k-ref";
         }
-        if (!c.kernelEvents().isEmpty() && !(c.failure() != null && c.failing())) {
+        if (!c.kernelEvents().isEmpty() && !(c.about().failure() != null && c.failing())) {
             return "k-fail";
         }
-        if (c.failure() == null) {
+        if (c.about().failure() == null) {
             return "k-obs";
         }
         if (!c.failing()) {
@@ -91,7 +91,7 @@ final class HtmlText {
 
     /** Whether an outcome is on the condition's failing side. */
     static boolean failingSide(CheckResult c, CheckResult.OutcomeRow o) {
-        return c.quantifier().equals("forall") ? !o.satisfies() : o.satisfies();
+        return c.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? !o.satisfies() : o.satisfies();
     }
 
     /**
@@ -105,7 +105,7 @@ final class HtmlText {
         if (!failingSide(c, o)) {
             return "ACCEPTABLE";
         }
-        return c.failure() == null ? "INTERESTING" : "FORBIDDEN (" + c.failure() + ")";
+        return c.about().failure() == null ? "INTERESTING" : "FORBIDDEN (" + c.about().failure() + ")";
     }
 
     /** A condition split into quantifier, label (or empty) and expression. */
@@ -122,13 +122,13 @@ final class HtmlText {
 
     /** Describes what an outcome means for the condition: whether its expression holds, in words. */
     static String describe(CheckResult c, CheckResult.OutcomeRow o) {
-        Cond k = condition(c.condition());
+        Cond k = condition(c.about().condition());
         String expr = k.expr().isEmpty() ? "the condition" : k.expr();
         StringBuilder sb = new StringBuilder(expr).append(o.satisfies() ? " holds" : " does not hold");
         if (!k.label().isEmpty()) {
             if (o.satisfies()) {
                 sb.append(": ").append(k.label());
-            } else if (c.quantifier().equals("forall")) {
+            } else if (c.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL) {
                 sb.append(" (wanted: ").append(k.label()).append(')');
             }
         }

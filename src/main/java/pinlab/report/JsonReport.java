@@ -102,15 +102,15 @@ public final class JsonReport {
     private static ObjectNode result(CheckResult r) {
         ObjectNode o = MAPPER.createObjectNode();
         o.put("scenario", r.scenario());
-        o.put("file", r.file());
-        o.put("title", r.title());
+        o.put("file", r.about().file());
+        o.put("title", r.about().title());
         ArrayNode src = o.putArray("sources");
-        r.sources().forEach(src::add);
-        o.put("topic", r.topic());
-        if (r.failure() == null) {
+        r.about().sources().forEach(src::add);
+        o.put("topic", r.about().topic());
+        if (r.about().failure() == null) {
             o.putNull("failure");
         } else {
-            o.put("failure", r.failure());
+            o.put("failure", r.about().failure());
         }
         o.put("policy", r.policy());
         ArrayNode kev = o.putArray("kernelEvents");
@@ -120,9 +120,9 @@ public final class JsonReport {
         } else {
             o.put("notApplicable", r.notApplicable());
         }
-        o.put("condition", r.condition());
-        o.put("quantifier", r.quantifier());
-        o.put("observation", r.observation().toLowerCase(java.util.Locale.ROOT));
+        o.put("condition", r.about().condition());
+        o.put("quantifier", r.about().quantifier().word());
+        o.put("observation", r.observationWord().toLowerCase(java.util.Locale.ROOT));
         o.put("positive", r.positive());
         o.put("negative", r.negative());
         ArrayNode outs = o.putArray("outcomes");
@@ -148,27 +148,27 @@ public final class JsonReport {
             o.putNull("matches");
         } else {
             ObjectNode e = o.putObject("expected");
-            e.put("observation", r.expected().observation().toLowerCase(java.util.Locale.ROOT));
+            e.put("observation", r.expected().observation().word().toLowerCase(java.util.Locale.ROOT));
             ArrayNode ev = e.putArray("violations");
             r.expected().violations().forEach(ev::add);
             e.put("line", r.expected().line());
             o.put("matches", r.matches());
         }
-        o.put("verdict", r.verdict());
+        o.put("verdict", r.verdict().word());
         o.put("cell", r.cell());
         o.put("complete", r.complete());
-        if (r.stopReason() == null) {
+        if (r.search().stopReason() == null) {
             o.putNull("stopReason");
         } else {
-            o.put("stopReason", r.stopReason());
+            o.put("stopReason", r.search().stopReason());
         }
-        o.put("states", r.states());
-        o.put("transitions", r.transitions());
-        o.put("finalStates", r.finalStates());
-        o.put("refusedFinals", r.refusedFinals());
-        o.put("depth", r.depth());
-        o.put("millis", r.millis());
-        o.put("collisionProbability", r.collisionProbability());
+        o.put("states", r.search().states());
+        o.put("transitions", r.search().transitions());
+        o.put("finalStates", r.search().finalStates());
+        o.put("refusedFinals", r.search().refusedFinals());
+        o.put("depth", r.search().depth());
+        o.put("millis", r.search().millis());
+        o.put("collisionProbability", r.search().collisionProbability());
         if (r.witness() == null) {
             o.putNull("trace");
         } else {

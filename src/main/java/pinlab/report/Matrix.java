@@ -42,7 +42,7 @@ public record Matrix(List<String> policies, List<Row> rows, List<RuleInfo> rules
     /** Returns whether any cell does not match its expectation. */
     public boolean anyMismatch() {
         return rows.stream().flatMap(r -> r.cells().stream())
-                .anyMatch(c -> c.verdict().equals("MISMATCH") || c.verdict().equals("VIOLATION"));
+                .anyMatch(c -> c.verdict().fails());
     }
 
     /** Returns whether any cell's exploration was stopped by a limit. */

@@ -51,7 +51,7 @@ public final class MatrixReport {
                 .filter(c -> Boolean.FALSE.equals(c.matches())).count();
         long incomplete = m.rows().stream().flatMap(r -> r.cells().stream()).filter(c -> !c.complete()).count();
         long unexpected = m.rows().stream().flatMap(r -> r.cells().stream())
-                .filter(c -> c.verdict().equals("VIOLATION")).count();
+                .filter(c -> c.verdict() == Verdict.VIOLATION).count();
         return String.format(Locale.ROOT, "%nSAFE: the failure cannot happen. DATA LOSS, DATA LOSS (disk), STALE READ, INFO"
                 + " LEAK, CORRUPTION: it can (* in every run). CRASH, WARN, CSUM, EIO: the kernel BUGs, warns, fails"
                 + " a checksum or returns -EIO from fsync in some run. REFUSED: the kernel refuses the operation."
@@ -128,8 +128,8 @@ public final class MatrixReport {
                 x.put("policy", c.policy());
                 x.put("cell", c.cell());
                 x.put("always", c.alwaysFailing());
-                x.put("observation", c.observation().toLowerCase(Locale.ROOT));
-                x.put("verdict", c.verdict());
+                x.put("observation", c.observationWord().toLowerCase(Locale.ROOT));
+                x.put("verdict", c.verdict().word());
                 all.add(c);
             }
         }

@@ -14,14 +14,14 @@ public final class TextReport {
         // the result word is the headline, as in the matrix; how it stands against the expect line beside it
         sb.append("== ").append(r.scenario()).append(" under ").append(r.policy()).append(" ==  ")
                 .append(r.cell()).append(" \u2014 ").append(r.status()).append('\n');
-        if (!r.title().isEmpty()) {
-            sb.append(r.title()).append('\n');
+        if (!r.about().title().isEmpty()) {
+            sb.append(r.about().title()).append('\n');
         }
-        sb.append("file: ").append(r.file()).append('\n');
-        for (String s : r.sources()) {
+        sb.append("file: ").append(r.about().file()).append('\n');
+        for (String s : r.about().sources()) {
             sb.append("source: ").append(s).append('\n');
         }
-        sb.append("condition: ").append(r.condition()).append("\n\n");
+        sb.append("condition: ").append(r.about().condition()).append("\n\n");
 
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"outcome", "final states", "condition"});
@@ -30,10 +30,10 @@ public final class TextReport {
         }
         table(sb, rows, "  ");
         sb.append('\n');
-        sb.append("Observation ").append(r.scenario()).append(' ').append(r.observation()).append(' ')
+        sb.append("Observation ").append(r.scenario()).append(' ').append(r.observationWord()).append(' ')
                 .append(r.positive()).append(' ').append(r.negative()).append('\n');
         if (r.expected() != null) {
-            sb.append("Expected ").append(r.policy()).append(": ").append(r.expected().observation());
+            sb.append("Expected ").append(r.policy()).append(": ").append(r.expected().observation().word());
             if (!r.expected().violations().isEmpty()) {
                 sb.append(" with ").append(String.join(", ", r.expected().violations()));
             }
@@ -52,15 +52,15 @@ public final class TextReport {
             }
         }
         if (!r.complete()) {
-            sb.append("INCOMPLETE: ").append(r.stopReason())
+            sb.append("INCOMPLETE: ").append(r.search().stopReason())
                     .append(". The state space was not fully explored; nothing above is a proof of safety.\n");
         }
         sb.append(String.format(Locale.ROOT,
                 "Explored %d states, %d transitions, %d final states, depth %d, %d ms (fingerprint collision probability"
                         + " %.1e)%n",
-                r.states(), r.transitions(), r.finalStates(), r.depth(), r.millis(), r.collisionProbability()));
+                r.search().states(), r.search().transitions(), r.search().finalStates(), r.search().depth(), r.search().millis(), r.search().collisionProbability()));
         if (r.witness() != null) {
-            String what = r.quantifier().equals("forall") ? "the shortest run where the condition fails"
+            String what = r.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "the shortest run where the condition fails"
                     : "the shortest run where the condition holds";
             sb.append("\nTrace: ").append(what).append('\n');
             trace(sb, r.witness());
@@ -162,11 +162,11 @@ public final class TextReport {
         rows.add(new String[] {"scenario", "policy", "result", "observation", "expected", "violations", "states",
             "verdict"});
         for (CheckResult r : results) {
-            rows.add(new String[] {r.scenario(), r.policy(), r.cell(), r.observation(),
-                r.expected() == null ? "-" : r.expected().observation(),
+            rows.add(new String[] {r.scenario(), r.policy(), r.cell(), r.observationWord(),
+                r.expected() == null ? "-" : r.expected().observation().word(),
                 r.violations().isEmpty() ? "-" : String.join(",", r.violations().stream()
                         .map(CheckResult.ViolationRow::kind).toList()),
-                Long.toString(r.states()), r.verdict()});
+                Long.toString(r.search().states()), r.verdict().word()});
         }
         StringBuilder sb = new StringBuilder();
         table(sb, rows, "");

@@ -33,8 +33,8 @@ class ExplorerTest {
                 """;
         CheckResult r = check(s, "linux-6.18");
         assertEquals(List.of("deadlock"), r.violations().stream().map(CheckResult.ViolationRow::kind).toList());
-        assertEquals(0, r.finalStates());
-        assertEquals("OK", r.verdict(), "the deadlock is expected by the scenario");
+        assertEquals(0, r.search().finalStates());
+        assertEquals("OK", r.verdict().word(), "the deadlock is expected by the scenario");
     }
 
     @Test
@@ -52,7 +52,7 @@ class ExplorerTest {
                 exists (P:buf[0] = 0)
                 expect linux-6.18: Never
                 """;
-        assertEquals("MISMATCH", check(s, "linux-6.18").verdict());
+        assertEquals("MISMATCH", check(s, "linux-6.18").verdict().word());
     }
 
     @Test
@@ -76,17 +76,17 @@ class ExplorerTest {
                 """;
         CheckResult r = Pinlab.check(parse(s), Policies.byName("linux-6.18"), new Limits(3, 0), false);
         assertFalse(r.complete());
-        assertEquals("INCOMPLETE", r.verdict());
+        assertEquals("INCOMPLETE", r.verdict().word());
         assertNull(r.matches(), "an incomplete run neither matches nor contradicts its expectation");
-        assertEquals("incomplete", r.observation());
+        assertEquals("incomplete", r.observationWord());
         CheckResult full = Pinlab.check(parse(s), Policies.byName("linux-6.18"), Limits.NONE.withPor(false), false);
         assertTrue(full.complete());
-        assertEquals("OK", full.verdict());
-        assertEquals(9, full.states(), "3 x 3 program counters, one state each");
+        assertEquals("OK", full.verdict().word());
+        assertEquals(9, full.search().states(), "3 x 3 program counters, one state each");
         // the two threads store to different cells of one page: once it is mapped writable, their stores commute
         CheckResult reduced = check(s, "linux-6.18");
-        assertEquals("OK", reduced.verdict());
-        assertTrue(reduced.states() < 9, "reduced: " + reduced.states());
+        assertEquals("OK", reduced.verdict().word());
+        assertTrue(reduced.search().states() < 9, "reduced: " + reduced.search().states());
     }
 
     @Test
@@ -107,7 +107,7 @@ class ExplorerTest {
                 exists (B:r0 = 2)
                 """;
         CheckResult r = check(s, "linux-6.18");
-        assertEquals("Sometimes", r.observation());
+        assertEquals("Sometimes", r.observationWord());
         var steps = r.witness().steps();
         assertEquals(3, steps.size());
         assertEquals(List.of(0, 0, 1), steps.stream().map(x -> x.thread()).toList());
@@ -158,7 +158,7 @@ class ExplorerTest {
                 exists (P:buf[0] = 2)
                 """;
         CheckResult r = check(s, "linux-6.18");
-        assertEquals("Never", r.observation());
+        assertEquals("Never", r.observationWord());
         assertNull(r.witness());
     }
 }

@@ -38,7 +38,7 @@ class FileRulesTest {
                 }
                 exists (T:r0 = -EACCES /\\ T:r1 = 0 /\\ P:b[0] = 3 /\\ disk F[0] = 0)
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
     }
 
     /** A read-only MAP_SHARED of an O_RDONLY file loses VM_MAYWRITE: mprotect(PROT_WRITE) fails, a store SEGVs. */
@@ -55,7 +55,7 @@ class FileRulesTest {
                 }
                 exists (event(segv))
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
     }
 
     /**
@@ -79,7 +79,7 @@ class FileRulesTest {
                 exists (file F[0] = 4)
                 """.formatted(fs);
         CheckResult r = check(s, "linux-6.18");
-        assertEquals("Always", r.observation());
+        assertEquals("Always", r.observationWord());
         List<String> rules = r.witness().steps().get(1).rules();
         assertEquals(faultsAgain, rules.contains("page-mkwrite"), rules.toString());
         assertEquals(!faultsAgain, rules.isEmpty(), "tmpfs: the read fault mapped the PTE writable: " + rules);
@@ -101,7 +101,7 @@ class FileRulesTest {
                 }
                 forall (P:a[0] = 4 /\\ file F[0] = 0 /\\ disk F[0] = 0)
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
     }
 
     /**
@@ -130,12 +130,12 @@ class FileRulesTest {
                 forall (T:r0 = 0 /\\ T:r1 = -EFAULT /\\ P:a[0] = 8 /\\ file F[0] = 0)
                 """;
         for (String p : List.of("linux-4.8", "linux-5.9", "linux-6.18")) {
-            assertEquals("Always", check(s, p).observation(), p);
+            assertEquals("Always", check(s, p).observationWord(), p);
         }
         // Before 3.15 (cda540ace6a1) the forced write into the shared mapping is allowed and COWs an anonymous
         // page into it: the file still does not change.
         String old = s.replace("T:r1 = -EFAULT", "T:r1 = 0");
-        assertEquals("Always", check(old, "linux-2.6").observation());
+        assertEquals("Always", check(old, "linux-2.6").observationWord());
     }
 
     /**
@@ -185,7 +185,7 @@ class FileRulesTest {
                 forall (T:r0 = 0 /\\ disk F[0] = 1 /\\ disk F[1] = 0 /\\ cache F[1] = 2)
                 """;
         CheckResult r = check(s, "linux-6.18");
-        assertEquals("Always", r.observation());
+        assertEquals("Always", r.observationWord());
         pinlab.report.Trace t = r.outcomes().get(0).trace();
         List<String> second = t.steps().get(t.steps().size() - 1).rules();
         assertTrue(second.contains("page-mkwrite"), "the write after writeback faults again: " + second);
@@ -215,7 +215,7 @@ class FileRulesTest {
                 }
                 exists (disk F[0] = -EIO)
                 """.formatted(write.startsWith("dma") ? "device" : "P", write);
-        assertEquals(mismatch, check(s, "linux-6.18").observation(), write);
+        assertEquals(mismatch, check(s, "linux-6.18").observationWord(), write);
     }
 
     /**
@@ -240,7 +240,7 @@ class FileRulesTest {
                 """;
         CheckResult plain = check(s.formatted(""), "linux-6.18");
         CheckResult stable = check(s.formatted(" stable"), "linux-6.18");
-        assertTrue(stable.states() < plain.states(), stable.states() + " vs " + plain.states());
+        assertTrue(stable.search().states() < plain.search().states(), stable.search().states() + " vs " + plain.search().states());
         assertEquals(plain.outcomes().stream().map(CheckResult.OutcomeRow::outcome).toList(),
                 stable.outcomes().stream().map(CheckResult.OutcomeRow::outcome).toList());
     }
@@ -268,8 +268,8 @@ class FileRulesTest {
                 }
                 exists (W:r0 = -EIO /\\ W:r1 = 0 /\\ event(stale-pagecache))
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
-        assertEquals("Never", check(s, "linux-2.6").observation(), "2.6 ignored the failure silently");
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
+        assertEquals("Never", check(s, "linux-2.6").observationWord(), "2.6 ignored the failure silently");
     }
 
     /** truncate_inode_pages_range() ignores references: a pinned page leaves the cache; a later fault is SIGBUS. */
@@ -292,7 +292,7 @@ class FileRulesTest {
                 }
                 exists (event(sigbus) /\\ nic[0] = 7 /\\ cache F[0] = none)
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
     }
 
     /** truncate_pagecache() removes private COW copies (even_cows); truncate_pagecache_range() (punch) keeps them. */
@@ -333,7 +333,7 @@ class FileRulesTest {
                 }
                 forall (T:r0 = 5 /\\ cache F[0] = 5 /\\ disk F[0] = 0)
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
     }
 
     /** mapping_evict_folio(): fadvise DONTNEED writes back, then evicts only clean, unmapped, unreferenced folios. */
@@ -354,7 +354,7 @@ class FileRulesTest {
                 }
                 forall (cache F[0] = 1 /\\ cache F[2] = none /\\ disk F[2] = 3)
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
     }
 
     /**
@@ -379,7 +379,7 @@ class FileRulesTest {
                 }
                 forall (cache M[0] = none)
                 """.formatted(ops.replace("; ", "\n  "));
-        assertEquals(gone, check(s, "linux-6.18").observation(), ops);
+        assertEquals(gone, check(s, "linux-6.18").observationWord(), ops);
     }
 
     /** btrfs verifies checksums on read: data that changed after its checksum was taken reads as -EIO. */
@@ -403,8 +403,8 @@ class FileRulesTest {
                 }
                 exists (T:r0 = -EIO /\\ event(csum-error))
                 """;
-        assertEquals("Always", check(s, "linux-6.5").observation());
-        assertEquals("Never", check(s, "linux-6.18").observation(), "6.15 buffers such writes");
+        assertEquals("Always", check(s, "linux-6.5").observationWord());
+        assertEquals("Never", check(s, "linux-6.18").observationWord(), "6.15 buffers such writes");
     }
 
     /** Stuck states: a kernel wait that no step ends is a stall; the scenario's own await is a deadlock. */

@@ -74,7 +74,7 @@ class KernelRulesTest {
                 """;
         for (String policy : List.of("linux-2.6", "linux-5.9", "linux-6.18")) {
             CheckResult r = check(s, policy);
-            assertEquals("Always", r.observation(), policy);
+            assertEquals("Always", r.observationWord(), policy);
         }
     }
 
@@ -118,7 +118,7 @@ class KernelRulesTest {
                 }
                 forall (P:buf[0] = 5 /\\ C:buf[0] = 1 /\\ ~same(P:buf[0], C:buf[0]))
                 """;
-        assertEquals("Always", check(s, policy).observation());
+        assertEquals("Always", check(s, policy).observationWord());
     }
 
     @Test
@@ -135,8 +135,8 @@ class KernelRulesTest {
                 }
                 exists (T:x = -ENOSYS)
                 """;
-        assertEquals("Always", check(s, "linux-2.6").observation());
-        assertEquals("Never", check(s, "linux-5.8").observation());
+        assertEquals("Always", check(s, "linux-2.6").observationWord());
+        assertEquals("Never", check(s, "linux-5.8").observationWord());
     }
 
     /** A read fault maps the zero page from 2.6.32 (reinstated); 2.6.28 allocated a page. */
@@ -182,7 +182,7 @@ class KernelRulesTest {
                 """;
         for (String policy : List.of("linux-2.6", "linux-6.18")) {
             CheckResult r = check(s, policy);
-            assertEquals("Always", r.observation(), policy);
+            assertEquals("Always", r.observationWord(), policy);
             assertTrue(r.violations().isEmpty());
         }
     }
@@ -229,7 +229,7 @@ class KernelRulesTest {
                 }
                 forall (P:buf[1] = 4 /\\ C:buf[0] = 1 /\\ same(P:buf[0], C:buf[0]))
                 """;
-        assertEquals("Always", check(s, "linux-6.18").observation());
+        assertEquals("Always", check(s, "linux-6.18").observationWord());
     }
 
     /** Unmapping the last mapping of a shmem object truncates its page cache; a pin keeps the page alive. */
@@ -252,7 +252,7 @@ class KernelRulesTest {
                 forall (T:r0 = 1)
                 """;
         CheckResult r = check(s, "linux-6.18");
-        assertEquals("Always", r.observation());
+        assertEquals("Always", r.observationWord());
         assertTrue(r.violations().isEmpty(), () -> r.violations().toString());
     }
 
@@ -271,7 +271,7 @@ class KernelRulesTest {
                 forall (event(segv) /\\ P:buf[0] = none)
                 """;
         CheckResult r = check(s, "linux-6.18");
-        assertEquals("Always", r.observation());
+        assertEquals("Always", r.observationWord());
         assertTrue(r.violations().isEmpty());
     }
 

@@ -319,11 +319,11 @@ class HtmlReportTest {
                 + "does not hold (wanted: the parent sees &lt;both&gt; &amp; more)</td>"), h);
         // Without a failure label, the failing side is INTERESTING.
         CheckResult c = cell("odirect-fork-thread-write", "linux-2.6");
-        CheckResult bare = new CheckResult(c.scenario(), c.file(), c.title(), c.sources(), c.topic(), null,
-                c.policy(), c.condition(), c.quantifier(), c.observation(), c.positive(), c.negative(), c.outcomes(),
-                c.violations(), c.witness(), c.expected(), c.matches(), c.complete(), c.stopReason(), c.states(),
-                c.transitions(), c.finalStates(), c.refusedFinals(), c.depth(), c.millis(),
-                c.collisionProbability(), c.kernelEvents(), c.notApplicable());
+        CheckResult.About about = c.about();
+        CheckResult bare = new CheckResult(new CheckResult.About(about.name(), about.file(), about.title(),
+                about.sources(), about.topic(), null, about.condition(), about.quantifier()), c.policy(),
+                c.observation(), c.positive(), c.negative(), c.outcomes(), c.violations(), c.witness(), c.expected(),
+                c.matches(), c.search(), c.kernelEvents(), c.notApplicable());
         assertEquals("INTERESTING", HtmlText.grade(bare, c.outcomes().stream()
                 .filter(CheckResult.OutcomeRow::satisfies).findFirst().orElseThrow()));
     }
@@ -332,7 +332,7 @@ class HtmlReportTest {
     void mismatch_isMarkedInTheMatrixAndTheDetails() {
         CheckResult wrong = cell("hostile", "linux-2.6");
         assertEquals(false, wrong.matches());
-        assertEquals("Never", wrong.observation());
+        assertEquals("Never", wrong.observationWord());
         // forall observed Never: the failing side holds in every final state.
         assertTrue(html.contains("<td class=\"cell k-fail k-always mismatch\" data-cell=\"cell-hostile-linux-2.6\">"));
         int at = html.indexOf("data-cell=\"cell-hostile-linux-2.6\"");

@@ -1,0 +1,70 @@
+package pinlab.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import pinlab.Pinlab;
+import pinlab.scenario.Observation;
+
+/** The typed result: the headline cell, the verdict and the observation, from seeds' and commits' results. */
+class CheckResultTest {
+    private static CheckResult check(String name, String policy) throws pinlab.scenario.ScenarioException {
+        return Pinlab.check(Path.of("corpus", name + ".pin"), policy);
+    }
+
+    @Test
+    void earlyCowOfPinnedPages_endsTheDataLossOfFork() throws Exception {
+        // 70e806e4e645 (5.9) copies pinned pages at fork: before it the parent loses the DMA in every run
+        CheckResult before = check("fork-longterm-pin", "linux-5.8");
+        assertEquals(Cell.Kind.FAILURE, before.headline().kind());
+        assertTrue(before.headline().everyRun());
+        assertEquals("DATA LOSS", before.headline().result());
+        assertEquals("DATA LOSS*", before.cell());
+        assertEquals(Observation.NEVER, before.observation()); // a forall observed Never: the bad result
+        assertEquals(Verdict.OK, before.verdict());
+        CheckResult after = check("fork-longterm-pin", "linux-5.18");
+        assertEquals(Cell.Kind.SAFE, after.headline().kind());
+        assertEquals(Observation.ALWAYS, after.observation());
+        assertFalse(after.headline().everyRun());
+    }
+
+    @Test
+    void kernelReportsAndRefusals_haveTheirOwnKinds() throws Exception {
+        // seed 004: ext4 warns where it used to BUG, and 6.5 refuses long-term pins of file pages
+        CheckResult warned = check("longterm-pin-file-writeback", "linux-5.18");
+        assertEquals(Cell.Kind.FAILURE, warned.headline().kind());
+        assertEquals(List.of("WARN"), warned.headline().kernelEvents());
+        assertEquals("WARN + DATA LOSS (disk)", warned.cell());
+        CheckResult refused = check("longterm-pin-file-writeback", "linux-6.5");
+        assertEquals(Cell.Kind.REFUSED, refused.headline().kind());
+        assertEquals("REFUSED", refused.headline().text());
+    }
+
+    @Test
+    void aScenarioForANewerKernel_isNotApplicable_withNoObservation() throws Exception {
+        CheckResult r = check("btrfs-dio-buffer-changes", "linux-2.6");
+        assertEquals(Cell.Kind.NOT_APPLICABLE, r.headline().kind());
+        assertEquals(Verdict.NOT_APPLICABLE, r.verdict());
+        assertNull(r.observation());
+        assertEquals("n/a", r.observationWord());
+        assertEquals("N/A", r.verdict().toString());
+    }
+
+    @Test
+    void aStoppedSearch_isIncomplete_neverAResult() throws Exception {
+        pinlab.scenario.Scenario sc = pinlab.scenario.Parser.parse(Path.of("corpus/odirect-fork-thread-write.pin"));
+        CheckResult r = Pinlab.check(sc, pinlab.policy.Policies.resolve("linux-2.6"),
+                new pinlab.engine.Limits(3, 0), false);
+        assertEquals(Cell.Kind.INCOMPLETE, r.headline().kind());
+        assertEquals(Verdict.INCOMPLETE, r.verdict());
+        assertNull(r.observation());
+        assertNull(r.matches());
+        assertFalse(r.verdict().fails());
+        assertEquals("incomplete", r.observationWord());
+    }
+}
