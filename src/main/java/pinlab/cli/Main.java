@@ -1349,6 +1349,11 @@ public final class Main implements Callable<Integer> {
                     err.println("pinlab merge: " + f + ": not a pinlab matrix JSON");
                     return BAD_INPUT;
                 }
+                if (root.path("schema").asInt() != pinlab.report.JsonReport.SCHEMA) {
+                    err.println("pinlab merge: " + f + ": written in JSON schema " + root.path("schema").asText()
+                            + ", not " + pinlab.report.JsonReport.SCHEMA + " (this pinlab's); run that shard again");
+                    return BAD_INPUT;
+                }
                 if (policies == null) {
                     policies = root.get("policies");
                 } else if (!policies.equals(root.get("policies"))) {

@@ -124,7 +124,45 @@ public record CheckResult(About about, String policy, Observation observation, l
      * @param satisfies whether the condition's expression holds there
      * @param trace the shortest run reaching it (only when traces of every outcome were asked for)
      */
-    public record OutcomeRow(String outcome, long count, boolean satisfies, Trace trace) {}
+    public record OutcomeRow(String outcome, long count, boolean satisfies, Trace trace) {
+        /**
+         * Returns the observed values, in the order the outcome shows them: each term's value (a {@code Long}, or
+         * null where the term has none, e.g. an unmapped page), each event atom and {@code same()} atom (a
+         * {@code Boolean}), and last, under the name {@code kernel}, what the kernel reported (a list of labels).
+         */
+        public List<Value> values() {
+            List<Value> out = new java.util.ArrayList<>();
+            if (outcome.isEmpty()) {
+                return out;
+            }
+            for (String part : outcome.split("; ", -1)) {
+                if (part.startsWith("kernel: ")) {
+                    out.add(new Value("kernel", List.of(part.substring("kernel: ".length()).split(", ", -1))));
+                    continue;
+                }
+                int eq = part.lastIndexOf('=');
+                String name = part.substring(0, eq);
+                String text = part.substring(eq + 1);
+                Object value = switch (text) {
+                    case "none" -> null;
+                    case "true" -> true;
+                    case "false" -> false;
+                    default -> Long.valueOf(text);
+                };
+                out.add(new Value(name, value));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * One observed value of an outcome.
+     *
+     * @param name the term ({@code P:buf[0]}, {@code nic[1]}, {@code r1}), the event atom or {@code same(a,b)} atom,
+     *     or {@code kernel}
+     * @param value a {@code Long}, a {@code Boolean}, a {@code List<String>} of kernel reports, or null for none
+     */
+    public record Value(String name, Object value) {}
 
     /**
      * One violation.

@@ -99,7 +99,7 @@ final class HtmlText {
      * kernel refused the operation in every run (the cell's own word: no failure was reached).
      */
     static String grade(CheckResult c, CheckResult.OutcomeRow o) {
-        if (c.cell().equals("REFUSED")) {
+        if (c.headline().kind() == Cell.Kind.REFUSED) {
             return "REFUSED";
         }
         if (!failingSide(c, o)) {

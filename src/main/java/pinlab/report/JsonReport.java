@@ -14,7 +14,7 @@ import java.util.List;
  */
 public final class JsonReport {
     /** The schema version written in every report. */
-    public static final int SCHEMA = 1;
+    public static final int SCHEMA = 2;
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** JSON Lines: one object per line, nothing indented. */
@@ -122,13 +122,18 @@ public final class JsonReport {
         }
         o.put("condition", r.about().condition());
         o.put("quantifier", r.about().quantifier().word());
-        o.put("observation", r.observationWord().toLowerCase(java.util.Locale.ROOT));
+        if (r.observation() == null) {
+            o.putNull("observation");
+        } else {
+            o.put("observation", r.observation().word());
+        }
         o.put("positive", r.positive());
         o.put("negative", r.negative());
         ArrayNode outs = o.putArray("outcomes");
         for (CheckResult.OutcomeRow row : r.outcomes()) {
             ObjectNode x = outs.addObject();
             x.put("outcome", row.outcome());
+            x.set("values", values(row));
             x.put("count", row.count());
             x.put("satisfies", row.satisfies());
             if (row.trace() != null) {
@@ -148,14 +153,20 @@ public final class JsonReport {
             o.putNull("matches");
         } else {
             ObjectNode e = o.putObject("expected");
-            e.put("observation", r.expected().observation().word().toLowerCase(java.util.Locale.ROOT));
+            e.put("observation", r.expected().observation().word());
             ArrayNode ev = e.putArray("violations");
             r.expected().violations().forEach(ev::add);
             e.put("line", r.expected().line());
             o.put("matches", r.matches());
         }
         o.put("verdict", r.verdict().word());
-        o.put("cell", r.cell());
+        o.put("status", r.status());
+        if (r.mismatch() == null) {
+            o.putNull("mismatch");
+        } else {
+            o.put("mismatch", r.mismatch());
+        }
+        o.set("cell", cell(r.headline()));
         o.put("complete", r.complete());
         if (r.search().stopReason() == null) {
             o.putNull("stopReason");
@@ -173,6 +184,42 @@ public final class JsonReport {
             o.putNull("trace");
         } else {
             o.set("trace", trace(r.witness()));
+        }
+        return o;
+    }
+
+    /** Encodes a cell: {@code {text, kind, kernelEvents, result, violations, everyRun}}, here and in the matrix. */
+    static ObjectNode cell(Cell c) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("text", c.text());
+        o.put("kind", c.kind().name());
+        ArrayNode ev = o.putArray("kernelEvents");
+        c.kernelEvents().forEach(ev::add);
+        if (c.result() == null) {
+            o.putNull("result");
+        } else {
+            o.put("result", c.result());
+        }
+        ArrayNode v = o.putArray("violations");
+        c.violations().forEach(v::add);
+        o.put("everyRun", c.everyRun());
+        return o;
+    }
+
+    /** An outcome's observed values: numbers, null for none, booleans, and the kernel's reports as strings. */
+    private static ObjectNode values(CheckResult.OutcomeRow row) {
+        ObjectNode o = MAPPER.createObjectNode();
+        for (CheckResult.Value v : row.values()) {
+            switch (v.value()) {
+                case Long n -> o.put(v.name(), n);
+                case Boolean b -> o.put(v.name(), b);
+                case List<?> l -> {
+                    ArrayNode a = o.putArray(v.name());
+                    l.forEach(x -> a.add(x.toString()));
+                }
+                case null -> o.putNull(v.name());
+                default -> o.put(v.name(), v.value().toString());
+            }
         }
         return o;
     }

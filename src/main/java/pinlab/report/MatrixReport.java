@@ -126,9 +126,12 @@ public final class MatrixReport {
             for (CheckResult c : r.cells()) {
                 ObjectNode x = cells.addObject();
                 x.put("policy", c.policy());
-                x.put("cell", c.cell());
-                x.put("always", c.alwaysFailing());
-                x.put("observation", c.observationWord().toLowerCase(Locale.ROOT));
+                x.set("cell", JsonReport.cell(c.headline()));
+                if (c.observation() == null) {
+                    x.putNull("observation");
+                } else {
+                    x.put("observation", c.observation().word());
+                }
                 x.put("verdict", c.verdict().word());
                 all.add(c);
             }

@@ -177,7 +177,7 @@ class CliTest {
         assertEquals(2, ls.length, lines.out());
         assertEquals("PL004", m.readTree(ls[0]).get("error").get("code").asText());
         assertEquals("cli", m.readTree(ls[1]).get("scenario").asText());
-        assertEquals(1, m.readTree(ls[1]).get("schema").asInt());
+        assertEquals(2, m.readTree(ls[1]).get("schema").asInt());
         CliRun version = run("--version");
         assertEquals("pinlab " + pinlab.report.JsonReport.version(), version.out().strip());
     }
@@ -260,14 +260,19 @@ class CliTest {
                 .toString());
         assertEquals(0, r.code());
         JsonNode root = new ObjectMapper().readTree(r.out());
-        assertEquals(1, root.get("schema").asInt());
+        assertEquals(2, root.get("schema").asInt());
         JsonNode res = root.get("results").get(0);
         for (String key : new String[] {"scenario", "policy", "observation", "outcomes", "violations", "expected",
             "matches", "complete", "states", "transitions", "trace", "verdict"}) {
             assertTrue(res.has(key), "missing key " + key);
         }
-        assertEquals("always", res.get("observation").asText());
+        assertEquals("Always", res.get("observation").asText());
         assertTrue(res.get("matches").asBoolean());
+        assertEquals("as expected", res.get("status").asText());
+        assertTrue(res.get("mismatch").isNull());
+        assertEquals("Always", res.get("cell").get("text").asText(), "no failure meaning: the observation");
+        assertEquals("Always", res.get("expected").get("observation").asText());
+        assertEquals(1, res.get("outcomes").get(0).get("values").get("P:buf[0]").asInt());
         assertTrue(res.get("trace").isNull(), "a forall that always holds has no counterexample");
         JsonNode step = res.get("outcomes").get(0).get("trace").get("steps").get(0);
         assertEquals("T (P)", step.get("thread").asText());
@@ -357,7 +362,8 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals(2, root.get("policies").size());
-        assertEquals("Always", root.get("matrix").get(0).get("cells").get(1).get("cell").asText());
+        assertEquals("Always", root.get("matrix").get(0).get("cells").get(1).get("cell").get("text").asText());
+        assertEquals("OBSERVED", root.get("matrix").get(0).get("cells").get(1).get("cell").get("kind").asText());
         assertEquals(2, root.get("results").size());
     }
 

@@ -67,4 +67,35 @@ class CheckResultTest {
         assertFalse(r.verdict().fails());
         assertEquals("incomplete", r.observationWord());
     }
+
+    @Test
+    void outcomesAreStructuredValues_thatSayWhatTheTextSays() throws Exception {
+        int seen = 0;
+        for (pinlab.scenario.Corpus.Entry f : pinlab.scenario.Corpus.bundled()) {
+            pinlab.scenario.Scenario sc = pinlab.scenario.Parser.parse(f.file(), f.text());
+            for (String policy : List.of("linux-2.6", "linux-5.8", "linux-6.18")) {
+                for (CheckResult.OutcomeRow o : Pinlab.check(sc, pinlab.policy.Policies.resolve(policy),
+                        pinlab.engine.Limits.NONE, false).outcomes()) {
+                    StringBuilder text = new StringBuilder();
+                    for (CheckResult.Value v : o.values()) {
+                        text.append(text.length() > 0 ? "; " : "");
+                        text.append(switch (v.value()) {
+                            case List<?> l -> "kernel: " + String.join(", ", l.stream().map(Object::toString).toList());
+                            case null -> v.name() + "=none";
+                            default -> v.name() + "=" + v.value();
+                        });
+                        assertTrue(v.value() == null || v.value() instanceof Long || v.value() instanceof Boolean
+                                || v.value() instanceof List, v.toString());
+                    }
+                    assertEquals(o.outcome(), text.toString());
+                    seen++;
+                }
+            }
+        }
+        assertTrue(seen > 100, "outcomes seen: " + seen);
+        CheckResult r = check("fork-longterm-pin", "linux-5.8");
+        assertEquals(List.of(new CheckResult.Value("P:buf[0]", 1L), new CheckResult.Value("P:buf[1]", 2L),
+                new CheckResult.Value("C:buf[0]", 7L), new CheckResult.Value("C:buf[1]", 0L)),
+                r.outcomes().get(0).values());
+    }
 }
