@@ -892,8 +892,9 @@ public final class Main implements Callable<Integer> {
     @Command(name = "matrix", mixinStandardHelpOptions = true,
             description = {"Check every scenario under every policy and show the scenario x policy table.",
                 "Cells: SAFE, the failure the scenario defines (DATA LOSS, STALE READ, ...; * = in every run),",
-                "REFUSED, violations (STALL, UAF, LEAK, INV-*), INCOMPLETE; !(X) marks a cell that does not match",
-                "the scenario's expectation X. Also writes a self-contained HTML report (default report.html)."})
+                "REFUSED, violations (STALL, UAF, LEAK, INV-*), INCOMPLETE; a cell that does not match the",
+                "scenario's expectation says so: SAFE (expected Sometimes, got Never). Also writes a",
+                "self-contained HTML report (default report.html)."})
     static final class MatrixCmd implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -86,15 +86,15 @@ public final class MatrixReport {
     /** Renders a markdown table. */
     public static String markdown(Matrix m) {
         StringBuilder sb = new StringBuilder("| topic | scenario |");
-        m.policies().forEach(p -> sb.append(' ').append(p).append(" |"));
+        m.policies().forEach(p -> sb.append(' ').append(md(p)).append(" |"));
         sb.append("\n|---|---|");
         m.policies().forEach(p -> sb.append("---|"));
         sb.append('\n');
         for (Matrix.Row r : grouped(m)) {
             sb.append("| ").append(md(r.topic())).append(" | `").append(md(r.scenario())).append("` |");
             for (CheckResult c : r.cells()) {
-                String t = Matrix.cellText(c);
-                sb.append(' ').append(c.cell().equals("SAFE") ? t : "**" + t + "**").append(" |");
+                String t = md(Matrix.cellText(c));
+                sb.append(' ').append(c.headline().kind() == Cell.Kind.SAFE ? t : "**" + t + "**").append(" |");
             }
             sb.append('\n');
         }
