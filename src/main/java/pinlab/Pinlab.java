@@ -116,6 +116,17 @@ public final class Pinlab {
     public interface MatrixProgress {
         /** Called after each cell: how many are done, of how many, and which one just finished. */
         void done(int finished, int total, String scenario, String policy);
+
+        /**
+         * Called every {@link #intervalSeconds} while a cell's search runs: its states so far and its time. Calls for
+         * cells that run side by side may come from their threads at once.
+         */
+        default void running(String scenario, String policy, long states, double seconds) {}
+
+        /** Returns how often {@link #running} is wanted, in seconds. */
+        default double intervalSeconds() {
+            return 10;
+        }
     }
 
     /**
@@ -151,7 +162,18 @@ public final class Pinlab {
                     Scenario sc = scenarios.get(si);
                     Policy pol = policies.get(pj);
                     cells[si][pj] = askedOnly && !pol.isPreset() && sc.expectationFor(pol.name()) == null
-                            ? CheckResult.notAsked(sc, pol.name()) : check(sc, pol, cellLimits, false);
+                            ? CheckResult.notAsked(sc, pol.name()) : check(sc, pol, cellLimits, false, new Progress() {
+                                @Override
+                                public void update(long states, long transitions, int depth, long queue,
+                                        long expanded, double seconds) {
+                                    progress.running(sc.name(), pol.name(), states, seconds);
+                                }
+
+                                @Override
+                                public double intervalSeconds() {
+                                    return progress.intervalSeconds();
+                                }
+                            });
                     synchronized (progress) {
                         progress.done(finished.incrementAndGet(), total, scenarios.get(si).name(),
                                 policies.get(pj).name());

@@ -526,11 +526,10 @@ public final class Main implements Callable<Integer> {
                 }
                 for (Policy p : pols) {
                     String what = sc.name() + " under " + p.name();
+                    ProgressLine line = new ProgressLine(limits);
                     results.add(Pinlab.check(sc, p, limits, traces == Traces.all,
-                            (states, trans, depth, queue, secs) -> err.printf(java.util.Locale.ROOT,
-                                    "pinlab: %s: %,d states, %,d transitions, depth %d, queue %,d, %.0f s"
-                                            + " (%,.0f states/s)%n",
-                                    what, states, trans, depth, queue, secs, secs > 0 ? states / secs : 0.0)));
+                            (states, trans, depth, queue, expanded, secs) -> err.println("pinlab: " + what + ": "
+                                    + line.text(states, trans, depth, queue, expanded, secs))));
                     if (stream) {
                         // one line as each result is ready
                         CheckResult last = results.get(results.size() - 1);
@@ -607,6 +606,59 @@ public final class Main implements Callable<Integer> {
                 return results.stream().anyMatch(r -> !r.violations().isEmpty()) ? MISMATCH : OK;
             }
             return exitCode(results, badInput);
+        }
+    }
+
+    /**
+     * One progress line of a long search: the counts and the rate, how far the current level is, and the time
+     * that is known to be left. A breadth-first search cannot know the size of the levels to come, so the only
+     * estimates are for the current level (from its rate so far) and for a state or time limit.
+     */
+    static final class ProgressLine {
+        private final Limits limits;
+        private int level = -1;
+        private double levelStart;
+        private long levelStartExpanded;
+
+        ProgressLine(Limits limits) {
+            this.limits = limits;
+        }
+
+        String text(long states, long transitions, int depth, long queue, long expanded, double secs) {
+            if (depth != level) {
+                level = depth;
+                levelStart = secs;
+                levelStartExpanded = expanded;
+            }
+            StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT,
+                    "%,d states, %,d transitions, %.0f s (%,.0f states/s); level %d: %d%% of its %,d states", states,
+                    transitions, secs, secs > 0 ? states / secs : 0.0, depth,
+                    queue > 0 ? Math.min(100, expanded * 100 / queue) : 100, queue));
+            double spent = secs - levelStart;
+            long done = expanded - levelStartExpanded;
+            if (done > 0 && spent >= 1 && expanded < queue) {
+                sb.append(String.format(java.util.Locale.ROOT, ", about %s left in it",
+                        duration(spent * (queue - expanded) / done)));
+            }
+            if (limits.maxStates() > 0 && secs > 0 && states > 0 && states < limits.maxStates()) {
+                sb.append(String.format(java.util.Locale.ROOT, "; the state limit in about %s",
+                        duration((limits.maxStates() - states) / (states / secs))));
+            }
+            if (limits.maxSeconds() > 0) {
+                sb.append(String.format(java.util.Locale.ROOT, "; the time limit in %s",
+                        duration(Math.max(0, limits.maxSeconds() - secs))));
+            }
+            return sb.toString();
+        }
+
+        static String duration(double s) {
+            if (s < 120) {
+                return String.format(java.util.Locale.ROOT, "%.0f s", s);
+            }
+            if (s < 90 * 60) {
+                return String.format(java.util.Locale.ROOT, "%.0f min", s / 60);
+            }
+            return String.format(java.util.Locale.ROOT, "%.1f h", s / 3600);
         }
     }
 
@@ -1002,16 +1054,53 @@ public final class Main implements Callable<Integer> {
                 try (me.tongfei.progressbar.ProgressBar bar = new me.tongfei.progressbar.ProgressBarBuilder()
                         .setTaskName("matrix").setInitialMax(total)
                         .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+                    // the bar steps per cell; a long cell shows its own count of states beside it
+                    java.util.Map<String, String> running = new java.util.TreeMap<>();
                     m = Pinlab.matrix(scenarios, pols, new Limits(maxStates, maxSeconds), threads,
-                            (done, all, sc, pol) -> bar.stepTo(done), askedOnly);
+                            new Pinlab.MatrixProgress() {
+                                @Override
+                                public void done(int done, int all, String sc, String pol) {
+                                    synchronized (running) {
+                                        running.remove(sc + " under " + pol);
+                                        bar.setExtraMessage(String.join("; ", running.values()));
+                                    }
+                                    bar.stepTo(done);
+                                }
+
+                                @Override
+                                public void running(String sc, String pol, long states, double secs) {
+                                    synchronized (running) {
+                                        running.put(sc + " under " + pol, String.format(java.util.Locale.ROOT,
+                                                "%s under %s: %,d states, %.0f s", sc, pol, states, secs));
+                                        bar.setExtraMessage(String.join("; ", running.values()));
+                                    }
+                                }
+
+                                @Override
+                                public double intervalSeconds() {
+                                    return 1;
+                                }
+                            }, askedOnly);
                 }
             } else {
                 int step = Math.max(1, total / 10);
-                m = Pinlab.matrix(scenarios, pols, new Limits(maxStates, maxSeconds), threads, (done, all, sc, pol) -> {
-                    if (done % step == 0 || done == all) {
-                        err.println("pinlab matrix: " + done + "/" + all + " cells checked");
-                    }
-                }, askedOnly);
+                m = Pinlab.matrix(scenarios, pols, new Limits(maxStates, maxSeconds), threads,
+                        new Pinlab.MatrixProgress() {
+                            @Override
+                            public void done(int done, int all, String sc, String pol) {
+                                if (done % step == 0 || done == all) {
+                                    err.println("pinlab matrix: " + done + "/" + all + " cells checked");
+                                }
+                            }
+
+                            @Override
+                            public void running(String sc, String pol, long states, double secs) {
+                                synchronized (err) {
+                                    err.printf(java.util.Locale.ROOT, "pinlab matrix: still checking %s under %s: %,d"
+                                            + " states, %.0f s%n", sc, pol, states, secs);
+                                }
+                            }
+                        }, askedOnly);
             }
             if (noTimings) {
                 m = m.withoutTimings();

@@ -38,7 +38,6 @@ import java.util.TreeMap;
  * {@link ParentLog}) outlive its level; runs are rebuilt from those parent pointers.
  */
 public final class Explorer {
-    private static final long PROGRESS_NANOS = 10_000_000_000L;
     /** Below this many frontier states a level runs on the calling thread: the hand-off would cost more. */
     private static final int PARALLEL_MIN = 2 * Batch.TARGET;
     private static final Hasher64 HASH = Hashing.xxh3_64();
@@ -61,6 +60,9 @@ public final class Explorer {
     /** For progress reports: the states of the level being expanded, and the transitions of earlier levels. */
     private volatile long levelStates;
     private volatile long doneTransitions;
+    /** States of the level being expanded whose batch is done. */
+    private final java.util.concurrent.atomic.LongAdder levelExpanded = new java.util.concurrent.atomic.LongAdder();
+    private long progressNanos;
     private long storeBytes;
     private long reducedStates;
     private Stepper[] steppers;
@@ -216,7 +218,8 @@ public final class Explorer {
         t0 = System.nanoTime();
         reducedStates = 0;
         deadline = limits.maxSeconds() > 0 ? t0 + (long) (limits.maxSeconds() * 1e9) : Long.MAX_VALUE;
-        nextReport = t0 + PROGRESS_NANOS;
+        progressNanos = Math.max(100_000_000L, (long) (progress.intervalSeconds() * 1e9));
+        nextReport = t0 + progressNanos;
         visited = new FingerprintSet();
         ParentLog log = new ParentLog();
         steppers = new Stepper[workers];
@@ -253,6 +256,7 @@ public final class Explorer {
                 }
                 boolean parallel = workers > 1 && states >= parallelMin;
                 levelStates = states;
+                levelExpanded.reset();
                 doneTransitions = total.transitions;
                 int tasks = frontier.size();
                 List<List<Batch>> out = new ArrayList<>(java.util.Collections.nCopies(tasks, List.of()));
@@ -363,8 +367,9 @@ public final class Explorer {
                     break;
                 }
                 if (reporter && now > nextReport) {
-                    progress.update(log.size(), doneTransitions + transitions, depth, levelStates, (now - t0) / 1e9);
-                    nextReport = now + PROGRESS_NANOS;
+                    progress.update(log.size(), doneTransitions + transitions, depth, levelStates,
+                            levelExpanded.sum() + e, (now - t0) / 1e9);
+                    nextReport = now + progressNanos;
                 }
             }
             int from = in.start[e];
@@ -455,6 +460,7 @@ public final class Explorer {
             b.index();
             b.settle(spill, gen);
         }
+        levelExpanded.add(in.n);
         return out;
     }
 
