@@ -107,7 +107,7 @@ public final class Pinlab {
                 r.positive(), r.negative(), List.copyOf(outcomes), List.copyOf(violations), witnessTrace, expected,
                 matches, new CheckResult.Search(r.complete(), r.stopReason(), r.states(), r.transitions(),
                         r.finalStates(), r.markedFinals(), r.maxDepth(), r.nanos() / 1_000_000,
-                        r.collisionProbability()),
+                        r.collisionProbability(), model.checkedViolations()),
                 ScenarioModel.labels(tags), null);
     }
 

@@ -572,7 +572,12 @@ public final class Main implements Callable<Integer> {
                             skipped++;
                             continue;
                         }
-                        sb.append(TextReport.render(r)).append('\n');
+                        sb.append(TextReport.render(r));
+                        String why = whySafe(r, scenarios);
+                        if (why != null) {
+                            sb.append(why).append('\n');
+                        }
+                        sb.append('\n');
                     }
                     if (skipped > 0) {
                         sb.append(skipped).append(" more result").append(skipped == 1 ? "" : "s")
@@ -660,6 +665,51 @@ public final class Main implements Callable<Integer> {
             }
             return String.format(java.util.Locale.ROOT, "%.1f h", s / 3600);
         }
+    }
+
+    /**
+     * For a SAFE result of a scenario whose expect lines say it fails under another policy: the {@code pinlab diff}
+     * that replays that policy's failing run here, or null.
+     */
+    static String whySafe(CheckResult r, List<Scenario> scenarios) {
+        if (r.headline().kind() != pinlab.report.Cell.Kind.SAFE) {
+            return null;
+        }
+        for (Scenario sc : scenarios) {
+            if (!sc.name().equals(r.scenario()) || !sc.file().equals(r.about().file())) {
+                continue;
+            }
+            boolean forall = sc.condition().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL;
+            String here = Policies.versionOf(Policies.resolve(r.policy()));
+            // the failing policy nearest below this one (the change that made it safe), else the nearest above
+            String best = null;
+            String bestVersion = null;
+            Scenario.Expectation bestLine = null;
+            for (Scenario.Expectation e : sc.expectations()) {
+                boolean fails = forall ? e.observation() != pinlab.scenario.Observation.ALWAYS
+                        : e.observation() != pinlab.scenario.Observation.NEVER;
+                for (String name : fails ? e.policies() : List.<String>of()) {
+                    String v = Policies.versionOf(Policies.resolve(name));
+                    boolean below = Policies.compareVersions(v, here) <= 0;
+                    boolean better = best == null || (below
+                            ? Policies.compareVersions(bestVersion, here) > 0 || Policies.compareVersions(v,
+                                    bestVersion) > 0
+                            : Policies.compareVersions(bestVersion, here) > 0 && Policies.compareVersions(v,
+                                    bestVersion) < 0);
+                    if (!name.equals(r.policy()) && better) {
+                        best = name;
+                        bestVersion = v;
+                        bestLine = e;
+                    }
+                }
+            }
+            if (best != null) {
+                return "Why it is safe here: pinlab diff " + sc.name() + " " + best + " " + r.policy()
+                        + " replays the run that fails under " + best + " (line " + bestLine.line() + " expects "
+                        + bestLine.observation().word() + ") and names the rules where the two part.";
+            }
+        }
+        return null;
     }
 
     /** Whether a result is worth printing in full among many: a failure, a mismatch, a violation, unfinished. */

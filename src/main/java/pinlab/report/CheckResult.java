@@ -65,16 +65,18 @@ public record CheckResult(About about, String policy, Observation observation, l
      * @param depth length of the longest shortest run
      * @param millis time spent
      * @param collisionProbability estimated chance that a fingerprint collision hid a state
+     * @param checked the violation kinds the search looked for: invariants checked in every state, then stall and
+     *     deadlock, judged where nothing can step
      */
     public record Search(boolean complete, String stopReason, long states, long transitions, long finalStates,
-            long refusedFinals, int depth, long millis, double collisionProbability) {
+            long refusedFinals, int depth, long millis, double collisionProbability, List<String> checked) {
         /** Nothing explored. */
-        public static final Search NONE = new Search(true, null, 0, 0, 0, 0, 0, 0, 0);
+        public static final Search NONE = new Search(true, null, 0, 0, 0, 0, 0, 0, 0, List.of());
 
         /** Returns this search with its time written as 0. */
         public Search withoutTimings() {
             return new Search(complete, stopReason, states, transitions, finalStates, refusedFinals, depth, 0,
-                    collisionProbability);
+                    collisionProbability, checked);
         }
     }
 

@@ -180,6 +180,8 @@ public final class JsonReport {
         o.put("depth", r.search().depth());
         o.put("millis", r.search().millis());
         o.put("collisionProbability", r.search().collisionProbability());
+        ArrayNode checked = o.putArray("checked");
+        r.search().checked().forEach(checked::add);
         if (r.witness() == null) {
             o.putNull("trace");
         } else {

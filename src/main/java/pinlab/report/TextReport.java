@@ -58,10 +58,14 @@ public final class TextReport {
         sb.append(String.format(Locale.ROOT,
                 "Explored %d states, %d transitions, %d final states, depth %d, %d ms (fingerprint collision probability"
                         + " %.1e)%n",
-                r.search().states(), r.search().transitions(), r.search().finalStates(), r.search().depth(), r.search().millis(), r.search().collisionProbability()));
+                r.search().states(), r.search().transitions(), r.search().finalStates(), r.search().depth(),
+                r.search().millis(), r.search().collisionProbability()));
+        if (r.complete() && r.notApplicable() == null && r.violations().isEmpty()) {
+            sb.append(established(r)).append('\n');
+        }
         if (r.witness() != null) {
-            String what = r.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "the shortest run where the condition fails"
-                    : "the shortest run where the condition holds";
+            String what = r.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL
+                    ? "the shortest run where the condition fails" : "the shortest run where the condition holds";
             sb.append("\nTrace: ").append(what).append('\n');
             trace(sb, r.witness());
         }
@@ -171,5 +175,22 @@ public final class TextReport {
         StringBuilder sb = new StringBuilder();
         table(sb, rows, "");
         return sb.toString();
+    }
+
+    /**
+     * Says what a finished search without violations established: every interleaving, the final states and how the
+     * condition stands in them, and the violations looked for in every state.
+     */
+    static String established(CheckResult r) {
+        CheckResult.Search s = r.search();
+        String side = r.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL
+                ? (r.negative() == 0 ? "the condition holds in all of them" : "the condition fails in "
+                        + r.negative() + " of them")
+                : (r.positive() == 0 ? "the condition's expression holds in none of them"
+                        : "the condition's expression holds in " + r.positive() + " of them");
+        List<String> inv = s.checked().stream().filter(k -> !k.equals("stall") && !k.equals("deadlock")).toList();
+        return "Established: every interleaving was explored (" + s.states() + " states, " + s.finalStates()
+                + " final); " + side + "; no violation: " + String.join(", ", inv) + " were checked in every state,"
+                + " stall and deadlock wherever nothing could step.";
     }
 }

@@ -775,6 +775,23 @@ public final class ScenarioModel implements TransitionSystem {
         return -1;
     }
 
+    /**
+     * Returns the violation kinds a search of this model looks for: the invariants and errors checked in every
+     * state (use after free, DMA after release, refcount, mapcount, leak, page cache, and PageAnonExclusive when the
+     * policy tracks it), then {@code stall} and {@code deadlock}, judged in every state where nothing can step.
+     */
+    public List<String> checkedViolations() {
+        List<String> out = new ArrayList<>();
+        for (Event e : Event.values()) {
+            if (e.isViolation() && (e != Event.INV_ANON_EXCLUSIVE || kernel.tracksAnonExclusive())) {
+                out.add(e.id());
+            }
+        }
+        out.add("stall");
+        out.add("deadlock");
+        return List.copyOf(out);
+    }
+
     /** Returns what the outcome key shows, in order: terms, event atoms and same() atoms. */
     public List<Object> observables() {
         return List.copyOf(observed);

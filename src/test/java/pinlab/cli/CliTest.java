@@ -255,6 +255,16 @@ class CliTest {
     }
 
     @Test
+    void aSafeCheck_pointsToTheDiffThatShowsWhy() throws Exception {
+        CliRun r = run("check", "fork-longterm-pin", "--policy", "linux-6.1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Why it is safe here: pinlab diff fork-longterm-pin linux-5.8 linux-6.1 replays"
+                + " the run that fails under linux-5.8 (line 34 expects Never)"), r.out());
+        CliRun failing = run("check", "fork-longterm-pin", "--policy", "linux-5.8");
+        assertFalse(failing.out().contains("Why it is safe"), failing.out());
+    }
+
+    @Test
     void check_json_hasTheDocumentedKeys() throws Exception {
         CliRun r = run("check", "--format", "json", "--traces", "all", write("a.pin", GOOD.formatted("Always"))
                 .toString());

@@ -98,4 +98,18 @@ class CheckResultTest {
                 new CheckResult.Value("C:buf[0]", 7L), new CheckResult.Value("C:buf[1]", 0L)),
                 r.outcomes().get(0).values());
     }
+
+    @Test
+    void aSafeResult_saysWhatWasEstablished_andTheChecksFollowThePolicy() throws Exception {
+        CheckResult safe = check("fork-longterm-pin", "linux-6.18");
+        // PageAnonExclusive exists from 5.19 (6c287605fd56 "mm: remember exclusively mapped anonymous pages")
+        assertTrue(safe.search().checked().contains("inv-anon-exclusive"), safe.search().checked().toString());
+        assertFalse(check("fork-longterm-pin", "linux-5.8").search().checked().contains("inv-anon-exclusive"));
+        assertEquals(List.of("stall", "deadlock"), safe.search().checked().subList(
+                safe.search().checked().size() - 2, safe.search().checked().size()));
+        String text = TextReport.render(safe);
+        assertTrue(text.contains("Established: every interleaving was explored (4 states, 1 final); the condition"
+                + " holds in all of them; no violation: uaf,"), text);
+        assertFalse(TextReport.render(check("fork-longterm-pin", "linux-5.8")).contains("holds in all of them"));
+    }
 }
