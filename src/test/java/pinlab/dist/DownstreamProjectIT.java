@@ -46,6 +46,12 @@ class DownstreamProjectIT {
         assertTrue(declared.find());
         assertEquals(version, declared.group(1), "examples/downstream/pom.xml: update pinlab.version");
 
+        String pomText = Files.readString(pom);
+        for (String dep : List.of("picocli", "jackson-databind", "fastutil-core", "hash4j", "progressbar")) {
+            assertTrue(pomText.contains("<artifactId>" + dep + "</artifactId>"), pom + " (the pom mvn install"
+                    + " installs) does not declare " + dep);
+        }
+
         Command.deleteTree(WORK);
         Path repo = WORK.resolve("repo");
         Path dir = repo.resolve(group.replace('.', '/')).resolve(artifact).resolve(version);
