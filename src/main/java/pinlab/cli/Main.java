@@ -347,7 +347,7 @@ public final class Main implements Callable<Integer> {
                 + " bundled corpus).")
         List<Path> files = new ArrayList<>();
 
-        @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--format", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         Format format = Format.text;
 
         @picocli.CommandLine.Mixin
@@ -412,13 +412,14 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--all-policies", description = "Check under every policy.")
         boolean allPolicies;
 
-        @Option(names = "--format", description = "text, json (one document), jsonl (one result per line, as each"
-                + " is ready), or herd (herd7's result blocks, for mcompare7 and judgelitmus-style scripts);"
-                + " default: ${DEFAULT-VALUE}. With json and jsonl, unreadable scenarios are JSON errors too.")
+        @Option(names = "--format", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}):"
+                + " text, json (one document), jsonl (one result per line, as each is ready), or herd (herd7's"
+                + " result blocks, for mcompare7 and judgelitmus-style scripts). With json and jsonl, unreadable"
+                + " scenarios are JSON errors too.")
         CheckFormat format = CheckFormat.text;
 
-        @Option(names = "--traces", description = "witness (the condition's and violations' traces) or all"
-                + " (also one per outcome). Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--traces", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}):"
+                + " witness (the condition's and violations' traces) or all (also one per outcome).")
         Traces traces = Traces.witness;
 
         @Option(names = "--max-states", description = "Stop after this many distinct states (0 = no limit).")
@@ -1010,7 +1011,7 @@ public final class Main implements Callable<Integer> {
                         + " rule the scenarios' expect lines name, checked for those scenarios).")
         List<String> policies = new ArrayList<>();
 
-        @Option(names = "--format", description = "text, markdown, json or html (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--format", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         MatrixFormat format = MatrixFormat.text;
 
         @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the table to FILE.")
@@ -1640,7 +1641,7 @@ public final class Main implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--format", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         Format format = Format.text;
 
         @Override
