@@ -64,6 +64,17 @@ final class Lexer {
                 while (i < n && Character.isDigit(src.charAt(i))) {
                     i++;
                 }
+                if (c != '-' && i + 1 < n && src.charAt(i) == '.' && Character.isDigit(src.charAt(i + 1))) {
+                    // a kernel release (5.15, 2.6.29, 5.8+kara-block): a name, as in expect lines; the format has
+                    // no fractions
+                    while (i < n && (Character.isLetterOrDigit(src.charAt(i)) || src.charAt(i) == '_'
+                            || src.charAt(i) == '-' || src.charAt(i) == '.' || src.charAt(i) == '+')) {
+                        i++;
+                    }
+                    col += src.codePointCount(start, i);
+                    out.add(new Token(Kind.IDENT, src.substring(start, i), line, startCol));
+                    continue;
+                }
                 col += src.codePointCount(start, i);
                 out.add(new Token(Kind.NUMBER, src.substring(start, i), line, startCol));
                 continue;

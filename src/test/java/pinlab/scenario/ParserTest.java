@@ -38,6 +38,17 @@ class ParserTest {
     }
 
     @Test
+    void expectLines_takeBareReleases_asTheCommandLineDoes() {
+        Scenario sc = parse(BODY + "exists (P:buf[0] = 1)\nexpect 6.1, 5.15: Always\nexpect 5.8+kara-block: Never\n");
+        assertEquals(java.util.List.of("linux-6.1", "linux-5.15"), sc.expectations().get(0).policies());
+        assertEquals(java.util.List.of("linux-5.8+kara-block"), sc.expectations().get(1).policies());
+        ScenarioException e = org.junit.jupiter.api.Assertions.assertThrows(ScenarioException.class,
+                () -> Parser.parse("t.pin", BODY + "exists (P:buf[0] = 1)\nexpect 5.90: Always\n"));
+        assertEquals("PL018", e.code());
+        assertEquals(8, e.col());
+    }
+
+    @Test
     void errors_showTheLine_withACaretUnderTheColumn() {
         ScenarioException e = org.junit.jupiter.api.Assertions.assertThrows(ScenarioException.class,
                 () -> Parser.parse("t.pin", "name t\nprocess P\nthread T @ P {\n\t\u00e9 = 1\n}\nforall (P:x = 1)\n"));
