@@ -137,6 +137,7 @@ bool procs_started(void);
 extern bool g_inited;
 extern int g_nchan;
 extern int g_cmd_r[MAX_CHAN], g_rep_w[MAX_CHAN];
+extern int g_gate_r;
 
 bool chan_free(int c);
 void chan_clear(int c);
