@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,6 +102,7 @@ extern int g_timeout_ms;
 extern int g_log_fd;
 extern pid_t g_agent_pid;
 extern int g_cpu;
+extern cpu_set_t g_allowed_cpus;
 extern int g_sigfd;
 extern bool g_shutdown_reply;
 extern bool g_cleanup_only;

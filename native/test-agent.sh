@@ -248,6 +248,9 @@ def t_batch():
     check("f2: empty command refused", a.cmd("send 0 batch load 0 0 ;").get("error", "").startswith("bad command"))
     check("f2: two forks refused", a.cmd("send 0 batch fork 3 ; fork 3").get("error", "").startswith("bad command"))
     check("f2: go 0 refused", a.cmd("go 0").get("ok") is False)
+    sp = a.cmd("send 1 spread")
+    check("f2: spread: every CPU the agent was allowed", sp == {"ok": True, "cpus": len(os.sched_getaffinity(0))},
+          str(sp))
     return a
 
 

@@ -7,6 +7,7 @@
 #include "agent.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,26 @@ static bool w_batch(char **av, int ac, char *out, size_t osz)
 	return true;
 }
 
+/*
+ * spread: this worker thread may run on every CPU the agent was allowed at startup, not only the agent's one
+ * (sched_setaffinity of the calling thread only).  For free runs whose threads should run in parallel; reclaim
+ * and refcount checks then see other CPUs' folio batches (see the agent's one-CPU binding).
+ */
+static bool w_spread(char **av, int ac, char *out, size_t osz)
+{
+	(void)av;
+	if (ac != 1)
+		return false;
+	if (sched_setaffinity(0, sizeof g_allowed_cpus, &g_allowed_cpus) < 0) {
+		json_err(out, osz, "spread: sched_setaffinity: %s", strerror(errno));
+		return true;
+	}
+	snprintf(out, osz, "{\"ok\":true,\"cpus\":%d}", CPU_COUNT(&g_allowed_cpus));
+	return true;
+}
+
 const struct worker_cmd worker_ctl_cmds[] = {
+	{"spread", w_spread},
 	{"fork", w_fork},
 	{"exit", w_exit},
 	{"batch", w_batch},

@@ -1238,7 +1238,9 @@ public final class Main implements Callable<Integer> {
                 "For each outcome the model reaches, its shortest schedule is executed step by step by a native agent",
                 "(real processes, io_uring fixed buffers, vmsplice, O_DIRECT on FUSE), and the real outcome and page",
                 "identities (/proc/PID/pagemap) are compared with the prediction. Needs root, gcc, liburing-dev,",
-                "fuse3 and libfuse3-dev. Exit 0: all agree; 1: a disagreement; 2: cannot run here, a bad scenario, or the",
+                "fuse3 and libfuse3-dev. --stress N adds N free runs without barriers (klitmus7's histogram). With several",
+                "scenarios, a summary follows. Exit 0: all agree; 1: a disagreement, or a free run reached an outcome the",
+                "model calls unreachable; 2: cannot run here, a bad scenario, or the",
                 "agent or the harness failed (e.g. the agent died); the other scenarios are still replayed."})
     static final class Replay implements Callable<Integer> {
         @Spec
@@ -1265,6 +1267,11 @@ public final class Main implements Callable<Integer> {
                 + " klitmus7-like histogram of the real outcomes and the Observation line. A real outcome the model"
                 + " says is unreachable is a model bug (exit 1). The counts are nondeterministic.")
         int stress;
+
+        @Option(names = "--stress-spread", description = "Let the free runs' threads run on every CPU, in parallel,"
+                + " instead of the agent's one (reclaim and refcount checks then also see other CPUs' page batches,"
+                + " which the model does not).")
+        boolean stressSpread;
 
         @picocli.CommandLine.Mixin
         Select select = new Select();
@@ -1314,7 +1321,7 @@ public final class Main implements Callable<Integer> {
                     printMarked(out, pinlab.report.ReplayReport.renderMarked(r), tty);
                     pinlab.report.ReplayStress st = null;
                     if (stress > 0) {
-                        st = replayer.stress(sc, p, stress);
+                        st = replayer.stress(sc, p, stress, stressSpread);
                         printMarked(out, pinlab.report.ReplayReport.renderStressMarked(st), tty);
                         if (!st.unpredicted().isEmpty()) {
                             err.println("pinlab replay: " + sc.name() + ": MODEL BUG: the kernel reached "

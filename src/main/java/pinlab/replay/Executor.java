@@ -323,12 +323,12 @@ final class Executor {
     /**
      * One free run: setup as for a schedule, then every thread's operations as one batch in its worker (a
      * device thread's in the control worker of the process whose holders it uses), all released by one start
-     * gate, then the same observations. Nothing but the kernel orders the threads, and the agent's processes
-     * share one CPU (see docs/replay-protocol.md), so they interleave where the scheduler preempts a thread or a
-     * thread blocks. The daemons run after the threads, to the end. No page identities: a free run does not
+     * gate, then the same observations. Nothing but the kernel orders the threads. The agent's processes share
+     * one CPU (see docs/replay-protocol.md), so they interleave where the scheduler preempts a thread or a thread
+     * blocks; with {@code spread} each batch first lets its worker run on every CPU, so they run in parallel. The daemons run after the threads, to the end. No page identities: a free run does not
      * stop where a holder takes its pages.
      */
-    RealRun runFree() throws AgentException {
+    RealRun runFree(boolean spread) throws AgentException {
         begin();
         for (int h = 0; h < sc.holders().size(); h++) {
             if (owner[h] < 0) {
@@ -341,6 +341,9 @@ final class Executor {
             Scenario.ThreadDecl td = sc.threads().get(t);
             int p = td.process();
             List<Sub> subs = new ArrayList<>();
+            if (spread) {
+                subs.add(new Sub("spread", r -> { }));
+            }
             int ch = t;
             for (Op op : flat(td.ops())) {
                 int h = holderOf(op);
@@ -349,7 +352,7 @@ final class Executor {
                 }
                 freeSubs(op, t, p < 0 ? owner[h] : p, subs, prefill);
             }
-            if (!subs.isEmpty()) {
+            if (subs.size() > (spread ? 1 : 0)) {
                 batches.put(ch, subs);
             }
         }

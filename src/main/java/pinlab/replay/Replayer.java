@@ -65,11 +65,11 @@ public final class Replayer {
 
     /**
      * Runs the scenario {@code n} times free (no barriers: each thread's operations back to back, released
-     * together) and collects the real outcomes, against every outcome the full model reaches under
+     * together; with {@code spread} on every CPU rather than the agent's one) and collects the real outcomes, against every outcome the full model reaches under
      * {@code policy}. A scenario that is not replayable, or whose steps need the agent between them, gets the
      * reasons instead.
      */
-    public ReplayStress stress(Scenario sc, Policy policy, int n) throws AgentException {
+    public ReplayStress stress(Scenario sc, Policy policy, int n, boolean spread) throws AgentException {
         ReplayPlan plan = ReplayPlan.of(sc);
         List<String> why = refusals(sc, plan);
         if (why.isEmpty()) {
@@ -79,7 +79,7 @@ public final class Replayer {
             }
         }
         if (!why.isEmpty()) {
-            return new ReplayStress(sc.name(), policy.name(), why, 0, Map.of(), Map.of(), Map.of(), List.of());
+            return new ReplayStress(sc.name(), policy.name(), why, 0, spread, Map.of(), Map.of(), Map.of(), List.of());
         }
         ScenarioModel model = new ScenarioModel(plan.scenario(), policy, true);
         Map<String, Boolean> predicted = new TreeMap<>();
@@ -90,13 +90,13 @@ public final class Replayer {
         for (int i = 0; i < n; i++) {
             Executor.RealRun real;
             try (Agent agent = Agent.start(agentBinary, stepTimeoutMs)) {
-                real = new Executor(agent, plan, model).runFree();
+                real = new Executor(agent, plan, model).runFree(spread);
             }
             histogram.merge(real.outcome(), 1, Integer::sum);
             satisfied.put(real.outcome(), real.satisfied());
             notes.addAll(real.notes());
         }
-        return new ReplayStress(sc.name(), policy.name(), List.of(), n, histogram, satisfied, predicted,
+        return new ReplayStress(sc.name(), policy.name(), List.of(), n, spread, histogram, satisfied, predicted,
                 List.copyOf(notes));
     }
 

@@ -186,7 +186,8 @@ public final class ReplayReport {
             }
             return sb.toString();
         }
-        sb.append("  ").append(s.runs()).append(" runs without barriers between steps; the counts are nondeterministic")
+        sb.append("  ").append(s.runs()).append(" runs without barriers between steps, ")
+                .append(s.spread() ? "on every CPU" : "on one CPU").append("; the counts are nondeterministic")
                 .append(" and differ from run to run\n");
         sb.append("Histogram (").append(s.histogram().size()).append(s.histogram().size() == 1 ? " state)\n"
                 : " states)\n");

@@ -12,12 +12,13 @@ import java.util.Map;
  * @param policy the policy the model used
  * @param unavailable why free runs cannot be made of this scenario (empty if they were made)
  * @param runs how many free runs were made
+ * @param spread whether the threads could run on every CPU (else on the agent's one)
  * @param histogram per real outcome, how many runs showed it (outcomes sorted)
  * @param satisfied per real outcome, whether it satisfies the final condition's expression
  * @param predicted the outcomes the model reaches under the policy, with whether each satisfies it
  * @param notes what the agent reported on the way, once per distinct note
  */
-public record ReplayStress(String scenario, String policy, List<String> unavailable, int runs,
+public record ReplayStress(String scenario, String policy, List<String> unavailable, int runs, boolean spread,
         Map<String, Integer> histogram, Map<String, Boolean> satisfied, Map<String, Boolean> predicted,
         List<String> notes) {
 

@@ -36,7 +36,7 @@ class ReplayReportTest {
 
     @Test
     void stress_histogramAndObservation_likeKlitmus() {
-        ReplayStress s = new ReplayStress("t", "linux-6.18", List.of(), 5,
+        ReplayStress s = new ReplayStress("t", "linux-6.18", List.of(), 5, false,
                 new java.util.TreeMap<>(Map.of("x=0", 2, "x=1", 3)), Map.of("x=0", false, "x=1", true),
                 Map.of("x=1", true, "x=0", false, "x=2", false), List.of());
         String text = ReplayReport.renderStress(s);
@@ -44,7 +44,7 @@ class ReplayReportTest {
         assertTrue(text.contains("Observation t Sometimes 3 2\n"), text);
         assertTrue(text.contains("every real outcome is reachable (1 of its 3 outcomes not seen"), text);
         assertTrue(text.contains("nondeterministic"), text);
-        ReplayStress bug = new ReplayStress("t", "linux-5.9", List.of(), 1, Map.of("x=3", 1), Map.of("x=3", true),
+        ReplayStress bug = new ReplayStress("t", "linux-5.9", List.of(), 1, true, Map.of("x=3", 1), Map.of("x=3", true),
                 Map.of("x=1", true), List.of());
         String loud = ReplayReport.renderStress(bug);
         assertTrue(loud.contains("MODEL BUG: 1 real outcome that the linux-5.9 model says cannot happen:\n  x=3\n"),
