@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,6 +102,7 @@ extern int g_timeout_ms;
 extern int g_log_fd;
 extern pid_t g_agent_pid;
 extern int g_cpu;
+extern cpu_set_t g_allowed_cpus;
 extern int g_sigfd;
 extern bool g_shutdown_reply;
 extern bool g_cleanup_only;
@@ -137,6 +139,7 @@ bool procs_started(void);
 extern bool g_inited;
 extern int g_nchan;
 extern int g_cmd_r[MAX_CHAN], g_rep_w[MAX_CHAN];
+extern int g_gate_r;
 
 bool chan_free(int c);
 void chan_clear(int c);

@@ -16,6 +16,9 @@ bool g_inited;
 int g_nchan;
 int g_cmd_r[MAX_CHAN], g_rep_w[MAX_CHAN];
 static int g_cmd_w[MAX_CHAN], g_rep_r[MAX_CHAN];
+/* the start gate of `batch`: workers read one byte from g_gate_r before they run; `go N` writes N bytes */
+int g_gate_r = -1;
+static int g_gate_w = -1;
 
 struct chan {
 	struct proc *owner; /* NULL if none */
@@ -154,6 +157,26 @@ static bool chan_note_fork(struct chan *ch, char **tok, int nt)
 	return true;
 }
 
+/* a batch: at most one of its commands may be a fork, whose channels are noted as for a fork command */
+static bool chan_note_batch_fork(struct chan *ch, char **tok, int nt)
+{
+	int at = -1;
+	for (int i = 1; i < nt; i++)
+		if (!strcmp(tok[i], "fork") && (i == 1 || !strcmp(tok[i - 1], ";"))) {
+			if (at >= 0) {
+				reply_err("bad command: batch: at most one fork");
+				return false;
+			}
+			at = i;
+		}
+	if (at < 0)
+		return true;
+	int end = at + 1;
+	while (end < nt && strcmp(tok[end], ";"))
+		end++;
+	return chan_note_fork(ch, tok + at, end - at);
+}
+
 /* send "SEQ cmd" to channel c; returns false (after replying) on error */
 static bool chan_start(int c, char **tok, int nt)
 {
@@ -174,6 +197,8 @@ static bool chan_start(int c, char **tok, int nt)
 	}
 	ch->pending_fork = false;
 	if (!strcmp(tok[0], "fork") && !chan_note_fork(ch, tok, nt))
+		return false;
+	if (!strcmp(tok[0], "batch") && !chan_note_batch_fork(ch, tok, nt))
 		return false;
 	uint64_t seq = ++g_seq;
 	char line[CMD_MAX + 32];
@@ -255,6 +280,13 @@ static bool cmd_init(char **tok, int nt)
 		reply_err("init: pipe: %s", strerror(errno));
 		return true;
 	}
+	int gate[2];
+	if (pipe(gate) < 0) {
+		reply_err("init: pipe: %s", strerror(errno));
+		return true;
+	}
+	g_gate_r = gate[0];
+	g_gate_w = gate[1];
 	g_nchan = (int)nc;
 	g_inited = true;
 	reply("{\"ok\":true}");
@@ -297,8 +329,26 @@ static bool cmd_finish(char **tok, int nt)
 	return true;
 }
 
+/* go N: opens the start gate for N workers waiting in (or about to run) `batch` */
+static bool cmd_go(char **tok, int nt)
+{
+	long n;
+	if (nt != 2 || !parse_long(tok[1], 1, MAX_CHAN, &n))
+		return false;
+	if (!g_inited) {
+		reply_err("go: init first");
+		return true;
+	}
+	char bytes[MAX_CHAN];
+	memset(bytes, 'g', sizeof bytes);
+	write_all(g_gate_w, bytes, (size_t)n);
+	reply("{\"ok\":true}");
+	return true;
+}
+
 const struct agent_cmd channel_agent_cmds[] = {
 	{"init", cmd_init},
+	{"go", cmd_go},
 	{"send", cmd_send_or_start},
 	{"start", cmd_send_or_start},
 	{"finish", cmd_finish},

@@ -28,6 +28,7 @@ int g_timeout_ms = 5000;
 int g_log_fd = -1;
 pid_t g_agent_pid;
 int g_cpu = -1;
+cpu_set_t g_allowed_cpus; /* what the agent could run on before it bound itself (for `spread`) */
 int g_sigfd = -1;
 bool g_shutdown_reply;
 bool g_cleanup_only;
@@ -208,6 +209,7 @@ static void bind_one_cpu(void)
 	cpu_set_t allowed, one;
 	if (sched_getaffinity(0, sizeof allowed, &allowed) < 0)
 		startup_fail("sched_getaffinity: %s", strerror(errno));
+	g_allowed_cpus = allowed;
 	for (int c = 0; c < CPU_SETSIZE && g_cpu < 0; c++)
 		if (CPU_ISSET(c, &allowed))
 			g_cpu = c;

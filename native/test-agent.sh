@@ -224,6 +224,36 @@ def t_uring_fork():
     return a
 
 
+# f2. batch and go: free runs (commands back to back after one start gate, a fork inside a batch)
+def t_batch():
+    a = Agent()
+    setup(a, nchan=4, npipes=1, chans="0 1")
+    a.ok("send 0 mmap 0 1 rw private")
+    check("f2: start batch", a.cmd("start 0 batch store 0 0 5 ; load 0 0 ; fork 2 ; load 0 1") == {"ok": True})
+    time.sleep(0.2)
+    d = a.cmd("send 1 load 0 0")
+    check("f2: a batch waits at the gate (its store is not done)", d == {"ok": True, "value": 0}, str(d))
+    check("f2: start empty batch", a.cmd("start 1 batch") == {"ok": True})
+    check("f2: go", a.cmd("go 2") == {"ok": True})
+    b1 = a.cmd("finish 1")
+    check("f2: empty batch replies", b1 == {"ok": True, "replies": []}, str(b1))
+    b0 = a.cmd("finish 0")
+    r = b0.get("replies", [])
+    check("f2: batch replies in order", b0.get("ok") is True and len(r) == 4 and r[0] == {"ok": True}
+          and r[1] == {"ok": True, "value": 5} and isinstance(r[2].get("pid"), int) and r[3] == {"ok": True, "value": 0},
+          str(b0))
+    d = a.cmd("send 2 load 0 0")
+    check("f2: the fork inside a batch gave the child its channel", d == {"ok": True, "value": 5}, str(d))
+    check("f2: nested batch refused", a.cmd("send 0 batch batch").get("error", "").startswith("bad command"))
+    check("f2: empty command refused", a.cmd("send 0 batch load 0 0 ;").get("error", "").startswith("bad command"))
+    check("f2: two forks refused", a.cmd("send 0 batch fork 3 ; fork 3").get("error", "").startswith("bad command"))
+    check("f2: go 0 refused", a.cmd("go 0").get("ok") is False)
+    sp = a.cmd("send 1 spread")
+    check("f2: spread: every CPU the agent was allowed", sp == {"ok": True, "cpus": len(os.sched_getaffinity(0))},
+          str(sp))
+    return a
+
+
 # c. vmsplice + fork + parent write: the pipe keeps the old data
 def t_vmsplice():
     a = Agent()
@@ -1674,6 +1704,7 @@ try:
     run("e", t_fuse)
     run("e2", t_timeout)
     run("f", t_fixed)
+    run("f2", t_batch)
     run("g: shutdown", t_shutdown)
     run("g: SIGTERM", t_sigterm)
     run("g: EOF", t_eof)

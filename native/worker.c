@@ -7,6 +7,7 @@
 #include "agent.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,9 +57,84 @@ static bool w_exit(char **av, int ac, char *out, size_t osz)
 	_exit(0);
 }
 
+static void worker_exec(char **av, int ac, char *out, size_t osz, const char *line);
+
+/*
+ * batch CMD ; CMD ...: a free run.  The commands (worker commands separated by ";" tokens; no batch among
+ * them) are checked for shape first, then the worker waits at the start gate (one byte of the gate pipe,
+ * written by the agent's `go`), then runs them back to back, with no barrier in between, and replies with
+ * every reply in order: {"ok":true,"replies":[...]}.  A command that fails still lets the next ones run; a
+ * command that kills the process ends the batch without a reply (`finish` says died).
+ */
+static bool w_batch(char **av, int ac, char *out, size_t osz)
+{
+	int starts[MAX_TOKENS];
+	int ends[MAX_TOKENS];
+	int n = 0;
+	for (int i = 1; ac > 1 && i <= ac;) {
+		int j = i;
+		while (j < ac && strcmp(av[j], ";"))
+			j++;
+		if (j == i || !strcmp(av[i], "batch")) {
+			json_err(out, osz, "bad command: batch: an empty or nested command at token %d", i);
+			return true;
+		}
+		starts[n] = i;
+		ends[n++] = j;
+		i = j + 1;
+		if (j == ac)
+			break;
+	}
+	for (;;) {
+		char c;
+		ssize_t r = read(g_gate_r, &c, 1);
+		if (r == 1)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		json_err(out, osz, "batch: start gate: %s", r == 0 ? "closed" : strerror(errno));
+		return true;
+	}
+	char sub[2048];
+	char line[CMD_MAX + 128];
+	size_t len = (size_t)snprintf(out, osz, "{\"ok\":true,\"replies\":[");
+	for (int k = 0; k < n; k++) {
+		join_tokens(line, sizeof line, av + starts[k], ends[k] - starts[k]);
+		worker_exec(av + starts[k], ends[k] - starts[k], sub, sizeof sub, line);
+		int w = snprintf(out + len, osz - len, "%s%s", k ? "," : "", sub);
+		if (w < 0 || (size_t)w >= osz - len - 2) {
+			json_err(out, osz, "batch: the replies do not fit in %zu bytes", osz);
+			return true;
+		}
+		len += (size_t)w;
+	}
+	snprintf(out + len, osz - len, "]}");
+	return true;
+}
+
+/*
+ * spread: this worker thread may run on every CPU the agent was allowed at startup, not only the agent's one
+ * (sched_setaffinity of the calling thread only).  For free runs whose threads should run in parallel; reclaim
+ * and refcount checks then see other CPUs' folio batches (see the agent's one-CPU binding).
+ */
+static bool w_spread(char **av, int ac, char *out, size_t osz)
+{
+	(void)av;
+	if (ac != 1)
+		return false;
+	if (sched_setaffinity(0, sizeof g_allowed_cpus, &g_allowed_cpus) < 0) {
+		json_err(out, osz, "spread: sched_setaffinity: %s", strerror(errno));
+		return true;
+	}
+	snprintf(out, osz, "{\"ok\":true,\"cpus\":%d}", CPU_COUNT(&g_allowed_cpus));
+	return true;
+}
+
 const struct worker_cmd worker_ctl_cmds[] = {
+	{"spread", w_spread},
 	{"fork", w_fork},
 	{"exit", w_exit},
+	{"batch", w_batch},
 	{NULL, NULL},
 };
 
@@ -106,8 +182,8 @@ static void *worker_main(void *arg)
 	int ch = (int)(intptr_t)arg;
 	char line[CMD_MAX + 128];
 	char copy[CMD_MAX + 128];
-	char out[2048];
-	char rep[2200];
+	char out[CMD_MAX];
+	char rep[CMD_MAX + 128];
 	while (read_line(g_cmd_r[ch], line, sizeof line)) {
 		char *sp = strchr(line, ' ');
 		if (!sp)

@@ -1378,7 +1378,9 @@ public final class Main implements Callable<Integer> {
                 "For each outcome the model reaches, its shortest schedule is executed step by step by a native agent",
                 "(real processes, io_uring fixed buffers, vmsplice, O_DIRECT on FUSE), and the real outcome and page",
                 "identities (/proc/PID/pagemap) are compared with the prediction. Needs root, gcc, liburing-dev,",
-                "fuse3 and libfuse3-dev. Exit 0: all agree; 1: a disagreement; 2: cannot run here, a bad scenario, or the",
+                "fuse3 and libfuse3-dev. --stress N adds N free runs without barriers (klitmus7's histogram). With several",
+                "scenarios, a summary follows. Exit 0: all agree; 1: a disagreement, or a free run reached an outcome the",
+                "model calls unreachable; 2: cannot run here, a bad scenario, or the",
                 "agent or the harness failed (e.g. the agent died); the other scenarios are still replayed."})
     static final class Replay implements Callable<Integer> {
         @Spec
@@ -1400,6 +1402,17 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--step-timeout-ms", description = "Timeout of every agent step (default: ${DEFAULT-VALUE}).")
         long stepTimeoutMs = 5000;
 
+        @Option(names = "--stress", paramLabel = "N", description = "After the forced schedules, N free runs: the"
+                + " threads run their operations back to back with no barriers, started together; prints a"
+                + " klitmus7-like histogram of the real outcomes and the Observation line. A real outcome the model"
+                + " says is unreachable is a model bug (exit 1). The counts are nondeterministic.")
+        int stress;
+
+        @Option(names = "--stress-spread", description = "Let the free runs' threads run on every CPU, in parallel,"
+                + " instead of the agent's one (reclaim and refcount checks then also see other CPUs' page batches,"
+                + " which the model does not).")
+        boolean stressSpread;
+
         @picocli.CommandLine.Mixin
         Select select = new Select();
 
@@ -1413,6 +1426,10 @@ public final class Main implements Callable<Integer> {
             }
             if (limit < 1 || repeat < 1) {
                 err.println("pinlab replay: --limit and --repeat must be at least 1");
+                return BAD_INPUT;
+            }
+            if (stress < 0) {
+                err.println("pinlab replay: --stress must be at least 0");
                 return BAD_INPUT;
             }
             java.nio.file.Path bin;
@@ -1435,23 +1452,67 @@ public final class Main implements Callable<Integer> {
             pinlab.replay.Replayer replayer = new pinlab.replay.Replayer(bin, stepTimeoutMs);
             int code = bad[0] ? BAD_INPUT : OK;
             boolean harness = false;
+            boolean tty = isTerminal();
+            List<pinlab.report.ReplayReport.SummaryLine> summary = new ArrayList<>();
+            List<String> failed = new ArrayList<>();
             for (Scenario sc : scenarios) {
                 try {
                     pinlab.report.ReplayResult r = replayer.replay(sc, p, limit, repeat);
-                    out.print(pinlab.report.ReplayReport.render(r));
+                    printMarked(out, pinlab.report.ReplayReport.renderMarked(r), tty);
+                    pinlab.report.ReplayStress st = null;
+                    if (stress > 0) {
+                        st = replayer.stress(sc, p, stress, stressSpread);
+                        printMarked(out, pinlab.report.ReplayReport.renderStressMarked(st), tty);
+                        if (!st.unpredicted().isEmpty()) {
+                            err.println("pinlab replay: " + sc.name() + ": MODEL BUG: the kernel reached "
+                                    + st.unpredicted().size() + " outcome(s) the " + p.name() + " model says are"
+                                    + " unreachable");
+                        }
+                    }
                     out.println();
                     out.flush();
-                    if (r.disagree() > 0 && code == OK) {
+                    summary.add(pinlab.report.ReplayReport.summaryLine(r, st));
+                    if ((r.disagree() > 0 || (st != null && !st.unpredicted().isEmpty())) && code == OK) {
                         code = MISMATCH;
                     }
                 } catch (pinlab.replay.AgentException e) {
                     // the agent or the harness failed: no result for this scenario; the others go on
                     err.println("pinlab replay: " + sc.name() + ": " + e.getMessage());
                     harness = true;
+                    failed.add(sc.name());
                 }
+            }
+            if (summary.size() + failed.size() > 1) {
+                out.print(pinlab.report.ReplayReport.renderSummary(summary, failed));
+                out.flush();
             }
             return harness ? BAD_INPUT : code;
         }
+    }
+
+    /**
+     * Prints replay text whose disagreeing parts carry highlight marks: in bold on a terminal, plain otherwise
+     * (files and pipes never get escape sequences). On a terminal the text is made safe first, as SafeWriter
+     * does, and only then are the marks turned into the escapes, which go around SafeWriter.
+     */
+    static void printMarked(PrintWriter out, String marked, boolean tty) {
+        if (!tty) {
+            out.print(pinlab.report.ReplayReport.plain(marked));
+            return;
+        }
+        StringBuilder safe = new StringBuilder();
+        for (int i = 0; i < marked.length(); i++) {
+            char c = marked.charAt(i);
+            if (SafeWriter.unsafe(c)) {
+                safe.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                safe.append(c);
+            }
+        }
+        out.flush();
+        java.io.PrintStream raw = System.out;
+        raw.print(pinlab.report.ReplayReport.ansi(safe.toString()));
+        raw.flush();
     }
 
     /** {@code pinlab merge}. */

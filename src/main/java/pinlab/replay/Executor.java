@@ -35,8 +35,8 @@ import pinlab.scenario.Term;
  * {@code h}. File {@code f} of the scenario is the agent's FID {@code f}.
  */
 final class Executor {
-    /** What one real run showed. */
-    record RealRun(String outcome, Map<String, String> pages, List<String> notes) {}
+    /** What one real run showed; {@code satisfied}: whether the real values satisfy the final condition. */
+    record RealRun(String outcome, Map<String, String> pages, List<String> notes, boolean satisfied) {}
 
     private final Agent agent;
     private final ReplayPlan plan;
@@ -54,6 +54,13 @@ final class Executor {
     private final int[] holderState;
     private final int[] fuseRequest;
     private final int[] startedOn;
+    /**
+     * Per holder and slot: the page frame its GUP took, read from pagemap right after the call (-1 unknown, 0 the
+     * zero page). GUP returns the page the PTE maps once its fault is done (mm/gup.c follow_page_pte()), and a
+     * pinned or referenced page keeps its frame: migration and compaction skip a folio with extra references
+     * (mm/migrate.c folio_migrate_mapping()'s expected-count check), so the number stays the holder's page.
+     */
+    private final long[][] holderPfn;
     private final List<String> notes = new ArrayList<>();
     private final KernelEvents kernel = new KernelEvents();
     private final FileTerms files;
@@ -88,6 +95,7 @@ final class Executor {
         startedOn = new int[nh];
         Arrays.fill(owner, -1);
         Arrays.fill(startedOn, -1);
+        holderPfn = new long[nh][];
         files = new FileTerms(agent, sc);
     }
 
@@ -122,6 +130,11 @@ final class Executor {
 
     /** The process whose setup step or thread takes holder {@code h}'s references, or -1. */
     private int submitter(int h) {
+        return submitter(sc, h);
+    }
+
+    /** The process whose setup step or thread takes holder {@code h}'s references in {@code sc}, or -1. */
+    static int submitter(Scenario sc, int h) {
         for (Scenario.SetupStep st : sc.setup()) {
             if (st.op() instanceof Op.Gup g && g.holder() == h) {
                 return st.process();
@@ -136,6 +149,18 @@ final class Executor {
     }
 
     RealRun run(List<Integer> schedule) throws AgentException {
+        begin();
+        state = model.initial();
+        for (int t : schedule) {
+            step(t);
+        }
+        Map<String, String> pages = observePages();
+        String outcome = observeOutcome();
+        return new RealRun(outcome, pages, List.copyOf(notes), satisfied());
+    }
+
+    /** Makes the files, starts the initial processes and runs the setup steps. */
+    private void begin() throws AgentException {
         makeFiles();
         agent.call("kmsg_mark");
         agent.call("init " + (threads + sc.processes().size() + sc.holders().size()) + " " + sc.holders().size());
@@ -148,13 +173,405 @@ final class Executor {
                 exec(st.op(), -1, st.process(), ctl(st.process()));
             }
         }
-        state = model.initial();
-        for (int t : schedule) {
-            step(t);
-        }
-        Map<String, String> pages = observePages();
-        return new RealRun(observeOutcome(), pages, List.copyOf(notes));
     }
+
+    // ---- free runs ---------------------------------------------------------------------------------
+
+    /** A worker command of a free run and what its reply means. */
+    private interface Reply {
+        void accept(JsonNode r) throws AgentException;
+    }
+
+    /** One command of a thread's batch. */
+    private record Sub(String cmd, Reply then) {}
+
+    /**
+     * Returns why the scenario's threads cannot run free (each thread's operations back to back in its own
+     * worker, with no barrier between steps), or null if they can. A free run has no agent between the steps,
+     * so every operation must be one a worker does by itself in its process; and the model's waits between
+     * threads (a DMA waits for the references another thread takes, signals, waits for children) have no
+     * counterpart, so scenarios that rely on them are refused rather than run into outcomes no kernel orders.
+     */
+    static String freeRunObstacle(ReplayPlan plan) {
+        Scenario sc = plan.scenario();
+        int[] gupThread = new int[sc.holders().size()];
+        Arrays.fill(gupThread, -1);
+        boolean[] dmaWrites = new boolean[sc.holders().size()];
+        boolean[] dmaReads = new boolean[sc.holders().size()];
+        List<Integer> deviceOwners = new ArrayList<>();
+        for (int t = 0; t < sc.threads().size(); t++) {
+            Scenario.ThreadDecl td = sc.threads().get(t);
+            if (td.process() >= sc.initialProcesses()) {
+                return "thread " + td.name() + " runs in " + sc.processes().get(td.process()) + ", which a step"
+                        + " creates: a free run gives every thread its batch before the start";
+            }
+            for (Op op : flat(td.ops())) {
+                if (op instanceof Op.Gup g) {
+                    gupThread[g.holder()] = t;
+                }
+            }
+        }
+        for (int t = 0; t < sc.threads().size(); t++) {
+            Scenario.ThreadDecl td = sc.threads().get(t);
+            int deviceOwner = -1;
+            for (Op op : flat(td.ops())) {
+                String why = freeObstacle(plan, td, op);
+                if (why != null) {
+                    return "thread " + td.name() + ": " + op.text() + ": " + why;
+                }
+                int h = holderOf(op);
+                if (h < 0 || op instanceof Op.Gup) {
+                    continue;
+                }
+                if (gupThread[h] >= 0 && gupThread[h] != t) {
+                    return "thread " + td.name() + ": " + op.text() + " waits in the model for the references thread "
+                            + sc.threads().get(gupThread[h]).name() + " takes; a free run has no such wait";
+                }
+                int own = gupThread[h] >= 0 ? sc.threads().get(gupThread[h]).process() : submitter(sc, h);
+                if (td.process() < 0) {
+                    if (deviceOwner >= 0 && deviceOwner != own) {
+                        return "device thread " + td.name() + " uses the holders of two processes";
+                    }
+                    deviceOwner = own;
+                } else if (own != td.process() && !(op instanceof Op.DmaRead
+                        && plan.realisation(h) == ReplayPlan.Realisation.PIPE)) {
+                    return "thread " + td.name() + ": " + op.text() + " acts on the ring of another process";
+                }
+                dmaWrites[h] |= op instanceof Op.DmaWrite;
+                dmaReads[h] |= op instanceof Op.DmaRead;
+            }
+            if (td.process() < 0 && deviceOwner >= 0) {
+                if (deviceOwners.contains(deviceOwner)) {
+                    return "two device threads act on the holders of " + sc.processes().get(deviceOwner);
+                }
+                deviceOwners.add(deviceOwner);
+            }
+        }
+        for (int h = 0; h < sc.holders().size(); h++) {
+            if (dmaWrites[h] && dmaReads[h] && plan.realisation(h) == ReplayPlan.Realisation.URING) {
+                return "holder " + sc.holders().get(h).name() + " is both written and read by its device: both go"
+                        + " through its pipe, which a free run fills before the start";
+            }
+        }
+        return null;
+    }
+
+    private static List<Op> flat(List<Op> ops) {
+        List<Op> out = new ArrayList<>();
+        for (Op op : ops) {
+            if (op instanceof Op.Atomic a) {
+                out.addAll(flat(a.ops()));
+            } else {
+                out.add(op);
+            }
+        }
+        return out;
+    }
+
+    private static int holderOf(Op op) {
+        return switch (op) {
+            case Op.Gup g -> g.holder();
+            case Op.DmaWrite d -> d.holder();
+            case Op.DmaRead d -> d.holder();
+            case Op.Release r -> r.holder();
+            case Op.Wait w -> w.holder();
+            case Op.DmaTransfer d -> d.holder();
+            default -> -1;
+        };
+    }
+
+    /** Why one operation cannot be part of a free run, or null. */
+    private static String freeObstacle(ReplayPlan plan, Scenario.ThreadDecl td, Op op) {
+        Scenario sc = plan.scenario();
+        if (td.process() < 0 && !(op instanceof Op.DmaWrite || op instanceof Op.DmaRead || op instanceof Op.Release
+                || op instanceof Op.Wait || op instanceof Op.DmaTransfer)) {
+            return "a device thread's operation runs in no process";
+        }
+        int h = holderOf(op);
+        ReplayPlan.Realisation how = h < 0 ? null : plan.realisation(h);
+        if (how == ReplayPlan.Realisation.FUSE_READ || how == ReplayPlan.Realisation.FUSE_WRITE) {
+            return "the agent's FUSE daemon answers this O_DIRECT request between steps";
+        }
+        return switch (op) {
+            case Op.Mmap m -> null;
+            case Op.Munmap m -> null;
+            case Op.Mremap m -> null;
+            case Op.Mprotect m -> null;
+            case Op.Madvise m -> null;
+            case Op.Load l -> null;
+            case Op.Store x -> null;
+            case Op.Fork f -> sc.threads().stream().anyMatch(x -> x.process() == f.child())
+                    ? "the child has threads of its own" : null;
+            case Op.Gup g -> how == ReplayPlan.Realisation.NONE ? "not replayable" : null;
+            case Op.DmaWrite d -> how == ReplayPlan.Realisation.URING ? null : "no free-running device write here";
+            case Op.DmaRead d -> how == ReplayPlan.Realisation.URING || how == ReplayPlan.Realisation.PIPE ? null
+                    : "no free-running device read here";
+            case Op.Release r -> null;
+            case Op.Wait w -> null;
+            case Op.DmaTransfer d -> null;
+            case Op.Read r -> null;
+            case Op.Write w -> null;
+            case Op.Fsync f -> null;
+            case Op.Sync x -> null;
+            case Op.Msync m -> null;
+            case Op.Truncate x -> null;
+            case Op.Punch x -> null;
+            default -> "the agent does it between steps, not the thread";
+        };
+    }
+
+    /**
+     * One free run: setup as for a schedule, then every thread's operations as one batch in its worker (a
+     * device thread's in the control worker of the process whose holders it uses), all released by one start
+     * gate, then the same observations. Nothing but the kernel orders the threads. The agent's processes share
+     * one CPU (see docs/replay-protocol.md), so they interleave where the scheduler preempts a thread or a thread
+     * blocks; with {@code spread} each batch first lets its worker run on every CPU, so they run in parallel. The daemons run after the threads, to the end. No page identities: a free run does not
+     * stop where a holder takes its pages.
+     */
+    RealRun runFree(boolean spread) throws AgentException {
+        begin();
+        for (int h = 0; h < sc.holders().size(); h++) {
+            if (owner[h] < 0) {
+                owner[h] = submitter(sc, h);
+            }
+        }
+        Map<Integer, List<Sub>> batches = new LinkedHashMap<>();
+        List<String> prefill = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Scenario.ThreadDecl td = sc.threads().get(t);
+            int p = td.process();
+            List<Sub> subs = new ArrayList<>();
+            if (spread) {
+                subs.add(new Sub("spread", r -> { }));
+            }
+            int ch = t;
+            for (Op op : flat(td.ops())) {
+                int h = holderOf(op);
+                if (p < 0 && h >= 0) {
+                    ch = ctl(owner[h]);
+                }
+                freeSubs(op, t, p < 0 ? owner[h] : p, subs, prefill);
+            }
+            if (subs.size() > (spread ? 1 : 0)) {
+                batches.put(ch, subs);
+            }
+        }
+        for (String cmd : prefill) {
+            agent.call(cmd);
+        }
+        for (Map.Entry<Integer, List<Sub>> b : batches.entrySet()) {
+            StringBuilder cmd = new StringBuilder("start ").append(b.getKey()).append(" batch");
+            for (int i = 0; i < b.getValue().size(); i++) {
+                cmd.append(i == 0 ? " " : " ; ").append(b.getValue().get(i).cmd());
+            }
+            agent.call(cmd.toString());
+        }
+        if (!batches.isEmpty()) {
+            agent.call("go " + batches.size());
+        }
+        for (Map.Entry<Integer, List<Sub>> b : batches.entrySet()) {
+            int ch = b.getKey();
+            int p = processServing(ch);
+            JsonNode r = agent.request("finish " + ch);
+            if (r.path("error").asText().equals("died")) {
+                died(p, r);
+                if (observesRegistersOf(p)) {
+                    throw new AgentException("free run: " + sc.processes().get(p) + " died inside its batch, whose"
+                            + " replies are lost, and the condition reads its threads' registers");
+                }
+                continue;
+            }
+            if (!r.path("ok").asBoolean()) {
+                throw new AgentException("agent: free run on channel " + ch + ": " + r.path("error").asText());
+            }
+            JsonNode replies = r.path("replies");
+            for (int i = 0; i < b.getValue().size(); i++) {
+                JsonNode one = replies.get(i);
+                Sub sub = b.getValue().get(i);
+                if (one == null || !one.path("ok").asBoolean()) {
+                    throw new AgentException("agent: '" + sub.cmd() + "' failed in a free run: "
+                            + (one == null ? "no reply" : one.path("error").asText()));
+                }
+                sub.then().accept(one);
+            }
+        }
+        for (int h : releasedAfter) {
+            holderState[h] = RELEASED;
+        }
+        state = sequentialEnd();
+        // The daemons (flusher, kswapd, ksmd) then run to the end, as the model's final states need them to: one
+        // of the interleavings the model allows, since it lets them step at any point. What each step does is
+        // read from the model's state, as for a schedule.
+        for (int guard = 0; guard < 10_000; guard++) {
+            int next = -1;
+            for (int t = threads; t < model.threadNames().size() && next < 0; t++) {
+                next = model.step(state, t) != null ? t : -1;
+            }
+            if (next < 0) {
+                break;
+            }
+            step(next);
+        }
+        String outcome = observeOutcome();
+        return new RealRun(outcome, Map.of(), List.copyOf(notes), satisfied());
+    }
+
+    /** The process a channel belongs to: a thread's, or the one whose control worker it is. */
+    private int processServing(int ch) {
+        return ch < threads ? sc.threads().get(ch).process() : ch - threads;
+    }
+
+    private boolean observesRegistersOf(int p) {
+        for (Object o : model.observables()) {
+            if (o instanceof Term.Reg r && sc.threads().get(r.thread()).process() == p) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A final state of the model with the threads run one after the other, where the observation needs the model
+     * (which VMA is a file mapping, at what offset): those words do not depend on how the threads interleave.
+     */
+    private int[] sequentialEnd() {
+        int[] s = model.initial();
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (int t = 0; t < threads && !moved; t++) {
+                int[] next = model.step(s, t);
+                if (next != null) {
+                    s = next;
+                    moved = true;
+                }
+            }
+        }
+        return s;
+    }
+
+    /** The worker commands of one operation in a free run, with what each reply sets. */
+    private void freeSubs(Op op, int t, int p, List<Sub> subs, List<String> prefill) {
+        switch (op) {
+            case Op.Mmap m -> {
+                String cmd = "mmap " + m.vma() + " " + pages(m.vma()) + " " + prot(m.prot()) + " "
+                        + (m.shared() ? "shared" : "private");
+                if (m.file()) {
+                    subs.add(new Sub(cmd + " file " + m.space() + " " + m.pgoff(), r -> setReg(t, m.reg(), ret(r))));
+                } else {
+                    subs.add(new Sub(cmd, r -> setReg(t, m.reg(), 0)));
+                }
+            }
+            case Op.Munmap m -> subs.add(new Sub("munmap " + m.vma() + " " + pages(m.vma()), r -> { }));
+            case Op.Mremap m -> subs.add(new Sub("mremap " + m.vma() + " " + pages(m.vma()) + " " + m.to(), r -> { }));
+            case Op.Mprotect m -> subs.add(new Sub("mprotect " + m.vma() + " " + pages(m.vma()) + " "
+                    + prot(m.prot()), r -> { }));
+            case Op.Madvise m -> subs.add(new Sub("madvise " + m.vma() + " " + pages(m.vma()) + " "
+                    + m.advice().word(), r -> { }));
+            case Op.Load l -> subs.add(new Sub("load " + l.vma() + " " + l.cell(),
+                    r -> setReg(t, l.reg(), r.path("value").asInt())));
+            case Op.Store x -> subs.add(new Sub("store " + x.vma() + " " + x.cell() + " " + x.value(), r -> { }));
+            case Op.Fork f -> subs.add(new Sub("fork " + channelsOf(f.child()), r -> {
+                pid[f.child()] = r.path("pid").asInt();
+                alive[f.child()] = true;
+            }));
+            case Op.Gup g -> freeGup(g, t, p, subs);
+            case Op.DmaWrite d -> {
+                int h = d.holder();
+                prefill.add("pipe_write " + h + " " + d.value());
+                subs.add(new Sub("read_fixed " + h + " " + h + " " + holderVmaOf(h) + " "
+                        + absoluteCell(h, d.cell()), r -> { }));
+            }
+            case Op.DmaRead d -> {
+                int h = d.holder();
+                if (plan.realisation(h) == ReplayPlan.Realisation.URING) {
+                    subs.add(new Sub("write_fixed " + h + " " + h + " " + holderVmaOf(h) + " " + absoluteCell(h, d.cell()),
+                            r -> setReg(t, d.reg(), ret(r) < 0 ? Kernel.NONE : r.path("value").asInt())));
+                } else {
+                    // pipe_peek fails on an empty pipe (nothing was spliced): the device reads nothing
+                    subs.add(new Sub("pipe_peek " + h + " " + absoluteCell(h, d.cell()),
+                            r -> setReg(t, d.reg(), r.path("value").asInt())));
+                }
+            }
+            case Op.Release r -> {
+                int h = r.holder();
+                if (plan.realisation(h) == ReplayPlan.Realisation.URING) {
+                    subs.add(new Sub("uring_unregister " + h, x -> holderState[h] = RELEASED));
+                } else {
+                    releasedAfter.add(h); // a pipe's references stay with the agent's pipe; nothing to run
+                }
+            }
+            case Op.Read r -> subs.add(new Sub("pread " + r.file() + " " + r.cell(),
+                    x -> setReg(t, r.reg(), readValue(x))));
+            case Op.Write w -> subs.add(new Sub("pwrite " + w.file() + " " + w.cell() + " " + w.value(), x -> {
+                int ret = ret(x);
+                setReg(t, w.reg(), ret == 1 ? 0 : ret);
+            }));
+            case Op.Fsync f -> subs.add(new Sub((f.dataOnly() ? "fdatasync " : "fsync ") + f.file(),
+                    x -> setReg(t, f.reg(), sync(x))));
+            case Op.Sync x -> subs.add(new Sub("sync", r -> { }));
+            case Op.Msync m -> subs.add(new Sub("msync " + m.vma() + " " + pages(m.vma()) + " "
+                    + (m.sync() ? "sync" : "async"), x -> setReg(t, m.reg(), m.sync() ? sync(x) : ret(x))));
+            case Op.Truncate x -> subs.add(new Sub("ftruncate " + x.file() + " " + x.pages(),
+                    r -> setReg(t, x.reg(), ret(r))));
+            case Op.Punch x -> subs.add(new Sub("punch " + x.file() + " " + x.page() + " " + x.count(),
+                    r -> setReg(t, x.reg(), ret(r))));
+            default -> { } // wait (no FUSE), the device side of a synchronous O_DIRECT: nothing to do
+        }
+    }
+
+    /** Holders a free run releases without a command (a pipe's), marked once the batches are done. */
+    private final List<Integer> releasedAfter = new ArrayList<>();
+
+    private void freeGup(Op.Gup g, int t, int p, List<Sub> subs) {
+        int h = g.holder();
+        owner[h] = p;
+        holderVma[h] = g.vma();
+        holderPage[h] = g.page();
+        Reply took = r -> {
+            int ret = plan.realisation(h) == ReplayPlan.Realisation.URING ? r.path("ret").asInt()
+                    : Math.min(0, r.path("ret").asInt());
+            holderState[h] = ret < 0 || plan.realisation(h) == ReplayPlan.Realisation.FILE_DIO ? RELEASED : HELD;
+            if (ret < 0) {
+                notes.add(g.text() + " failed with " + ret);
+            }
+            setReg(t, g.reg(), ret < 0 ? ret : 0);
+        };
+        switch (plan.realisation(h)) {
+            case URING -> {
+                subs.add(new Sub("uring_setup " + h, r -> {
+                    if (r.path("ret").asInt() < 0) {
+                        throw new AgentException("io_uring_queue_init failed: " + r);
+                    }
+                }));
+                subs.add(new Sub("uring_register " + h + " " + g.vma() + " " + g.count(), took));
+            }
+            case PIPE -> subs.add(new Sub("vmsplice " + h + " " + g.vma() + " " + g.count(), took));
+            case FILE_DIO -> {
+                Op.FileIo io = g.io();
+                subs.add(new Sub((io.write() ? "dio_write_file " : "dio_read_file ") + io.file() + " " + io.page()
+                        + " " + g.vma() + " " + g.page() * Folio.CELLS, took));
+            }
+            default -> throw new IllegalStateException("not free-runnable: " + g.text());
+        }
+    }
+
+    /** The VMA of holder {@code h}'s GUP (in setup or a thread). */
+    private int holderVmaOf(int h) {
+        for (Scenario.SetupStep st : sc.setup()) {
+            if (st.op() instanceof Op.Gup g && g.holder() == h) {
+                return g.vma();
+            }
+        }
+        for (Op op : sc.threads().stream().flatMap(td -> flat(td.ops()).stream()).toList()) {
+            if (op instanceof Op.Gup g && g.holder() == h) {
+                return g.vma();
+            }
+        }
+        return holderVma[h];
+    }
+
+
 
     private void makeFiles() throws AgentException {
         for (String cmd : plan.fileSetup()) {
@@ -394,10 +811,38 @@ final class Executor {
             case NONE -> throw new AgentException("not replayable: " + g.text());
         };
         holderState[h] = ret < 0 || plan.realisation(h) == ReplayPlan.Realisation.FILE_DIO ? RELEASED : HELD;
+        if (holderState[h] == HELD) {
+            recordHolderPages(h, p, g.vma(), g.page());
+        }
         if (ret < 0) {
             notes.add(g.text() + " failed with " + ret);
         }
         setReg(t, g.reg(), ret < 0 ? ret : 0);
+    }
+
+    /** Reads which page frames holder {@code h} now holds: the ones process {@code p} maps at its pages. */
+    private void recordHolderPages(int h, int p, int vma, int first) throws AgentException {
+        long[] pfns = new long[model.layout().holderSlots(h)];
+        for (int i = 0; i < pfns.length; i++) {
+            JsonNode r = alive[p] ? agent.call("pagemap " + pid[p] + " " + vma + " " + (first + i)) : null;
+            pfns[i] = r == null || !r.path("present").asBoolean() ? -1 : r.path("zero").asBoolean() ? 0
+                    : r.path("pfn").asLong();
+        }
+        holderPfn[h] = pfns;
+    }
+
+    /**
+     * Whether holder {@code h}'s pages are part of the page identity at the end: it holds references, and they
+     * outlive nothing the replay cannot follow. A synchronous O_DIRECT on a file holds nothing after its call;
+     * an io_uring ring goes with its process (its buffers are unregistered when the ring's last file reference
+     * is put, io_uring/io_uring.c io_ring_ctx_free()), which the model does not follow; a pipe is the agent's.
+     */
+    static boolean holderCounts(ReplayPlan plan, int h, boolean ownerAlive) {
+        return switch (plan.realisation(h)) {
+            case FILE_DIO, NONE -> false;
+            case PIPE -> true;
+            default -> ownerAlive;
+        };
     }
 
     private int fuseRead(Op.Gup g, int h) throws AgentException {
@@ -612,11 +1057,30 @@ final class Executor {
                 }
             }
         }
+        for (int h = 0; h < sc.holders().size(); h++) {
+            if (holderState[h] != HELD || holderPfn[h] == null || !holderCounts(plan, h, owner[h] >= 0 && alive[owner[h]])) {
+                continue;
+            }
+            for (int i = 0; i < holderPfn[h].length; i++) {
+                long pfn = holderPfn[h][i];
+                out.put(holderKey(h, i), pfn < 0 ? "unknown" : pfn == 0 ? "zero-page"
+                        : names.computeIfAbsent(pfn, x -> "page" + (names.size() + 1)) + " held");
+            }
+        }
         return out;
     }
 
-    /** Describes the model's final state in the same terms as {@link #observePages()}. */
-    static Map<String, String> modelPages(Scenario sc, World w) {
+    private String holderKey(int h, int i) {
+        return sc.holders().get(h).name() + " page " + i;
+    }
+
+    /**
+     * Describes the model's final state in the same terms as {@link #observePages()}: every mapped page, then the
+     * pages each holder holds, named in one numbering, so that a holder's page the page tables no longer map (a
+     * COW copy went to the process) has a name of its own.
+     */
+    static Map<String, String> modelPages(ReplayPlan plan, World w) {
+        Scenario sc = plan.scenario();
         Map<Integer, String> names = new LinkedHashMap<>();
         Map<String, String> out = new LinkedHashMap<>();
         for (int p = 0; p < sc.processes().size(); p++) {
@@ -641,6 +1105,19 @@ final class Executor {
                 }
             }
         }
+        for (int h = 0; h < sc.holders().size(); h++) {
+            int submitter = submitter(sc, h);
+            if (pinlab.model.Holder.status(w.holder(h)) != pinlab.model.Holder.HELD
+                    || !holderCounts(plan, h, submitter >= 0 && w.alive(submitter))) {
+                continue;
+            }
+            for (int i = 0; i < w.layout().holderSlots(h); i++) {
+                int ref = w.slot(h, i);
+                String key = sc.holders().get(h).name() + " page " + i;
+                out.put(key, ref == Pte.ZERO ? "zero-page" : !Pte.isFolio(ref) ? "unknown"
+                        : names.computeIfAbsent(Pte.folio(ref), x -> "page" + (names.size() + 1)) + " held");
+            }
+        }
         return out;
     }
 
@@ -652,10 +1129,10 @@ final class Executor {
      */
     private String observeOutcome() throws AgentException {
         kernel.collect(agent, realFiles(), notes);
-        Map<Object, String> passive = new HashMap<>();
+        Map<Object, Integer> passive = new HashMap<>();
         for (Object o : model.observables()) {
             if (o instanceof Term.Cache || o instanceof Term.Disk) {
-                passive.put(o, show(value((Term) o)));
+                passive.put(o, value((Term) o));
             }
         }
         StringBuilder key = new StringBuilder();
@@ -664,12 +1141,19 @@ final class Executor {
                 key.append("; ");
             }
             switch (o) {
-                case Term t -> key.append(t.text()).append('=').append(passive.containsKey(t) ? passive.get(t)
-                        : show(value(t)));
+                case Term t -> {
+                    int v = passive.containsKey(t) ? passive.get(t) : value(t);
+                    seenValues.put(t, v);
+                    key.append(t.text()).append('=').append(show(v));
+                }
                 case Expr.Happened h -> key.append(h.event().id()).append('=')
                         .append((kernel.events() & h.event().bit()) != 0);
-                case Expr.Same s -> key.append("same(").append(s.left().text()).append(',')
-                        .append(s.right().text()).append(")=").append(same(s));
+                case Expr.Same s -> {
+                    boolean same = same(s);
+                    seenSame.put(s, same);
+                    key.append("same(").append(s.left().text()).append(',').append(s.right().text()).append(")=")
+                            .append(same);
+                }
                 default -> throw new AgentException("cannot observe " + o);
             }
         }
@@ -678,6 +1162,38 @@ final class Executor {
             key.append(key.length() > 0 ? "; " : "").append("kernel: ").append(String.join(", ", labels));
         }
         return key.toString();
+    }
+
+    /** The values {@link #observeOutcome()} read, for {@link #satisfied()}. */
+    private final Map<Term, Integer> seenValues = new HashMap<>();
+    private final Map<Expr.Same, Boolean> seenSame = new HashMap<>();
+
+    /** Whether the values the outcome shows satisfy the final condition's expression (after observeOutcome). */
+    private boolean satisfied() {
+        return eval(sc.condition().expr());
+    }
+
+    private boolean eval(Expr e) {
+        return switch (e) {
+            case Expr.And a -> eval(a.left()) && eval(a.right());
+            case Expr.Or o -> eval(o.left()) || eval(o.right());
+            case Expr.Not n -> !eval(n.inner());
+            case Expr.Eq q -> (seen(q.left()) == seen(q.right())) != q.negated();
+            case Expr.Happened h -> (kernel.events() & h.event().bit()) != 0;
+            case Expr.Same s -> seenSame.getOrDefault(s, false);
+            case Expr.Bool b -> b.value();
+        };
+    }
+
+    private int seen(Term t) {
+        if (t instanceof Term.Const c) {
+            return c.value();
+        }
+        Integer v = seenValues.get(t);
+        if (v == null) {
+            throw new IllegalStateException("the condition reads " + t.text() + ", which the outcome does not show");
+        }
+        return v;
     }
 
     /** The scenario's named files, which the agent made. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import pinlab.engine.Explorer;
 import pinlab.engine.Limits;
 import pinlab.engine.SearchResult;
@@ -11,6 +12,7 @@ import pinlab.model.Event;
 import pinlab.policy.Policies;
 import pinlab.policy.Policy;
 import pinlab.report.ReplayResult;
+import pinlab.report.ReplayStress;
 import pinlab.scenario.Scenario;
 import pinlab.scenario.ScenarioModel;
 
@@ -61,6 +63,43 @@ public final class Replayer {
                 disagree);
     }
 
+    /**
+     * Runs the scenario {@code n} times free (no barriers: each thread's operations back to back, released
+     * together; with {@code spread} on every CPU rather than the agent's one) and collects the real outcomes, against every outcome the full model reaches under
+     * {@code policy}. A scenario that is not replayable, or whose steps need the agent between them, gets the
+     * reasons instead.
+     */
+    public ReplayStress stress(Scenario sc, Policy policy, int n, boolean spread) throws AgentException {
+        ReplayPlan plan = ReplayPlan.of(sc);
+        List<String> why = refusals(sc, plan);
+        if (why.isEmpty()) {
+            String obstacle = Executor.freeRunObstacle(plan);
+            if (obstacle != null) {
+                why.add("no free runs: " + obstacle);
+            }
+        }
+        if (!why.isEmpty()) {
+            return new ReplayStress(sc.name(), policy.name(), why, 0, spread, Map.of(), Map.of(), Map.of(), List.of());
+        }
+        ScenarioModel model = new ScenarioModel(plan.scenario(), policy, true);
+        Map<String, Boolean> predicted = new TreeMap<>();
+        explore(new ScenarioModel(sc, policy)).outcomes().forEach((k, v) -> predicted.put(k, v.satisfied()));
+        Map<String, Integer> histogram = new TreeMap<>();
+        Map<String, Boolean> satisfied = new TreeMap<>();
+        java.util.Set<String> notes = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < n; i++) {
+            Executor.RealRun real;
+            try (Agent agent = Agent.start(agentBinary, stepTimeoutMs)) {
+                real = new Executor(agent, plan, model).runFree(spread);
+            }
+            histogram.merge(real.outcome(), 1, Integer::sum);
+            satisfied.put(real.outcome(), real.satisfied());
+            notes.addAll(real.notes());
+        }
+        return new ReplayStress(sc.name(), policy.name(), List.of(), n, spread, histogram, satisfied, predicted,
+                List.copyOf(notes));
+    }
+
     /** Why the scenario is not replayed at all: the plan's problems, else a kernel BUG the host's model reaches. */
     private static List<String> refusals(Scenario sc, ReplayPlan plan) {
         List<String> why = new ArrayList<>();
@@ -104,7 +143,7 @@ public final class Replayer {
     /** Runs one schedule {@code repeat} times on a fresh agent each time and compares it with the model. */
     private ReplayResult.Run run(ReplayPlan plan, ScenarioModel model, String outcome, List<Integer> schedule,
             int repeat) throws AgentException {
-        Map<String, String> modelPages = Executor.modelPages(plan.scenario(), model.finalWorld(schedule));
+        Map<String, String> modelPages = Executor.modelPages(plan, model.finalWorld(schedule));
         Map<String, Integer> seen = new LinkedHashMap<>();
         Map<String, String> firstPages = null;
         List<String> notes = new ArrayList<>();
