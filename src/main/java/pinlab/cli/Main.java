@@ -414,8 +414,8 @@ public final class Main implements Callable<Integer> {
 
         @Option(names = "--format", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}):"
                 + " text, json (one document), jsonl (one result per line, as each is ready), or herd (herd7's"
-                + " result blocks, for mcompare7 and judgelitmus-style scripts). With json and jsonl, unreadable"
-                + " scenarios are JSON errors too.")
+                + " result blocks, for mcompare7 and judgelitmus-style scripts; one policy per log). With json and"
+                + " jsonl, unreadable scenarios are JSON errors too.")
         CheckFormat format = CheckFormat.text;
 
         @Option(names = "--traces", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}):"
@@ -500,6 +500,19 @@ public final class Main implements Callable<Integer> {
             if (workers < 0 || workers > 256) {
                 err.println("pinlab check: --workers must be 0 (one per core) to 256, not " + workers);
                 return BAD_INPUT;
+            }
+            if (format == CheckFormat.herd) {
+                // a herd log holds one model: mcompare7 unions the blocks of one test in a log, as runs of one
+                // test (tools/logState.ml, uniq), so a second policy's block would be merged into the first
+                for (Scenario sc : scenarios) {
+                    int n = allPolicies ? Policies.all().size() : !chosen.isEmpty() ? chosen.size()
+                            : expectedPolicies(sc).size();
+                    if (n > 1) {
+                        err.println("pinlab check: --format herd writes one policy per log (mcompare7 would merge "
+                                + sc.name() + "'s " + n + " blocks into one test); pick one with --policy NAME");
+                        return BAD_INPUT;
+                    }
+                }
             }
             List<CheckResult> results = new ArrayList<>();
             if (swarm && simulate == 0) {

@@ -183,6 +183,22 @@ class CliTest {
     }
 
     @Test
+    void herdFormat_writesOnePolicyPerLog() throws Exception {
+        // mcompare7 unions the blocks of one test in one log, as runs of one test (herdtools7
+        // tools/logState.ml, uniq): a second policy's block would be merged into the first, so it is refused
+        Path good = write("a.pin", GOOD.formatted("Always"));
+        CliRun two = run("check", good.toString(), "--format", "herd", "--policy", "linux-5.8", "--policy",
+                "linux-6.18");
+        assertEquals(2, two.code(), two.err());
+        assertTrue(two.err().contains("one policy per log"), two.err());
+        assertEquals("", two.out());
+        CliRun one = run("check", good.toString(), "--format", "herd", "--policy", "linux-6.18", "--no-timings");
+        assertEquals(0, one.code(), one.err());
+        assertEquals(1, one.out().split("\nTest ", -1).length, one.out());
+        assertTrue(one.out().startsWith("Test cli Required\n"), one.out());
+    }
+
+    @Test
     void diff_replaysTheFailingRunUnderTheSafePolicy_andNamesTheRulesWhereTheyPart() {
         CliRun r = run("diff", "fork-child-exits-first", "linux-6.5", "linux-5.9");
         assertEquals(0, r.code(), r.err());
