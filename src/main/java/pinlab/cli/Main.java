@@ -1477,9 +1477,9 @@ public final class Main implements Callable<Integer> {
                         st = replayer.stress(sc, p, stress, stressSpread);
                         printMarked(out, pinlab.report.ReplayReport.renderStressMarked(st), tty);
                         if (!st.unpredicted().isEmpty()) {
-                            err.println("pinlab replay: " + sc.name() + ": MODEL BUG: the kernel reached "
-                                    + st.unpredicted().size() + " outcome(s) the " + p.name() + " model says are"
-                                    + " unreachable");
+                            err.println("pinlab replay: " + sc.name() + ": " + (st.hostModel() ? "MODEL BUG"
+                                    : "not in the model") + ": the kernel reached " + st.unpredicted().size()
+                                    + " outcome(s) the " + p.name() + " model says are unreachable");
                         }
                     }
                     out.println();

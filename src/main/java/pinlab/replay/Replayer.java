@@ -79,7 +79,8 @@ public final class Replayer {
             }
         }
         if (!why.isEmpty()) {
-            return new ReplayStress(sc.name(), policy.name(), why, 0, spread, Map.of(), Map.of(), Map.of(), List.of());
+            return new ReplayStress(sc.name(), policy.name(), why, 0, spread, Map.of(), Map.of(), Map.of(), List.of(),
+                    hostModel(policy));
         }
         ScenarioModel model = new ScenarioModel(plan.scenario(), policy, true);
         Map<String, Boolean> predicted = new TreeMap<>();
@@ -97,7 +98,7 @@ public final class Replayer {
             notes.addAll(real.notes());
         }
         return new ReplayStress(sc.name(), policy.name(), List.of(), n, spread, histogram, satisfied, predicted,
-                List.copyOf(notes));
+                List.copyOf(notes), hostModel(policy));
     }
 
     /** Why the scenario is not replayed at all: the plan's problems, else a kernel BUG the host's model reaches. */
@@ -170,5 +171,10 @@ public final class Replayer {
         } catch (java.io.IOException e) {
             return System.getProperty("os.version");
         }
+    }
+
+    /** Whether {@code policy} is this machine's kernel's model ({@code --policy host}, the default). */
+    static boolean hostModel(pinlab.policy.Policy policy) {
+        return policy.name().equals(pinlab.policy.Policies.host().name());
     }
 }

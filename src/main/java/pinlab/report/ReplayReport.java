@@ -213,9 +213,11 @@ public final class ReplayReport {
             sb.append("Model ").append(s.policy()).append(": every real outcome is reachable (").append(missing.size())
                     .append(" of its ").append(s.predicted().size()).append(" outcomes not seen in these runs)\n");
         } else {
-            sb.append(HIGHLIGHT_ON).append("MODEL BUG: ").append(bad.size()).append(" real outcome")
-                    .append(bad.size() == 1 ? "" : "s").append(" that the ").append(s.policy())
-                    .append(" model says cannot happen:").append(HIGHLIGHT_OFF).append('\n');
+            sb.append(HIGHLIGHT_ON).append(s.hostModel() ? "MODEL BUG: " : "NOT IN THE MODEL: ").append(bad.size())
+                    .append(" real outcome").append(bad.size() == 1 ? "" : "s").append(" that the ").append(s.policy())
+                    .append(" model says cannot happen").append(s.hostModel() ? ":" : " (this kernel is not "
+                            + s.policy() + ": the two kernels differ, which is no model bug by itself):")
+                    .append(HIGHLIGHT_OFF).append('\n');
             for (String b : bad) {
                 sb.append("  ").append(b).append('\n');
             }
@@ -241,9 +243,10 @@ public final class ReplayReport {
         if (s != null && s.ran()) {
             d.append(d.length() > 0 ? "; " : "").append("free runs=").append(s.runs()).append(' ').append(s.observation());
             if (!s.unpredicted().isEmpty()) {
-                d.append(" MODEL BUG (").append(s.unpredicted().size()).append(" unreachable)");
+                d.append(s.hostModel() ? " MODEL BUG (" : " not in the model (").append(s.unpredicted().size())
+                        .append(" unreachable)");
                 if (!verdict.equals("DISAGREE")) {
-                    verdict = "MODEL BUG";
+                    verdict = s.hostModel() ? "MODEL BUG" : "DISAGREE";
                 }
             }
         } else if (s != null) {

@@ -17,10 +17,12 @@ import java.util.Map;
  * @param satisfied per real outcome, whether it satisfies the final condition's expression
  * @param predicted the outcomes the model reaches under the policy, with whether each satisfies it
  * @param notes what the agent reported on the way, once per distinct note
+ * @param hostModel whether the policy is the model of the kernel the runs were made on ({@code host}); only then
+ *     is a real outcome the model cannot reach a model bug, rather than a difference between two kernels
  */
 public record ReplayStress(String scenario, String policy, List<String> unavailable, int runs, boolean spread,
         Map<String, Integer> histogram, Map<String, Boolean> satisfied, Map<String, Boolean> predicted,
-        List<String> notes) {
+        List<String> notes, boolean hostModel) {
 
     /** Returns whether free runs were made. */
     public boolean ran() {
@@ -36,7 +38,10 @@ public record ReplayStress(String scenario, String policy, List<String> unavaila
         return n;
     }
 
-    /** Returns the real outcomes the model says are unreachable: each is a model bug (or a replay bug). */
+    /**
+     * Returns the real outcomes the model says are unreachable: under the host's model each is a model bug (or a
+     * replay bug); under another release's model, a difference between that release and this kernel.
+     */
     public List<String> unpredicted() {
         return histogram.keySet().stream().filter(k -> !predicted.containsKey(k)).toList();
     }

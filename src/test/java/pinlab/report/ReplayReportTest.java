@@ -38,17 +38,27 @@ class ReplayReportTest {
     void stress_histogramAndObservation_likeKlitmus() {
         ReplayStress s = new ReplayStress("t", "linux-6.18", List.of(), 5, false,
                 new java.util.TreeMap<>(Map.of("x=0", 2, "x=1", 3)), Map.of("x=0", false, "x=1", true),
-                Map.of("x=1", true, "x=0", false, "x=2", false), List.of());
+                Map.of("x=1", true, "x=0", false, "x=2", false), List.of(), true);
         String text = ReplayReport.renderStress(s);
         assertTrue(text.contains("2 :>x=0    (model: reachable)\n3 *>x=1    (model: reachable)\n"), text);
         assertTrue(text.contains("Observation t Sometimes 3 2\n"), text);
         assertTrue(text.contains("every real outcome is reachable (1 of its 3 outcomes not seen"), text);
         assertTrue(text.contains("nondeterministic"), text);
-        ReplayStress bug = new ReplayStress("t", "linux-5.9", List.of(), 1, true, Map.of("x=3", 1), Map.of("x=3", true),
-                Map.of("x=1", true), List.of());
+        ReplayStress bug = new ReplayStress("t", "linux-6.18", List.of(), 1, true, Map.of("x=3", 1),
+                Map.of("x=3", true), Map.of("x=1", true), List.of(), true);
         String loud = ReplayReport.renderStress(bug);
-        assertTrue(loud.contains("MODEL BUG: 1 real outcome that the linux-5.9 model says cannot happen:\n  x=3\n"),
+        assertTrue(loud.contains("MODEL BUG: 1 real outcome that the linux-6.18 model says cannot happen:\n  x=3\n"),
                 loud);
+        // under another release's model, the same difference is the two kernels', not a model bug
+        ReplayStress other = new ReplayStress("t", "linux-5.9", List.of(), 1, true, Map.of("x=3", 1),
+                Map.of("x=3", true), Map.of("x=1", true), List.of(), false);
+        String older = ReplayReport.renderStress(other);
+        assertTrue(older.contains("NOT IN THE MODEL: 1 real outcome that the linux-5.9 model says cannot happen (this"
+                + " kernel is not linux-5.9"), older);
+        assertFalse(older.contains("MODEL BUG"), older);
+        ReplayResult none = new ReplayResult("t", "t.pin", "linux-5.9", "6.18", List.of(), List.of(), List.of(), 0, 0);
+        assertEquals("DISAGREE", ReplayReport.summaryLine(none, other).verdict());
+        assertEquals("MODEL BUG", ReplayReport.summaryLine(none, bug).verdict());
         assertTrue(loud.contains("Observation t Always 1 0"), loud);
         assertFalse(loud.contains("\u001b"), loud);
     }
