@@ -111,6 +111,77 @@ public final class Pinlab {
                 ScenarioModel.labels(tags), null);
     }
 
+    /**
+     * Checks {@code scenario} under both policies and compares them: {@link #diff(Scenario, Policy, CheckResult,
+     * Policy, CheckResult)}.
+     */
+    public static pinlab.report.Diff diff(Scenario scenario, Policy a, Policy b) {
+        return diff(scenario, a, check(scenario, a, Limits.NONE, false), b, check(scenario, b, Limits.NONE, false));
+    }
+
+    /**
+     * Compares two results of one scenario: the run of the policy where the condition's failing side is reached
+     * (else the one with a witness), replayed thread for thread under the other policy as far as it lets the threads
+     * step, the first step where they take different rules or say different things, and the rules only one side
+     * took there.
+     */
+    public static pinlab.report.Diff diff(Scenario sc, Policy pa, CheckResult ra, Policy pb, CheckResult rb) {
+        if (!ra.complete() || !rb.complete()) {
+            return new pinlab.report.Diff(sc.name(), pa.name(), ra.cell(), pb.name(), rb.cell(),
+                    pinlab.report.Diff.Kind.INCOMPLETE, ra.about().quantifier().word(), ra.search().states(),
+                    rb.search().states(), null, null, null,
+                    null, null, -1, List.of());
+        }
+        // the run to compare: the failing side's shortest run, from the policy where it happens
+        boolean fromA = ra.witness() != null && (ra.failing() || rb.witness() == null);
+        CheckResult from = fromA ? ra : rb;
+        CheckResult other = fromA ? rb : ra;
+        Policy fromP = fromA ? pa : pb;
+        Policy otherP = fromA ? pb : pa;
+        if (from.witness() == null) {
+            return new pinlab.report.Diff(sc.name(), pa.name(), ra.cell(), pb.name(), rb.cell(),
+                    pinlab.report.Diff.Kind.NO_RUN, ra.about().quantifier().word(), ra.search().states(),
+                    rb.search().states(), null, null, null,
+                    null, null, -1, List.of());
+        }
+        Trace there = from.witness();
+        List<Integer> threads = there.steps().stream().map(Trace.Step::thread).toList();
+        Trace here = new ScenarioModel(sc, otherP).replayAsFarAsPossible(threads);
+        int first = -1;
+        for (int i = 0; i < there.steps().size() && first < 0; i++) {
+            Trace.Step s = there.steps().get(i);
+            Trace.Step t = i < here.steps().size() ? here.steps().get(i) : null;
+            if (t == null || !t.rules().equals(s.rules()) || !t.notes().equals(s.notes())) {
+                first = i;
+            }
+        }
+        List<pinlab.report.Diff.RuleNote> parting = new ArrayList<>();
+        if (first >= 0) {
+            Trace.Step s = there.steps().get(first);
+            List<String> t = first < here.steps().size() ? here.steps().get(first).rules() : List.of();
+            java.util.Set<String> onlyThere = new java.util.LinkedHashSet<>(s.rules());
+            java.util.Set<String> onlyHere = new java.util.LinkedHashSet<>(t);
+            onlyThere.removeAll(t);
+            onlyHere.removeAll(s.rules());
+            for (String id : onlyThere) {
+                parting.add(ruleNote(fromP.name(), id));
+            }
+            for (String id : onlyHere) {
+                parting.add(ruleNote(otherP.name(), id));
+            }
+        }
+        return new pinlab.report.Diff(sc.name(), pa.name(), ra.cell(), pb.name(), rb.cell(),
+                pinlab.report.Diff.Kind.RUN, from.about().quantifier().word(), ra.search().states(),
+                rb.search().states(), fromP.name(), otherP.name(), other.cell(), there, here, first,
+                List.copyOf(parting));
+    }
+
+    private static pinlab.report.Diff.RuleNote ruleNote(String policy, String id) {
+        pinlab.policy.Rule r = pinlab.policy.Rule.byId(id);
+        return new pinlab.report.Diff.RuleNote(policy, id, r == null ? null : r.summary(), r == null ? null
+                : r.source());
+    }
+
     /** Receives progress of a matrix run. */
     @FunctionalInterface
     public interface MatrixProgress {

@@ -239,99 +239,10 @@ public final class Main implements Callable<Integer> {
             if (scenarios.size() != 1) {
                 return BAD_INPUT;
             }
-            Scenario sc = scenarios.get(0);
-            CheckResult ra = Pinlab.check(sc, pa, Limits.NONE, false);
-            CheckResult rb = Pinlab.check(sc, pb, Limits.NONE, false);
-            out.println("pinlab diff " + sc.name() + ": " + pa.name() + " " + ra.cell() + ", " + pb.name() + " "
-                    + rb.cell());
-            if (!ra.complete() || !rb.complete()) {
-                out.println("a limit stopped a search: no comparison");
-                out.flush();
-                return INCOMPLETE;
-            }
-            // the run to compare: the failing side's shortest run, from the policy where it happens
-            boolean fromA = ra.witness() != null && (ra.failing() || rb.witness() == null);
-            CheckResult from = fromA ? ra : rb;
-            CheckResult other = fromA ? rb : ra;
-            Policy fromP = fromA ? pa : pb;
-            Policy otherP = fromA ? pb : pa;
-            if (from.witness() == null) {
-                out.println("neither policy has a run where the condition's "
-                        + (ra.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "expression fails" : "expression holds")
-                        + ": both are " + ra.cell() + " in every interleaving (" + ra.search().states() + " and " + rb.search().states()
-                        + " states explored)");
-                out.flush();
-                return OK;
-            }
-            List<Integer> threads = from.witness().steps().stream().map(pinlab.report.Trace.Step::thread).toList();
-            pinlab.report.Trace there = from.witness();
-            pinlab.report.Trace here = new ScenarioModel(sc, otherP).replayAsFarAsPossible(threads);
-            out.println("the run: " + fromP.name() + "'s shortest run where the condition's "
-                    + (from.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "expression fails" : "expression holds")
-                    + ", replayed thread for thread under " + otherP.name());
-            out.println();
-            List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"#", "thread", "operation", fromP.name() + " rules", otherP.name() + " rules", ""});
-            int first = -1;
-            for (int i = 0; i < there.steps().size(); i++) {
-                pinlab.report.Trace.Step s = there.steps().get(i);
-                pinlab.report.Trace.Step t = i < here.steps().size() ? here.steps().get(i) : null;
-                boolean differs = t == null || !t.rules().equals(s.rules()) || !t.notes().equals(s.notes());
-                String mark = "";
-                if (differs && first < 0) {
-                    first = i;
-                    mark = "<== first difference";
-                }
-                rows.add(new String[] {Integer.toString(i + 1), there.threads().get(s.thread()), s.op(),
-                    String.join(" ", s.rules()), t == null ? "(cannot step here)" : String.join(" ", t.rules()), mark});
-            }
-            StringBuilder sb = new StringBuilder();
-            pinlab.report.TextReport.table(sb, rows, "  ");
-            out.print(sb);
-            out.println();
-            if (first < 0) {
-                out.println("the run takes the same rules under both; they part only in what the final state means");
-            } else {
-                pinlab.report.Trace.Step s = there.steps().get(first);
-                pinlab.report.Trace.Step t = first < here.steps().size() ? here.steps().get(first) : null;
-                out.println("step " + (first + 1) + " (" + there.threads().get(s.thread()) + ": " + s.op() + ") parts "
-                        + "them:");
-                if (t == null) {
-                    out.println("  under " + otherP.name() + " the thread cannot take this step (it waits, or the run"
-                            + " went another way before)");
-                }
-                java.util.Set<String> onlyThere = new java.util.LinkedHashSet<>(s.rules());
-                java.util.Set<String> onlyHere = new java.util.LinkedHashSet<>(t == null ? List.of() : t.rules());
-                onlyThere.removeAll(t == null ? List.of() : t.rules());
-                onlyHere.removeAll(s.rules());
-                describeRules(out, fromP.name(), onlyThere);
-                describeRules(out, otherP.name(), onlyHere);
-                for (String n : s.notes()) {
-                    out.println("  " + fromP.name() + ": " + n);
-                }
-                if (t != null) {
-                    for (String n : t.notes()) {
-                        out.println("  " + otherP.name() + ": " + n);
-                    }
-                }
-            }
-            out.println();
-            out.println(fromP.name() + " ends in " + (there.outcome() == null ? "no final state" : there.outcome())
-                    + "; " + otherP.name() + (here.steps().size() < threads.size() ? " stops after step "
-                            + here.steps().size() : " ends in " + (here.outcome() == null ? "no final state"
-                                    : here.outcome())) + " (" + other.cell() + " there in every run it explores)");
+            pinlab.report.Diff d = Pinlab.diff(scenarios.get(0), pa, pb);
+            out.print(d.text());
             out.flush();
-            return OK;
-        }
-
-        private static void describeRules(PrintWriter out, String policy, java.util.Collection<String> ids) {
-            for (String id : ids) {
-                pinlab.policy.Rule r = pinlab.policy.Rule.byId(id);
-                out.println("  only under " + policy + ": " + id + (r == null ? "" : " — " + r.summary()));
-                if (r != null) {
-                    out.println("      source: " + r.source());
-                }
-            }
+            return d.kind() == pinlab.report.Diff.Kind.INCOMPLETE ? INCOMPLETE : OK;
         }
     }
 
