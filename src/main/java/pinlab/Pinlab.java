@@ -176,6 +176,63 @@ public final class Pinlab {
                 List.copyOf(parting));
     }
 
+    /**
+     * Works out, for each row of {@code m} (in its order), what the HTML report shows beside the cells: the
+     * {@linkplain #diff comparison} of every pair of checked, complete cells whose results differ, and the actors a
+     * search of the scenario steps. The scenario is read again from the row's source and the policies from the
+     * column names, so this works on a merged matrix too; a row whose scenario or policies cannot be read again
+     * gets {@link pinlab.report.Comparisons#NONE}.
+     */
+    public static List<pinlab.report.Comparisons> comparisons(pinlab.report.Matrix m) {
+        List<pinlab.report.Comparisons> out = new ArrayList<>();
+        Map<String, Policy> policies = new java.util.HashMap<>();
+        for (pinlab.report.Matrix.Row row : m.rows()) {
+            Scenario sc;
+            try {
+                sc = pinlab.scenario.Parser.parse(row.file(), row.source());
+            } catch (pinlab.scenario.ScenarioException e) {
+                out.add(pinlab.report.Comparisons.NONE);
+                continue;
+            }
+            List<Policy> cols = new ArrayList<>();
+            for (CheckResult c : row.cells()) {
+                cols.add(policies.computeIfAbsent(c.policy(), n -> {
+                    try {
+                        return pinlab.policy.Policies.resolve(n);
+                    } catch (IllegalArgumentException e) {
+                        return null;
+                    }
+                }));
+            }
+            List<pinlab.report.Diff> diffs = new ArrayList<>();
+            for (int i = 0; i < row.cells().size(); i++) {
+                for (int j = i + 1; j < row.cells().size(); j++) {
+                    CheckResult a = row.cells().get(i);
+                    CheckResult b = row.cells().get(j);
+                    if (cols.get(i) != null && cols.get(j) != null && comparable(a) && comparable(b)
+                            && !a.cell().equals(b.cell())) {
+                        diffs.add(diff(sc, cols.get(i), a, cols.get(j), b));
+                    }
+                }
+            }
+            List<String> actors = List.of();
+            boolean reduced = false;
+            for (int i = 0; i < cols.size() && actors.isEmpty(); i++) {
+                if (cols.get(i) != null && comparable(row.cells().get(i))) {
+                    ScenarioModel model = new ScenarioModel(sc, cols.get(i));
+                    actors = model.threadNames();
+                    reduced = Limits.NONE.por() && model.reduction() != null;
+                }
+            }
+            out.add(new pinlab.report.Comparisons(List.copyOf(actors), reduced, List.copyOf(diffs)));
+        }
+        return List.copyOf(out);
+    }
+
+    private static boolean comparable(CheckResult c) {
+        return c.notApplicable() == null && c.complete();
+    }
+
     private static pinlab.report.Diff.RuleNote ruleNote(String policy, String id) {
         pinlab.policy.Rule r = pinlab.policy.Rule.byId(id);
         return new pinlab.report.Diff.RuleNote(policy, id, r == null ? null : r.summary(), r == null ? null
@@ -216,6 +273,15 @@ public final class Pinlab {
      */
     public static pinlab.report.Matrix matrix(List<Scenario> scenarios, List<Policy> policies, Limits limits,
             int threads, MatrixProgress progress, boolean askedOnly) {
+        return matrix(scenarios, policies, limits, threads, progress, askedOnly, false);
+    }
+
+    /**
+     * Like {@link #matrix(List, List, Limits, int, MatrixProgress, boolean)}; with {@code allTraces}, each cell also
+     * keeps the shortest trace to every outcome ({@link CheckResult.OutcomeRow#trace}), not only the witness.
+     */
+    public static pinlab.report.Matrix matrix(List<Scenario> scenarios, List<Policy> policies, Limits limits,
+            int threads, MatrixProgress progress, boolean askedOnly, boolean allTraces) {
         long t0 = System.nanoTime();
         int total = scenarios.size() * policies.size();
         // cells run side by side: each cell's own search stays on one thread unless the user said otherwise
@@ -233,7 +299,8 @@ public final class Pinlab {
                     Scenario sc = scenarios.get(si);
                     Policy pol = policies.get(pj);
                     cells[si][pj] = askedOnly && !pol.isPreset() && sc.expectationFor(pol.name()) == null
-                            ? CheckResult.notAsked(sc, pol.name()) : check(sc, pol, cellLimits, false, new Progress() {
+                            ? CheckResult.notAsked(sc, pol.name())
+                            : check(sc, pol, cellLimits, allTraces, new Progress() {
                                 @Override
                                 public void update(long states, long transitions, int depth, long queue,
                                         long expanded, double seconds) {

@@ -965,6 +965,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-seconds", description = "Per cell: stop after this many seconds.")
         double maxSeconds;
 
+        @Option(names = "--traces", description = "witness (the condition's and violations' traces) or all (also"
+                + " the shortest run to every outcome, in the JSON and the HTML report; default: ${DEFAULT-VALUE}).")
+        Traces traces = Traces.witness;
+
         @picocli.CommandLine.Mixin
         Select select = new Select();
 
@@ -1055,7 +1059,7 @@ public final class Main implements Callable<Integer> {
                                 public double intervalSeconds() {
                                     return 1;
                                 }
-                            }, askedOnly);
+                            }, askedOnly, traces == Traces.all);
                 }
             } else {
                 int step = Math.max(1, total / 10);
@@ -1075,7 +1079,7 @@ public final class Main implements Callable<Integer> {
                                             + " states, %.0f s%n", sc, pol, states, secs);
                                 }
                             }
-                        }, askedOnly);
+                        }, askedOnly, traces == Traces.all);
             }
             if (noTimings) {
                 m = m.withoutTimings();
@@ -1084,7 +1088,7 @@ public final class Main implements Callable<Integer> {
                 case text -> pinlab.report.MatrixReport.text(m);
                 case markdown -> pinlab.report.MatrixReport.markdown(m);
                 case json -> pinlab.report.MatrixReport.json(m);
-                case html -> pinlab.report.HtmlReport.render(m);
+                case html -> pinlab.report.HtmlReport.render(m, Pinlab.comparisons(m));
             };
             if (output != null) {
                 if (!writeOutput(output, table, files, err, "pinlab matrix")) {
@@ -1095,7 +1099,8 @@ public final class Main implements Callable<Integer> {
                 out.flush();
             }
             if (!noHtml && !(format == MatrixFormat.html && output != null)) {
-                if (!writeOutput(html, pinlab.report.HtmlReport.render(m), files, err, "pinlab matrix")) {
+                if (!writeOutput(html, pinlab.report.HtmlReport.render(m, Pinlab.comparisons(m)), files, err,
+                        "pinlab matrix")) {
                     return BAD_INPUT;
                 }
                 err.println("pinlab matrix: wrote " + html.toAbsolutePath());

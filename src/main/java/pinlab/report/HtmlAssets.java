@@ -182,6 +182,19 @@ final class HtmlAssets {
             border:1px solid var(--line);border-radius:6px;background:#fff;color:var(--fg)}
             #shown{color:var(--muted);font-size:12px}
             tr.srow.hidden,tr.topic.hidden{display:none}
+            section.cmp,section.established{margin-top:14px;border-top:1px solid var(--line);padding-top:8px}
+            section.cmp h3,section.established h3{font-size:15px;margin:0 0 4px}
+            section.established ul{margin:4px 0;padding-left:20px}section.established li{margin:2px 0}
+            .cmp-ctl select{font:inherit;font-size:12.5px;padding:1px 4px;background:#fff;color:var(--fg);
+            border:1px solid var(--line);border-radius:4px}
+            table.cmpt{border-collapse:collapse;font-size:12.5px;width:100%}
+            .cmpt th{background:#f1f5f9;padding:4px 8px;font-size:12px;text-align:left}
+            .cmpt td{border-bottom:1px solid #eef2f7;padding:3px 8px;vertical-align:top}
+            .cmpt td.n{color:var(--muted);text-align:right;font-family:var(--mono);white-space:nowrap}
+            .cmpt tr.part td{background:#fff7ed;border-top:2px solid var(--chg);border-bottom:2px solid var(--chg)}
+            .cmpt .partmark{color:var(--chg);font-weight:700;font-family:system-ui,"DejaVu Sans",sans-serif}
+            .cmp-why li.decides{margin:3px 0}.cmp-why .src-ref{color:var(--muted)}
+            a.ext{text-decoration:underline dotted}
             @media (prefers-color-scheme: dark){
             :root{--fg:#e2e8f0;--muted:#94a3b8;--line:#334155;--soft:#0b1220}
             body{background:#0f172a;color:var(--fg)}
@@ -189,6 +202,8 @@ final class HtmlAssets {
             p.find input{background:#111827;color:var(--fg)}
             .k-na{background:#1e293b;color:#94a3b8}
             .g-forbidden{background:#3f1d1d}.g-interesting{background:#3a2a0a}
+            .cmpt th,.lanes th{background:#1e293b}.cmpt tr.part td{background:#431407}
+            .cmp-ctl select{background:#111827}a{color:#93c5fd}
             }
             @media print{
             p.find,.backdrop,#pop{display:none!important}
@@ -282,6 +297,7 @@ final class HtmlAssets {
                     ref.parentNode.replaceChild(copy, ref);
                   }
                 });
+                each(el.querySelectorAll('section.cmp'), initCmp);
                 each(el.querySelectorAll('nav.peers a.peer'), function (a) {
                   a.classList.toggle('here', a.getAttribute('href') === '#' + el.id);
                 });
@@ -304,6 +320,198 @@ final class HtmlAssets {
                 el.setAttribute('data-shown-panels', String(shown));
                 if (scroll && getComputedStyle(el).position !== 'fixed') { el.scrollIntoView({block: 'start'}); }
                 return true;
+              }
+
+              // side-by-side comparisons, drawn from the row's JSON block when a cell opens (HtmlCompare)
+              var cmpData = {};
+              function cmpJson(id) {
+                if (!Object.prototype.hasOwnProperty.call(cmpData, id)) {
+                  var s = document.getElementById(id);
+                  cmpData[id] = s ? JSON.parse(s.textContent) : null;
+                }
+                return cmpData[id];
+              }
+
+              function mk(tag, cls, text) {
+                var e = document.createElement(tag);
+                if (cls) { e.className = cls; }
+                if (text !== undefined && text !== null) { e.textContent = text; }
+                return e;
+              }
+
+              function slug(s) { return s.replace(/[^A-Za-z0-9._-]/g, '_') || '_'; }
+
+              function ruleRef(id) {
+                var dt = document.getElementById('rule-' + slug(id));
+                if (!dt) { return mk('span', 'rule', id); }
+                var a = mk('a', 'rule', id);
+                a.setAttribute('href', '#rule-' + slug(id));
+                a.setAttribute('data-rule', id);
+                var dd = dt.nextElementSibling;
+                var src = dd ? dd.querySelector('.muted') : null;
+                a.title = (dd && dd.firstChild ? dd.firstChild.textContent : '') + '\\n' + (src ? src.textContent : '');
+                return a;
+              }
+
+              function isFailing(col) { return col.k.indexOf('k-fail') === 0 || col.k === 'k-vio'; }
+
+              function partner(d, col) {
+                var me = d.cols[col];
+                var best = -1;
+                for (var dist = 1; dist < d.cols.length && best < 0; dist++) {
+                  [col - dist, col + dist].forEach(function (i) {
+                    if (best >= 0 || i < 0 || i >= d.cols.length || !d.cols[i].on) { return; }
+                    var o = d.cols[i];
+                    if (isFailing(me) ? !isFailing(o) : isFailing(o)) { best = i; }
+                  });
+                }
+                for (var j = 0; j < d.cols.length && best < 0; j++) {
+                  if (j !== col && d.cols[j].on && d.cols[j].c !== me.c) { best = j; }
+                }
+                return best;
+              }
+
+              function initCmp(sec) {
+                if (sec.getAttribute('data-ready')) { return; }
+                var d = cmpJson(sec.getAttribute('data-cmp'));
+                if (!d) { return; }
+                var col = +sec.getAttribute('data-col');
+                var ctl = mk('p', 'cmp-ctl');
+                var sa = mk('select');
+                var sb = mk('select');
+                sa.setAttribute('data-side', 'a');
+                sb.setAttribute('data-side', 'b');
+                sa.setAttribute('aria-label', 'first policy');
+                sb.setAttribute('aria-label', 'second policy');
+                d.cols.forEach(function (c, i) {
+                  if (!c.on) { return; }
+                  [sa, sb].forEach(function (s) {
+                    var o = mk('option', null, c.p + ' \u2014 ' + c.c);
+                    o.value = String(i);
+                    s.appendChild(o);
+                  });
+                });
+                var other = partner(d, col);
+                sa.value = String(col);
+                sb.value = String(other < 0 ? col : other);
+                ctl.appendChild(document.createTextNode('compare '));
+                ctl.appendChild(sa);
+                ctl.appendChild(document.createTextNode(' with '));
+                ctl.appendChild(sb);
+                sec.appendChild(ctl);
+                sec.appendChild(mk('div', 'cmp-out'));
+                sa.addEventListener('change', function () { drawCmp(sec); });
+                sb.addEventListener('change', function () { drawCmp(sec); });
+                sec.setAttribute('data-ready', '1');
+                drawCmp(sec);
+              }
+
+              function stepCell(td, step) {
+                step[2].forEach(function (r) { td.appendChild(ruleRef(r)); td.appendChild(document.createTextNode(' ')); });
+                if (step[3].length) { td.appendChild(mk('span', 'note', step[3].join('; '))); }
+              }
+
+              function drawCmp(sec) {
+                var d = cmpJson(sec.getAttribute('data-cmp'));
+                var a = +sec.querySelector('select[data-side=a]').value;
+                var b = +sec.querySelector('select[data-side=b]').value;
+                var out = sec.querySelector('.cmp-out');
+                out.textContent = '';
+                sec.setAttribute('data-pair', a + '-' + b);
+                var lo = Math.min(a, b);
+                var hi = Math.max(a, b);
+                var pair = null;
+                d.pairs.forEach(function (p) { if (p.a === lo && p.b === hi) { pair = p; } });
+                var A = d.cols[a];
+                var B = d.cols[b];
+                if (a === b) { out.appendChild(mk('p', 'muted', 'Pick two different policies.')); return; }
+                if (!pair) {
+                  out.appendChild(mk('p', 'muted', 'Both give ' + A.c + '. The report works out comparisons only for'
+                      + ' cells whose results differ; pinlab diff ' + d.file + ' ' + A.p + ' ' + B.p + ' compares these two.'));
+                  return;
+                }
+                if (pair.kind !== 'RUN') {
+                  out.appendChild(mk('p', null, pair.kind === 'NO_RUN' ? 'Neither policy has a run where the'
+                      + ' condition\\'s expression ' + pair.side + ' (nor one with a kernel event) to replay: ' + A.p
+                      + ' is ' + A.c + ', ' + B.p + ' is ' + B.c + '; their violations and outcomes say why.'
+                      : 'A limit stopped a search: no comparison.'));
+                  return;
+                }
+                var F = d.cols[pair.from];
+                var T = pair.from === lo ? d.cols[hi] : d.cols[lo];
+                var there = d.runs[pair.there];
+                var here = d.runs[pair.here];
+                out.appendChild(mk('p', 'cmp-head', T.p + ' is ' + T.c + ', ' + F.p + ' is ' + F.c + ': ' + F.p
+                    + '\\'s shortest run where the condition\\'s expression ' + pair.side
+                    + ', replayed thread for thread under ' + T.p + '.'));
+                var wrap = mk('div', 'lanes-wrap');
+                var table = mk('table', 'cmpt');
+                var head = mk('tr');
+                ['#', 'thread', 'operation', 'under ' + F.p + ' (' + F.c + ')', 'under ' + T.p + ' (' + T.c + ')']
+                    .forEach(function (h) { head.appendChild(mk('th', null, h)); });
+                var thead = mk('thead');
+                thead.appendChild(head);
+                table.appendChild(thead);
+                var tbody = mk('tbody');
+                there.st.forEach(function (s, i) {
+                  var tr = mk('tr', i === pair.first ? 'part' : null);
+                  var n = mk('td', 'n', String(i + 1));
+                  if (i === pair.first) { n.appendChild(mk('span', 'partmark', ' they part here')); }
+                  tr.appendChild(n);
+                  tr.appendChild(mk('td', null, there.t[s[0]]));
+                  var op = mk('td');
+                  op.appendChild(mk('code', null, s[1]));
+                  tr.appendChild(op);
+                  var l = mk('td', 'rules');
+                  stepCell(l, s);
+                  tr.appendChild(l);
+                  var r = mk('td', 'rules');
+                  if (i < here.st.length) { stepCell(r, here.st[i]); } else { r.appendChild(mk('i', 'muted', 'cannot step here')); }
+                  tr.appendChild(r);
+                  tbody.appendChild(tr);
+                });
+                table.appendChild(tbody);
+                wrap.appendChild(table);
+                out.appendChild(wrap);
+                var why = mk('div', 'cmp-why');
+                if (pair.first < 0) {
+                  why.appendChild(mk('p', null, 'The run takes the same rules under both; they part only in what the'
+                      + ' final state means.'));
+                } else {
+                  var s = there.st[pair.first];
+                  why.appendChild(mk('p', null, 'Step ' + (pair.first + 1) + ' (' + there.t[s[0]] + ': ' + s[1]
+                      + ') parts them. The rules only one side took there:'));
+                  var ul = mk('ul');
+                  if (pair.first >= here.st.length) {
+                    ul.appendChild(mk('li', null, 'under ' + T.p + ' the thread cannot take this step (it waits, or the'
+                        + ' run went another way before)'));
+                  }
+                  pair.part.forEach(function (x) {
+                    var li = mk('li', 'decides');
+                    li.appendChild(document.createTextNode('only under ' + (x[0] === 0 ? F.p : T.p) + ': '));
+                    li.appendChild(ruleRef(x[1]));
+                    var dt = document.getElementById('rule-' + slug(x[1]));
+                    var dd = dt ? dt.nextElementSibling : null;
+                    if (dd) {
+                      li.appendChild(document.createTextNode(' \u2014 ' + (dd.firstChild ? dd.firstChild.textContent : '')));
+                      var src = dd.querySelector('.muted');
+                      if (src) {
+                        var c = src.cloneNode(true);
+                        c.className = 'src-ref';
+                        li.appendChild(mk('br'));
+                        li.appendChild(document.createTextNode('source: '));
+                        li.appendChild(c);
+                      }
+                    }
+                    ul.appendChild(li);
+                  });
+                  why.appendChild(ul);
+                }
+                var stops = here.st.length < there.st.length;
+                why.appendChild(mk('p', 'cmp-end', F.p + ' ends in ' + (there.end === null ? 'no final state' : there.end)
+                    + '; ' + T.p + (stops ? ' stops after step ' + here.st.length : ' ends in '
+                    + (here.end === null ? 'no final state' : here.end)) + ' (' + T.c + ' there in every run it explores).'));
+                out.appendChild(why);
               }
 
               function fromHash(scroll) {

@@ -13,10 +13,11 @@ final class HtmlDetail {
     private static String cell;
 
     /** What the report needs to know about the neighbours of a cell, for links between them. */
-    record Context(List<String> policies, List<String> rowIds, Map<String, Matrix.RuleInfo> rules, Traces traces) {
-        /** A context without trace sharing (each trace written out in full). */
+    record Context(List<String> policies, List<String> rowIds, Map<String, Matrix.RuleInfo> rules, Traces traces,
+            Comparisons cmp, String cmpId) {
+        /** A context without trace sharing (each trace written out in full) and without comparisons. */
         Context(List<String> policies, List<String> rowIds, Map<String, Matrix.RuleInfo> rules) {
-            this(policies, rowIds, rules, null);
+            this(policies, rowIds, rules, null, Comparisons.NONE, null);
         }
     }
 
@@ -83,6 +84,17 @@ final class HtmlDetail {
             sb.append("<p class=\"notrace\">No witness trace: no final state is on the condition's ")
                     .append(c.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL ? "failing" : "satisfying").append(" side.</p>\n");
         }
+        if (safeRow(row) && HtmlText.kind(c).equals("k-safe")) {
+            established(sb, c, ctx);
+        }
+        if (ctx.cmpId() != null && c.notApplicable() == null && c.complete()) {
+            boolean safe = !HtmlText.kind(c).startsWith("k-fail") && !HtmlText.kind(c).equals("k-vio");
+            boolean failingPeer = row.cells().stream().anyMatch(o -> o.notApplicable() == null && o.complete()
+                    && HtmlText.kind(o).startsWith("k-fail"));
+            sb.append("<section class=\"cmp\" data-cmp=\"").append(ctx.cmpId()).append("\" data-col=\"").append(col)
+                    .append("\"><h3>").append(safe && failingPeer ? "Why it is " + esc(c.cell()) + " here"
+                            : "Compare with another policy").append("</h3></section>\n");
+        }
         for (CheckResult.ViolationRow v : c.violations()) {
             trace(sb, v.trace(), "Trace to violation " + v.kind() + (v.expected() ? " (expected)" : " (UNEXPECTED)"),
                     v.description(), "t-vio", "", ctx);
@@ -94,6 +106,57 @@ final class HtmlDetail {
             }
         }
         sb.append("</section>\n");
+    }
+
+    /** Returns whether every checked cell of the row is SAFE (cells not applicable or not asked aside). */
+    static boolean safeRow(Matrix.Row row) {
+        List<CheckResult> checked = row.cells().stream().filter(o -> o.notApplicable() == null).toList();
+        return !checked.isEmpty() && checked.stream().allMatch(o -> HtmlText.kind(o).equals("k-safe"));
+    }
+
+    /**
+     * Says what a complete search of a scenario safe under every policy established: how many states, that every
+     * actor could step at any point, the final states, and the invariants no state broke.
+     */
+    private static void established(StringBuilder sb, CheckResult c, Context ctx) {
+        HtmlText.Cond k = HtmlText.condition(c.about().condition());
+        boolean forall = c.about().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL;
+        sb.append("<section class=\"established\"><h3>What the checker established</h3><ul>\n<li>")
+                .append(HtmlText.fmt("It explored all %,d states (%,d transitions) reachable under ", c.search().states(),
+                        c.search().transitions())).append("<code>").append(esc(c.policy())).append("</code>");
+        if (!ctx.cmp().actors().isEmpty()) {
+            sb.append(": every interleaving of ").append(esc(String.join(", ", ctx.cmp().actors())))
+                    .append(", each free to step at any point");
+        }
+        sb.append(ctx.cmp().reduced() ? " (the partial-order reduction may skip orders of independent steps; it keeps"
+                + " every final state, outcome and violation)" : "").append(". No limit stopped it.</li>\n<li>")
+                .append(HtmlText.fmt(c.search().finalStates() == 1 ? "%,d final state" : "%,d final states",
+                        c.search().finalStates())).append(", in ").append(c.outcomes().size())
+                .append(c.outcomes().size() == 1 ? " outcome: " : " outcomes: ");
+        for (int i = 0; i < c.outcomes().size(); i++) {
+            CheckResult.OutcomeRow o = c.outcomes().get(i);
+            sb.append(i == 0 ? "" : ", ").append("<code>").append(esc(o.outcome())).append("</code> (")
+                    .append(o.count()).append(')');
+        }
+        sb.append(". In none of them does ").append(esc(k.expr().isEmpty() ? "the condition" : k.expr()))
+                .append(forall ? " fail" : " hold");
+        if (!k.label().isEmpty()) {
+            sb.append(" (").append(forall ? "wanted: " : "").append(esc(k.label()))
+                    .append(')');
+        }
+        sb.append(".</li>\n<li>No run broke what the search checks: the invariants, in every state; stall and"
+                + " deadlock, where nothing can step:");
+        StringBuilder inv = new StringBuilder("<ul class=\"invs\">");
+        for (String kind : c.search().checked()) {
+            pinlab.model.Event e = pinlab.model.Event.byId(kind);
+            inv.append("<li><code>").append(esc(kind)).append("</code> ").append(esc(e != null ? e.description()
+                    : kind.equals("stall") ? "no run ends with something waiting in the kernel for ever"
+                    : kind.equals("deadlock") ? "no run ends with the scenario's own threads waiting on each other"
+                    : "")).append("</li>");
+        }
+        inv.append("</ul>\n");
+        shared(sb, inv.toString(), "<ul class=\"invs\"", "", ctx);
+        sb.append("</li>\n</ul></section>\n");
     }
 
     private static void header(StringBuilder sb, Matrix.Row row, CheckResult c, Context ctx) {
@@ -217,7 +280,7 @@ final class HtmlDetail {
         sb.append("<dd><code>").append(esc(row.file())).append("</code></dd>\n");
         for (String s : c.about().sources()) {
             dt(sb, "source");
-            sb.append("<dd>").append(esc(s)).append("</dd>\n");
+            sb.append("<dd>").append(HtmlText.linked(s)).append("</dd>\n");
         }
         sb.append("</dl>\n");
         StringBuilder pre = new StringBuilder("<pre class=\"src\" aria-label=\"scenario source\">");
@@ -230,7 +293,8 @@ final class HtmlDetail {
             if (nl < 0 && start == text.length()) {
                 break;
             }
-            pre.append("<span class=\"sl\" data-l=\"").append(n).append("\">").append(esc(text.substring(start, end)))
+            pre.append("<span class=\"sl\" data-l=\"").append(n).append("\">")
+                    .append(HtmlText.linked(text.substring(start, end)))
                     .append("</span>");
             if (nl < 0) {
                 break;

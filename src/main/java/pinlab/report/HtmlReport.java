@@ -16,8 +16,17 @@ import java.util.Map;
 public final class HtmlReport {
     private HtmlReport() {}
 
-    /** Renders the matrix as one HTML file. */
+    /** Renders the matrix as one HTML file, without comparisons between cells. */
     public static String render(Matrix m) {
+        return render(m, null);
+    }
+
+    /**
+     * Renders the matrix as one HTML file; {@code comparisons} (one per row of {@code m}, in its order, from
+     * {@code Pinlab.comparisons}, or null for none) give each cell of a row with differing results its side-by-side
+     * comparison with the row's other cells, and scenarios safe everywhere the actors their searches covered.
+     */
+    public static String render(Matrix m, List<Comparisons> comparisons) {
         List<Matrix.Row> rows = MatrixReport.grouped(m);
         Map<String, Matrix.RuleInfo> rules = new LinkedHashMap<>();
         for (Matrix.RuleInfo r : m.rules()) {
@@ -50,10 +59,20 @@ public final class HtmlReport {
                 + "closes the cell.</p>\n");
         HtmlDetail.Context ctx;
         HtmlDetail.Traces traces = new HtmlDetail.Traces();
+        java.util.IdentityHashMap<Matrix.Row, Comparisons> byRow = new java.util.IdentityHashMap<>();
+        for (int i = 0; comparisons != null && i < m.rows().size() && i < comparisons.size(); i++) {
+            byRow.put(m.rows().get(i), comparisons.get(i));
+        }
         for (int i = 0; i < rows.size(); i++) {
-            ctx = new HtmlDetail.Context(m.policies(), cellIds.get(i), rules, traces);
+            Comparisons cmp = byRow.getOrDefault(rows.get(i), Comparisons.NONE);
+            String cmpId = cmp.diffs().isEmpty() ? null : "cmp" + i;
+            ctx = new HtmlDetail.Context(m.policies(), cellIds.get(i), rules, traces, cmp, cmpId);
             for (int j = 0; j < rows.get(i).cells().size(); j++) {
                 HtmlDetail.render(sb, rows.get(i), j, ctx);
+            }
+            if (cmpId != null) {
+                sb.append("<script type=\"application/json\" id=\"").append(cmpId).append("\">")
+                        .append(HtmlCompare.json(rows.get(i), cellIds.get(i), cmp)).append("</script>\n");
             }
         }
         sb.append("</main>\n");
@@ -161,7 +180,7 @@ public final class HtmlReport {
         for (Matrix.RuleInfo r : m.rules()) {
             sb.append("<dt id=\"rule-").append(esc(HtmlText.slug(r.id()))).append("\"><code>").append(esc(r.id()))
                     .append("</code></dt><dd>").append(esc(r.summary())).append("<br><span class=\"muted\">")
-                    .append(esc(r.source())).append("</span></dd>\n");
+                    .append(HtmlText.linked(r.source())).append("</span></dd>\n");
         }
         sb.append("</dl>\n</section>\n");
     }

@@ -33,6 +33,53 @@ final class HtmlText {
         return sb.toString();
     }
 
+    /** The kernel's web git, where a commit id links to. */
+    static final String GIT = "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=";
+    /** The mailing-list archive, where a Message-ID links to. */
+    static final String LORE = "https://lore.kernel.org/r/";
+
+    /**
+     * A commit id as sources write it: 12 to 40 lower-case hex digits with at least one letter and one digit, not
+     * part of a longer word or a file name ({@code 004_54d2b0137cb5c99f.txt} is a seed file, not a commit).
+     */
+    private static final Pattern COMMIT = Pattern.compile(
+            "(?<![0-9A-Za-z_./@-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,40}(?![0-9A-Za-z_@-]|\\.[0-9A-Za-z])");
+    /**
+     * A Message-ID: {@code local@domain} whose local part has a digit and a dot or dollar sign, as mailers make
+     * them ({@code 20180103100430.GE4911@quack2.suse.cz}), so that a person's address is not taken for one.
+     */
+    private static final Pattern MESSAGE_ID = Pattern.compile(
+            "(?<![0-9A-Za-z_.%+=$-])(?=[^@\\s]*[0-9])(?=[^@\\s]*[.$])[0-9A-Za-z_.%+=$-]+@[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)+");
+
+    /**
+     * Escapes {@code s} like {@link #esc} and links each commit id to the kernel's web git and each Message-ID to
+     * lore, as plain links (nothing is loaded from them).
+     */
+    static String linked(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        Matcher c = COMMIT.matcher(s);
+        Matcher m = MESSAGE_ID.matcher(s);
+        int at = 0;
+        while (true) {
+            boolean hc = c.find(at);
+            int cs = hc ? c.start() : Integer.MAX_VALUE;
+            boolean hm = m.find(at);
+            int ms = hm ? m.start() : Integer.MAX_VALUE;
+            if (!hc && !hm) {
+                break;
+            }
+            Matcher w = ms <= cs ? m : c;
+            String url = (w == m ? LORE : GIT) + w.group();
+            sb.append(esc(s.substring(at, w.start()))).append("<a class=\"ext\" href=\"").append(esc(url))
+                    .append("\">").append(esc(w.group())).append("</a>");
+            at = w.end();
+        }
+        return sb.append(esc(s.substring(at))).toString();
+    }
+
     /** Returns {@code s} with every character outside {@code [A-Za-z0-9._-]} replaced by {@code _}. */
     static String slug(String s) {
         StringBuilder sb = new StringBuilder(s.length());

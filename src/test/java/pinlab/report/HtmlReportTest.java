@@ -66,7 +66,7 @@ class HtmlReportTest {
         scenarios.add(Parser.parse("hostile.pin", HOSTILE));
         List<Policy> policies = List.of(Policies.byName("linux-2.6"), Policies.byName("linux-6.5"));
         matrix = Pinlab.matrix(scenarios, policies, Limits.NONE, 1, (a, b, c, d) -> {});
-        html = HtmlReport.render(matrix);
+        html = HtmlReport.render(matrix, Pinlab.comparisons(matrix));
     }
 
     static CheckResult cell(String scenario, String policy) {
@@ -145,7 +145,7 @@ class HtmlReportTest {
     void isOneSelfContainedDocument_withoutNetworkReferences() {
         assertTrue(html.startsWith("<!doctype html>"));
         assertTrue(html.stripTrailing().endsWith("</html>"));
-        Pattern attr = Pattern.compile("(?i)\\b(?:src|href|action|poster|data|srcset|xlink:href)\\s*=\\s*[\"']?\\s*"
+        Pattern attr = Pattern.compile("(?i)\\b(?:src|action|poster|data|srcset|xlink:href)\\s*=\\s*[\"']?\\s*"
                 + "(?:[a-z][a-z0-9+.-]*:)?//");
         Matcher m = attr.matcher(html);
         assertFalse(m.find(), () -> "network reference: " + m.group());
@@ -161,14 +161,46 @@ class HtmlReportTest {
                     .matcher(script.group(1)).find(), script.group(1));
         }
         assertEquals(2, scripts);
+        // The other script elements are data: JSON the browser does not run.
+        assertEquals(count(html, "<script"), 2 + count(html, "<script type=\"application/json\" id=\"cmp"));
         // Even a reference slipped in later could not load: the page forbids every fetch but its own inline code.
         assertTrue(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'; "
                 + "script-src 'unsafe-inline'; img-src data:\""));
-        // Every href is a fragment of this page.
-        Matcher href = Pattern.compile("href=\"([^\"]*)\"").matcher(html);
+        // Every href is a fragment of this page, or a plain link to a commit on the kernel's web git or to a mail on
+        // lore; nothing is loaded from either.
+        Matcher href = Pattern.compile("<(\\w+)[^<>]*?\\bhref=\"([^\"]*)\"").matcher(html);
+        int external = 0;
         while (href.find()) {
-            assertTrue(href.group(1).startsWith("#"), href.group(1));
+            String url = href.group(2);
+            if (url.startsWith("#")) {
+                continue;
+            }
+            external++;
+            assertEquals("a", href.group(1), url);
+            assertTrue(url.matches("https://git\\.kernel\\.org/pub/scm/linux/kernel/git/torvalds/linux\\.git/commit/"
+                    + "\\?id=[0-9a-f]{12,40}") || url.matches("https://lore\\.kernel\\.org/r/[^/?#\\s]+@[^/?#\\s]+"),
+                    url);
         }
+        assertTrue(external > 0, "the rules' and scenarios' sources link their commits");
+    }
+
+    @Test
+    void commitIdsAndMessageIds_linkToGitAndLore_andNothingElseDoes() {
+        String git = "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=";
+        assertEquals("<a class=\"ext\" href=\"" + git + "17839856fd58\">17839856fd58</a> gup: document &amp; work"
+                + " around (5.8)", HtmlText.linked("17839856fd58 gup: document & work around (5.8)"));
+        assertEquals("CVE-2016-5195; <a class=\"ext\" href=\"" + git + "19be0eaffa3a\">19be0eaffa3a</a> (4.9)",
+                HtmlText.linked("CVE-2016-5195; 19be0eaffa3a (4.9)"));
+        assertEquals("(<a class=\"ext\" href=\"https://lore.kernel.org/r/20180103100430.GE4911@quack2.suse.cz\">"
+                + "20180103100430.GE4911@quack2.suse.cz</a>), the race",
+                HtmlText.linked("(20180103100430.GE4911@quack2.suse.cz), the race"));
+        // a seed file's name, a file path, a person's address, a number, a word of hex letters: no links
+        for (String plain : List.of("seed 004_54d2b0137cb5c99f.txt (Liu Bo)", "mm/gup.c check_vma_flags()",
+                "jack@suse.cz", "201801031004 states", "deadbeefcafe", "a7e689dd1c06b2x", "70e806e4e645.txt")) {
+            assertEquals(HtmlText.esc(plain), HtmlText.linked(plain), plain);
+        }
+        // in the report: a rule's source in the glossary, and the scenario's source lines
+        assertTrue(html.contains("<a class=\"ext\" href=\"" + git + "70e806e4e645\">70e806e4e645</a>"));
     }
 
     @Test
@@ -216,8 +248,9 @@ class HtmlReportTest {
         assertFalse(html.contains("<script>alert"));
         assertFalse(html.contains("<b>bold"));
         assertFalse(html.contains("<both>"));
-        // Our own two inline scripts are the only ones.
-        assertEquals(2, count(html.toLowerCase(java.util.Locale.ROOT), "<script"));
+        // Our own two inline scripts are the only ones besides the comparisons' JSON data.
+        assertEquals(2 + count(html, "<script type=\"application/json\" id=\"cmp"),
+                count(html.toLowerCase(java.util.Locale.ROOT), "<script"));
         String d = detail("cell-hostile-linux-2.6");
         assertTrue(d.contains("a &lt;script&gt;alert(1)&lt;/script&gt; &amp; friends"));
         assertTrue(d.contains("x &lt; y &amp; z &gt; &#39;w&#39;"));
@@ -358,6 +391,109 @@ class HtmlReportTest {
         List<String> terms = HtmlTimeline.watches("(P:buf[0] = 7 /\\ nic[1] = 2 \\/ T:r0 = 1 /\\ same(P:buf[0], nic[0]))")
                 .stream().map(HtmlTimeline.Watch::label).toList();
         assertEquals(List.of("P:buf[0]", "nic[1]", "nic[0]", "T:r0"), terms);
+    }
+
+    /** The comparison data of a row, parsed: its JSON block. */
+    static com.fasterxml.jackson.databind.JsonNode comparisonData(String scenario) throws Exception {
+        Matcher m = Pattern.compile("<script type=\"application/json\" id=\"(cmp\\d+)\">([^<]*)</script>")
+                .matcher(html);
+        while (m.find()) {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(m.group(2));
+            if (n.get("scenario").asText().equals(scenario)) {
+                return n;
+            }
+        }
+        throw new AssertionError("no comparison data for " + scenario);
+    }
+
+    @Test
+    void aSafeCell_whoseRowFails_carriesTheFailingRunReplayedUnderItsPolicy() throws Exception {
+        String d = detail("cell-odirect-fork-thread-write-linux-6.5");
+        assertTrue(d.contains("<section class=\"cmp\" data-cmp=\"cmp"), d);
+        assertTrue(d.contains("<h3>Why it is SAFE here</h3>"));
+        assertTrue(detail("cell-odirect-fork-thread-write-linux-2.6").contains("<h3>Compare with another policy</h3>"));
+        com.fasterxml.jackson.databind.JsonNode n = comparisonData("odirect-fork-thread-write");
+        assertEquals("linux-2.6", n.get("cols").get(0).get("p").asText());
+        assertEquals("DATA LOSS", n.get("cols").get(0).get("c").asText());
+        assertEquals("SAFE", n.get("cols").get(1).get("c").asText());
+        assertEquals(1, n.get("pairs").size(), "one pair of differing results");
+        com.fasterxml.jackson.databind.JsonNode p = n.get("pairs").get(0);
+        assertEquals("RUN", p.get("kind").asText());
+        assertEquals(0, p.get("from").asInt(), "the failing side's run");
+        // The same value pinlab diff prints, drawn from the same computation.
+        Scenario sc = Parser.parse("corpus/odirect-fork-thread-write.pin", matrix.rows().stream()
+                .filter(r -> r.scenario().equals("odirect-fork-thread-write")).findFirst().orElseThrow().source());
+        Diff diff = Pinlab.diff(sc, Policies.byName("linux-2.6"), Policies.byName("linux-6.5"));
+        assertEquals(Diff.Kind.RUN, diff.kind());
+        assertEquals(diff.first(), p.get("first").asInt());
+        assertTrue(diff.first() >= 0);
+        com.fasterxml.jackson.databind.JsonNode there = n.get("runs").get(p.get("there").asInt());
+        com.fasterxml.jackson.databind.JsonNode here = n.get("runs").get(p.get("here").asInt());
+        Trace w = cell("odirect-fork-thread-write", "linux-2.6").witness();
+        assertEquals(w.steps().size(), there.get("st").size());
+        for (int i = 0; i < w.steps().size(); i++) {
+            assertEquals(w.steps().get(i).op(), there.get("st").get(i).get(1).asText());
+            assertEquals(w.steps().get(i).rules().size(), there.get("st").get(i).get(2).size());
+        }
+        assertEquals(diff.here().steps().size(), here.get("st").size());
+        assertEquals(diff.parting().size(), p.get("part").size());
+        List<String> parting = new ArrayList<>();
+        p.get("part").forEach(x -> parting.add(x.get(1).asText()));
+        assertEquals(diff.parting().stream().map(Diff.RuleNote::id).toList(), parting);
+        assertTrue(parting.contains("dio-foll-pin"), parting.toString());
+        assertEquals("P:buf[0]=0", there.get("end").asText());
+        assertTrue(diff.text().contains("<== first difference"));
+        // every rule a comparison names is in the glossary the script reads summaries and sources from
+        for (String id : parting) {
+            assertTrue(html.contains("<dt id=\"rule-" + id + "\">"), id);
+        }
+    }
+
+    @Test
+    void aRowSafeUnderEveryPolicy_saysWhatTheSearchEstablished() throws ScenarioException {
+        Corpus.Entry e = Corpus.bundled().stream().filter(x -> x.file().endsWith("/madv-dontfork.pin")).findFirst()
+                .orElseThrow();
+        Matrix m = Pinlab.matrix(List.of(Parser.parse(e.file(), e.text())), List.of(Policies.byName("linux-2.6"),
+                Policies.byName("linux-6.5")), Limits.NONE, 1, (a, b, c, d) -> {});
+        String page = HtmlReport.render(m, Pinlab.comparisons(m));
+        assertFalse(page.contains("<section class=\"cmp\""), "nothing differs, so nothing to compare");
+        for (CheckResult c : m.rows().get(0).cells()) {
+            assertEquals("SAFE", c.cell());
+            int at = page.indexOf("<section class=\"detail\" id=\"cell-madv-dontfork-" + c.policy() + "\"");
+            String d = page.substring(at, page.indexOf("</section>\n</section>", at));
+            assertTrue(d.contains("<h3>What the checker established</h3>"), d);
+            assertTrue(d.contains(HtmlText.fmt("It explored all %,d states", c.search().states())), d);
+            assertTrue(d.contains("every interleaving of T (P), NIC (device)"), d);
+            assertTrue(d.contains("No limit stopped it."));
+            for (CheckResult.OutcomeRow o : c.outcomes()) {
+                assertTrue(d.contains("<code>" + HtmlText.esc(o.outcome()) + "</code> (" + o.count() + ")"), o.outcome());
+            }
+        }
+        // the invariants: PageAnonExclusive is checked only under a policy that tracks it (5.19+)
+        String invs26 = page.substring(page.indexOf("class=\"invs\""));
+        invs26 = invs26.substring(0, invs26.indexOf("</ul>"));
+        assertTrue(invs26.contains("<code>inv-refcount</code>") && invs26.contains("<code>leak</code>")
+                && invs26.contains("<code>stall</code>"), invs26);
+        assertFalse(invs26.contains("inv-anon-exclusive"), invs26);
+        int at65 = page.indexOf("<section class=\"detail\" id=\"cell-madv-dontfork-linux-6.5\"");
+        assertTrue(page.indexOf("<code>inv-anon-exclusive</code>", at65) > at65);
+    }
+
+    @Test
+    void tracesAll_drawsTheShortestRunToEveryOutcome() throws ScenarioException {
+        Corpus.Entry e = Corpus.bundled().stream().filter(x -> x.file().endsWith("/odirect-fork-thread-write.pin"))
+                .findFirst().orElseThrow();
+        Matrix m = Pinlab.matrix(List.of(Parser.parse(e.file(), e.text())), List.of(Policies.byName("linux-2.6")),
+                Limits.NONE, 1, (a, b, c, d) -> {}, false, true);
+        CheckResult c = m.rows().get(0).cells().get(0);
+        assertTrue(c.outcomes().size() > 1);
+        String page = HtmlReport.render(m, Pinlab.comparisons(m));
+        for (CheckResult.OutcomeRow o : c.outcomes()) {
+            assertNotNull(o.trace(), o.outcome());
+            assertTrue(page.contains("Trace to outcome " + HtmlText.esc(o.outcome())), o.outcome());
+        }
+        assertFalse(html.contains("Trace to outcome"), "by default only the witness");
     }
 
     @Test
