@@ -298,6 +298,7 @@ final class HtmlAssets {
                   }
                 });
                 each(el.querySelectorAll('section.cmp'), initCmp);
+                each(el.querySelectorAll('.timeline'), drawTimeline);
                 each(el.querySelectorAll('nav.peers a.peer'), function (a) {
                   a.classList.toggle('here', a.getAttribute('href') === '#' + el.id);
                 });
@@ -321,6 +322,322 @@ final class HtmlAssets {
                 if (scroll && getComputedStyle(el).position !== 'fixed') { el.scrollIntoView({block: 'start'}); }
                 return true;
               }
+
+              // The page timeline of a trace (HtmlTimeline writes the states as JSON): one SVG per state, drawn when
+              // its cell opens. Left: what names a page (PTEs by process, page-cache slots, holder slots); right: the
+              // folios with refcount, mapcount, flags and cells; an arrow from each entry to its folio. What the step
+              // changed is orange; what it removed is dashed. Every entry keeps its place in all panels.
+              var TL = {W: 262, PAD: 5, EX: 5, EW: 114, FX: 154, FW: 103, LABEL_H: 16, ENTRY_H: 28, ENTRY_GAP: 4,
+                GROUP_GAP: 6, FOLIO_H: 74, FOLIO_GAP: 10, ZERO_H: 24, NOTE_H: 13,
+                PALETTE: ['#2563eb', '#0d9488', '#7c3aed', '#db2777', '#475569', '#65a30d', '#0369a1', '#a16207']};
+
+              function esc(s) {
+                return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+                    .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+              }
+
+              function has(o, k) { return Object.prototype.hasOwnProperty.call(o, k); }
+
+              function tlLayout(snaps) {
+                var l = {groups: [], groupY: {}, entryY: {}, folios: [], folioY: {}, zeroY: -1, notes: 0};
+                var byKey = {};
+                var keys = [];
+                var zero = false;
+                function group(kind, owner) {
+                  var k = kind + '|' + owner;
+                  if (!has(byKey, k)) { byKey[k] = {kind: kind, owner: owner, entries: [], key: k}; keys.push(k); }
+                  return byKey[k];
+                }
+                snaps.forEach(function (s) {
+                  s.p.forEach(function (p) { group('pte', p[0]); });
+                  s.e.forEach(function (e) {
+                    var g = group(e[0], e[1]);
+                    if (g.entries.indexOf(e[2]) < 0) { g.entries.push(e[2]); }
+                    zero = zero || e[3] === 'zero-page';
+                  });
+                  s.f.forEach(function (f) { if (l.folios.indexOf(f[0]) < 0) { l.folios.push(f[0]); } });
+                  l.notes = Math.max(l.notes, s.n.length);
+                });
+                ['pte', 'pagecache', 'holder'].forEach(function (kind) {
+                  keys.forEach(function (k) { if (byKey[k].kind === kind) { l.groups.push(byKey[k]); } });
+                });
+                keys.forEach(function (k) { if (l.groups.indexOf(byKey[k]) < 0) { l.groups.push(byKey[k]); } });
+                var y = TL.PAD;
+                l.groups.forEach(function (g) {
+                  l.groupY[g.key] = y;
+                  y += TL.LABEL_H;
+                  g.entries.forEach(function (e) { l.entryY[g.kind + '|' + e] = y; y += TL.ENTRY_H + TL.ENTRY_GAP; });
+                  y += TL.GROUP_GAP;
+                });
+                var fy = TL.PAD + TL.LABEL_H;
+                l.folios.forEach(function (f) { l.folioY[f] = fy; fy += TL.FOLIO_H + TL.FOLIO_GAP; });
+                if (zero) { l.zeroY = fy; fy += TL.ZERO_H + TL.FOLIO_GAP; }
+                l.notesY = Math.max(y, fy);
+                l.height = l.notesY + l.notes * TL.NOTE_H + TL.PAD;
+                l.colour = function (f) {
+                  var i = l.folios.indexOf(f);
+                  return i < 0 ? '#64748b' : TL.PALETTE[i % TL.PALETTE.length];
+                };
+                return l;
+              }
+
+              function tlRect(x, y, w, h, r) {
+                return '<rect x="' + x + '" y="' + y + '" width="' + w + '" height="' + h + '" rx="' + r + '"/>';
+              }
+
+              function tlText(cls, x, y, s) {
+                return '<text class="' + cls + '" x="' + x + '" y="' + y + '">' + esc(s) + '</text>';
+              }
+
+              function clip(s, max) { return s.length <= max ? s : s.substring(0, max - 1) + '\u2026'; }
+
+              function statusText(st) {
+                if (st === 'alive') { return ''; }
+                if (st.indexOf('alive ') === 0) { return ' \u00b7 ' + st.substring(6).split('MMF_').join(''); }
+                return ' ' + st;
+              }
+
+              function shortName(e) {
+                var n = e[2];
+                if (n.indexOf(e[1] + ':') === 0) { return n.substring(e[1].length + 1); }
+                if (n.indexOf(e[1] + ' ') === 0) { return n.substring(e[1].length + 1); }
+                return n;
+              }
+
+              function entryTitle(e, before, ghost) {
+                var what = {pte: 'PTE ', holder: 'holder slot ', pagecache: 'page-cache slot '}[e[0]] || '';
+                var s = what + e[2] + ' \u2192 ' + (e[3] === '' ? '-' : e[3]) + (e[4] === '' ? '' : ' (' + e[4] + ')');
+                if (ghost) { return s + ': gone in this step'; }
+                if (before && before[3] + before[4] !== e[3] + e[4]) {
+                  s += '; was ' + before[3] + (before[4] === '' ? '' : ' (' + before[4] + ')');
+                }
+                return s;
+              }
+
+              function list(a) { return '[' + a.join(', ') + ']'; }
+
+              function folioTitle(f, before, ghost) {
+                var s = 'folio ' + f[0] + ': refcount ' + f[1] + ', mapcount ' + f[2] + ', flags '
+                    + (f[3].length ? f[3].join(',') : 'none') + ', cells ' + list(f[4]) + (f[5] ? ', freed' : '');
+                if (ghost) { return s + ' (gone in this step)'; }
+                if (before) { s += '; before: refcount ' + before[1] + ', mapcount ' + before[2] + ', cells ' + list(before[4]); }
+                return s;
+              }
+
+              function counter(name, now, before, x, y) {
+                var s = '<text class="fc" x="' + x + '" y="' + y + '">' + name + ' ';
+                s += now !== before ? '<tspan class="old">' + before + '</tspan>\u2192<tspan class="hl">' + now + '</tspan>'
+                    : String(now);
+                if (name === 'ref' && now >= 1024 && now === before) {
+                  var pins = Math.floor(now / 1024);
+                  s += '<tspan class="bias"> (' + pins + (pins === 1 ? ' pin)' : ' pins)') + '</tspan>';
+                }
+                return s + '</text>';
+              }
+
+              function tlArrow(x1, y1, x2, y2, cls, colour) {
+                var style = cls === '' ? ' style="stroke:' + colour + '"' : '';
+                var fill = cls === '' ? ' style="fill:' + colour + '"' : '';
+                var end = x2 - 7;
+                return '<path class="ar ' + cls + '"' + style + ' d="M' + x1 + ' ' + y1 + 'C' + (x1 + 26) + ' ' + y1 + ' '
+                    + (end - 20) + ' ' + y2 + ' ' + end + ' ' + y2 + '"/>'
+                    + '<path class="ah ' + cls + '"' + fill + ' d="M' + (end - 1) + ' ' + (y2 - 4) + 'L' + x2 + ' ' + y2
+                    + 'L' + (end - 1) + ' ' + (y2 + 4) + 'z"/>';
+              }
+
+              function byName(list, i) {
+                var m = {};
+                list.forEach(function (x) { m[i(x)] = x; });
+                return m;
+              }
+
+              function tlFolio(lay, y, f, p, compare, watched) {
+                var ghost = !f;
+                var s = ghost ? p : f;
+                var isNew = compare && !ghost && !p;
+                var freed = !!s[5];
+                var freedNow = freed && compare && p && !p[5];
+                var cls = 'f' + (ghost || freed ? ' ghost' : '') + (isNew || freedNow ? ' chg' : '');
+                var colour = ghost || freed ? '#94a3b8' : lay.colour(s[0]);
+                var FX = TL.FX;
+                var FW = TL.FW;
+                var o = '<g class="' + cls + '"><title>' + esc(folioTitle(s, p, ghost)) + '</title>';
+                o += tlRect(FX, y, FW, TL.FOLIO_H, 5);
+                o += '<path class="fh" d="M' + FX + ' ' + (y + 16) + 'v-11a5 5 0 0 1 5 -5h' + (FW - 10)
+                    + 'a5 5 0 0 1 5 5v11z" style="fill:' + colour + '"/>';
+                o += tlText('fn', FX + 6, y + 12, s[0]);
+                var flags = ghost ? 'gone' : freed ? 'freed' : s[3].join(' ');
+                var flagsChanged = compare && !ghost && p && JSON.stringify(p[3]) !== JSON.stringify(s[3]);
+                o += tlText('ff' + (flagsChanged ? ' hlw' : ''), FX + 18, y + 12, clip(flags, 17));
+                var old = compare && !ghost && p;
+                o += counter('ref', s[1], old ? p[1] : s[1], FX + 6, y + 29);
+                o += counter('map', s[2], old ? p[2] : s[2], FX + 6, y + 42);
+                var n = s[4].length;
+                if (n > 0) {
+                  var gap = 4;
+                  var cw = Math.floor((FW - 12 - (n - 1) * gap) / n);
+                  for (var i = 0; i < n; i++) {
+                    var x = FX + 6 + i * (cw + gap);
+                    var chg = compare && !ghost && p && i < p[4].length && p[4][i] !== s[4][i];
+                    o += '<g class="cell' + (chg ? ' chg' : '') + '">' + tlRect(x, y + 50, cw, 18, 3)
+                        + tlText('ci', x + 3, y + 58, '[' + i + ']');
+                    var v = String(s[4][i]);
+                    if (chg) { v = p[4][i] + '\u2192' + v; }
+                    o += '<text class="cv" x="' + (x + Math.floor(cw / 2) + 6) + '" y="' + (y + 63)
+                        + '" text-anchor="middle">' + esc(v) + '</text>';
+                    var w = ghost ? null : watched[s[0] + '#' + i];
+                    if (w) {
+                      o += '<rect class="watch" x="' + (x - 2) + '" y="' + (y + 48) + '" width="' + (cw + 4)
+                          + '" height="22" rx="4"><title>' + esc(w.join(', ') + ' reads this cell') + '</title></rect>';
+                    }
+                    o += '</g>';
+                  }
+                }
+                return o + '</g>';
+              }
+
+              function tlSvg(lay, prev, cur, k) {
+                var watched = {};
+                (cur.w || []).forEach(function (w) { watched[w[0]] = w[1]; });
+                var o = '<svg class="tl" data-step="' + k + '" viewBox="0 0 ' + TL.W + ' ' + lay.height + '" width="'
+                    + TL.W + '" height="' + lay.height + '" role="img" aria-label="'
+                    + (k === 0 ? 'pages after setup' : 'pages after step ' + k) + '">';
+                o += '<text class="colh" x="' + TL.FX + '" y="' + (TL.PAD + 11) + '">folios</text>';
+                function key(e) { return e[0] + '|' + e[2]; }
+                var now = byName(cur.e, key);
+                var before = prev ? byName(prev.e, key) : {};
+                var procNow = byName(cur.p, function (p) { return p[0]; });
+                var procBefore = prev ? byName(prev.p, function (p) { return p[0]; }) : {};
+                var arrows = [];
+                lay.groups.forEach(function (g) {
+                  var gy = lay.groupY[g.key];
+                  var anyNow = g.entries.some(function (e) { return has(now, g.kind + '|' + e); });
+                  var anyBefore = g.entries.some(function (e) { return has(before, g.kind + '|' + e); });
+                  var label;
+                  var cls = 'gl';
+                  if (g.kind === 'pte') {
+                    var p = has(procNow, g.owner) ? procNow[g.owner] : null;
+                    if (!p) {
+                      if (!has(procBefore, g.owner)) { return; }
+                      label = 'process ' + g.owner + ' gone';
+                      cls += ' gone';
+                    } else {
+                      label = 'process ' + g.owner + statusText(p[1]);
+                      var q = has(procBefore, g.owner) ? procBefore[g.owner] : null;
+                      if (prev && (!q || q[1] !== p[1])) { cls += ' chg'; }
+                      if (p[1] === 'exited') { cls += ' gone'; }
+                    }
+                  } else {
+                    if (!anyNow && !anyBefore) { return; }
+                    label = (g.kind === 'holder' ? 'holder ' : 'page cache ') + g.owner;
+                    if (!anyNow) {
+                      label += ' (released)';
+                      cls += ' gone';
+                    } else if (prev && !anyBefore) {
+                      cls += ' chg';
+                    }
+                  }
+                  o += tlText(cls, TL.EX, gy + 12, label);
+                  g.entries.forEach(function (name) {
+                    var k2 = g.kind + '|' + name;
+                    var y = lay.entryY[k2];
+                    var e = has(now, k2) ? now[k2] : null;
+                    var pe = has(before, k2) ? before[k2] : null;
+                    if (!e && !pe) { return; }
+                    var ghost = !e;
+                    var show = ghost ? pe : e;
+                    var isNew = !ghost && prev && !pe;
+                    var targetChanged = !ghost && pe && pe[3] !== e[3];
+                    var bitsChanged = !ghost && pe && pe[4] !== e[4];
+                    var ecls = 'e' + (ghost ? ' ghost' : '') + (isNew || targetChanged || bitsChanged ? ' chg' : '');
+                    o += '<g class="' + ecls + '"><title>' + esc(entryTitle(show, pe, ghost)) + '</title>';
+                    o += tlRect(TL.EX, y, TL.EW, TL.ENTRY_H, 4);
+                    o += tlText('en', TL.EX + 5, y + 12, clip(shortName(show), 18));
+                    o += tlText('eb' + (bitsChanged ? ' hl' : ''), TL.EX + 5, y + 23, clip(show[4].split('FOLL_').join(''), 21));
+                    var target = show[3];
+                    if (target === '' || target === '-') { o += tlText('none', TL.EX + TL.EW - 10, y + 18, '\u2205'); }
+                    o += '</g>';
+                    if (target !== '' && target !== '-') {
+                      arrows.push({y: y + TL.ENTRY_H / 2, target: target,
+                        cls: ghost ? 'ghost' : isNew || targetChanged ? 'chg' : ''});
+                    }
+                  });
+                });
+                var fnow = byName(cur.f, function (f) { return f[0]; });
+                var fbefore = prev ? byName(prev.f, function (f) { return f[0]; }) : {};
+                lay.folios.forEach(function (name) {
+                  var f = has(fnow, name) ? fnow[name] : null;
+                  var p = has(fbefore, name) ? fbefore[name] : null;
+                  if (!f && !p) { return; }
+                  o += tlFolio(lay, lay.folioY[name], f, p, !!prev, watched);
+                });
+                if (lay.zeroY >= 0) {
+                  var used = arrows.some(function (a) { return a.target === 'zero-page'; });
+                  o += '<g class="zp' + (used ? '' : ' unused') + '"><title>the shared zero page</title>';
+                  o += tlRect(TL.FX, lay.zeroY, TL.FW, TL.ZERO_H, 5);
+                  o += tlText('fz', TL.FX + 8, lay.zeroY + 16, 'zero page');
+                  var zw = watched['zero-page#-1'];
+                  if (zw) {
+                    o += '<rect class="watch" x="' + (TL.FX - 2) + '" y="' + (lay.zeroY - 2) + '" width="' + (TL.FW + 4)
+                        + '" height="' + (TL.ZERO_H + 4) + '" rx="6"><title>' + esc(zw.join(', ') + ' reads the zero page')
+                        + '</title></rect>';
+                  }
+                  o += '</g>';
+                }
+                // arrows last, spread along the target's left edge in the order of their sources
+                var targets = [];
+                var byTarget = {};
+                arrows.forEach(function (a) {
+                  if (!has(byTarget, a.target)) { byTarget[a.target] = []; targets.push(a.target); }
+                  byTarget[a.target].push(a);
+                });
+                targets.forEach(function (target) {
+                  var top;
+                  var h;
+                  if (target === 'zero-page') {
+                    top = lay.zeroY;
+                    h = TL.ZERO_H;
+                  } else if (has(lay.folioY, target)) {
+                    top = lay.folioY[target] + 16;
+                    h = TL.FOLIO_H - 16;
+                  } else {
+                    return;
+                  }
+                  var all = byTarget[target].slice().sort(function (a, b) { return a.y - b.y; });
+                  all.forEach(function (a, i) {
+                    var y2 = all.length === 1 ? top + Math.floor(h / 2) : top + 8 + Math.floor(i * (h - 16) / (all.length - 1));
+                    var colour = target === 'zero-page' ? '#64748b' : lay.colour(target);
+                    o += tlArrow(TL.EX + TL.EW, a.y, TL.FX, y2, a.cls, colour);
+                  });
+                });
+                if (lay.notes > 0) {
+                  var was = prev ? prev.n : [];
+                  var y = lay.notesY;
+                  cur.n.forEach(function (n) {
+                    var chg = prev && was.indexOf(n) < 0;
+                    o += tlText('nt' + (chg ? ' hl' : ''), TL.EX, y + 10, n);
+                    y += TL.NOTE_H;
+                  });
+                }
+                return o + '</svg>';
+              }
+
+              function drawTimeline(tl) {
+                if (tl.getAttribute('data-drawn')) { return; }
+                var data = tl.nextElementSibling;
+                if (!data || !data.classList.contains('tl-data')) { return; }
+                var snaps = JSON.parse(data.textContent);
+                var lay = tlLayout(snaps);
+                var figs = tl.querySelectorAll('figure.panel');
+                for (var k = 0; k < snaps.length && k < figs.length; k++) {
+                  figs[k].insertAdjacentHTML('beforeend', tlSvg(lay, k === 0 ? null : snaps[k - 1], snaps[k], k));
+                }
+                tl.setAttribute('data-drawn', '1');
+              }
+
+              window.addEventListener('beforeprint', function () {
+                each(document.querySelectorAll('.timeline'), drawTimeline);
+              });
 
               // side-by-side comparisons, drawn from the row's JSON block when a cell opens (HtmlCompare)
               var cmpData = {};

@@ -64,7 +64,7 @@ final class HtmlCompare {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("comparison data of " + row.scenario(), e);
         }
-        // '<', '>' and '&' only occur inside JSON strings, where \\u escapes mean the same: no "</script>" inside
+        // '<', '>' and '&' occur only in JSON strings, where unicode escapes mean the same: no "</script>"
         return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026");
     }
 

@@ -11,7 +11,8 @@ import java.util.Map;
  * The self-contained HTML report of a matrix: one file, no network. The matrix (rows grouped by topic, one column
  * per policy) links each cell to its details on the same page ({@code #cell-SCENARIO-POLICY}): the outcome table,
  * the verdict, the scenario source, and every trace as swimlanes with an SVG picture of the pages after each
- * step. Everything, SVG included, is rendered here; the inline script only opens cells and steps through traces.
+ * step. The HTML is rendered here; the inline script opens cells, steps through traces, and draws from JSON embedded
+ * in the page what only an opened cell needs: the SVG timelines and the side-by-side comparisons of a row's cells.
  */
 public final class HtmlReport {
     private HtmlReport() {}

@@ -162,7 +162,8 @@ class HtmlReportTest {
         }
         assertEquals(2, scripts);
         // The other script elements are data: JSON the browser does not run.
-        assertEquals(count(html, "<script"), 2 + count(html, "<script type=\"application/json\" id=\"cmp"));
+        assertEquals(count(html, "<script"), 2 + count(html, "<script type=\"application/json\" id=\"cmp")
+                + count(html, "<script type=\"application/json\" class=\"tl-data\">"));
         // Even a reference slipped in later could not load: the page forbids every fetch but its own inline code.
         assertTrue(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'; "
                 + "script-src 'unsafe-inline'; img-src data:\""));
@@ -249,7 +250,8 @@ class HtmlReportTest {
         assertFalse(html.contains("<b>bold"));
         assertFalse(html.contains("<both>"));
         // Our own two inline scripts are the only ones besides the comparisons' JSON data.
-        assertEquals(2 + count(html, "<script type=\"application/json\" id=\"cmp"),
+        assertEquals(2 + count(html, "<script type=\"application/json\" id=\"cmp")
+                + count(html, "<script type=\"application/json\" class=\"tl-data\">"),
                 count(html.toLowerCase(java.util.Locale.ROOT), "<script"));
         String d = detail("cell-hostile-linux-2.6");
         assertTrue(d.contains("a &lt;script&gt;alert(1)&lt;/script&gt; &amp; friends"));
@@ -278,7 +280,11 @@ class HtmlReportTest {
                 int states = (c.witness() == null ? 0 : c.witness().steps().size() + 1)
                         + c.violations().stream().mapToInt(v -> v.trace().steps().size() + 1).sum();
                 assertEquals(traces, count(d, "<table class=\"lanes\">"), r.scenario() + " " + c.policy());
-                assertEquals(states, count(d, "<svg class=\"tl\""), r.scenario() + " " + c.policy());
+                assertEquals(states, count(d, "<figure class=\"panel\""), r.scenario() + " " + c.policy());
+                // the pictures are drawn by the script from each trace's states, one per panel
+                assertEquals(0, count(d, "<svg"), "no SVG in the file: the script draws them");
+                assertEquals(traces, count(d, "<script type=\"application/json\" class=\"tl-data\">"));
+                assertEquals(states, states(d), r.scenario() + " " + c.policy());
             }
         }
         CheckResult c = cell("odirect-fork-thread-write", "linux-2.6");
@@ -287,7 +293,7 @@ class HtmlReportTest {
         assertEquals(6, w.steps().size());
         String d = detail("cell-odirect-fork-thread-write-linux-2.6");
         for (int k = 0; k <= w.steps().size(); k++) {
-            assertTrue(d.contains("<svg class=\"tl\" data-step=\"" + k + "\""), "svg " + k);
+            assertTrue(d.contains("<figure class=\"panel\" data-step=\"" + k + "\""), "panel " + k);
             assertTrue(d.contains("<tr class=\"st" + (k == 0 ? " setup" : "") + "\" data-step=\"" + k + "\""),
                     "lane row " + k);
         }
@@ -301,25 +307,43 @@ class HtmlReportTest {
         }
         assertEquals("dio_read rd buf", w.steps().get(0).op());
         assertEquals(0, w.steps().get(0).thread());
-        // The COW step (3): a new folio B, and P's PTE now naming it, both marked as changed.
-        String cow = svg(d, 3);
-        assertTrue(cow.contains("<g class=\"f chg\"><title>folio B:"), cow);
-        assertTrue(cow.contains("<g class=\"e chg\"><title>PTE P:buf page 0 \u2192 B (rw dirty); was A (ro dirty)"));
-        assertTrue(cow.contains("<path class=\"ar chg\""));
-        // The DMA step (4): cell 0 of A changes from 0 to 7, while P:buf[0] (ringed) stays 0 in B.
-        String dma = svg(d, 4);
-        assertTrue(dma.contains("<g class=\"cell chg\">"));
-        assertTrue(dma.contains(">0\u21927</text>"));
-        assertTrue(dma.contains("<title>P:buf[0] reads this cell</title>"));
+        // The states the script draws from (HtmlReportIT checks the drawing): after the COW step (3) P's PTE names
+        // the new folio B; after the DMA step (4) cell 0 of A is 7 while P:buf[0], which the condition reads, is
+        // B's cell 0.
+        com.fasterxml.jackson.databind.JsonNode snaps = timeline(d);
+        assertEquals(w.steps().size() + 1, snaps.size());
+        assertTrue(snaps.get(3).get("e").toString().contains("[\"pte\",\"P\",\"P:buf page 0\",\"B\",\"rw dirty\"]"),
+                snaps.get(3).toString());
+        assertTrue(snaps.get(4).get("f").toString().contains("[\"A\","), snaps.get(4).toString());
+        assertEquals("[[\"B#0\",[\"P:buf[0]\"]]]", snaps.get(4).get("w").toString());
         assertTrue(d.contains("at the end: P:buf[0] = 0 (in B)"));
-        // Released holder: its slot is drawn dashed in the step that released it.
-        assertTrue(svg(d, 5).contains("<g class=\"e ghost\">"));
     }
 
-    private static String svg(String detail, int step) {
-        int at = detail.indexOf("<svg class=\"tl\" data-step=\"" + step + "\"");
-        assertTrue(at >= 0);
-        return detail.substring(at, detail.indexOf("</svg>", at));
+    /** The states of the first timeline in a details section. */
+    private static com.fasterxml.jackson.databind.JsonNode timeline(String detail) {
+        Matcher m = Pattern.compile("<script type=\"application/json\" class=\"tl-data\">([^<]*)</script>")
+                .matcher(detail);
+        assertTrue(m.find(), "timeline data");
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(m.group(1));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The number of states in every timeline of a details section. */
+    private static int states(String detail) {
+        Matcher m = Pattern.compile("<script type=\"application/json\" class=\"tl-data\">([^<]*)</script>")
+                .matcher(detail);
+        int n = 0;
+        while (m.find()) {
+            try {
+                n += new com.fasterxml.jackson.databind.ObjectMapper().readTree(m.group(1)).size();
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return n;
     }
 
     @Test
