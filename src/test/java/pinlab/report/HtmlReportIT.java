@@ -55,11 +55,29 @@ class HtmlReportIT {
         matrix = Pinlab.matrix(scenarios, Policies.all(), Limits.NONE, 2, (a, b, c, d) -> {});
         Files.createDirectories(OUT);
         report = OUT.resolve("report.html");
-        Files.writeString(report, HtmlReport.render(matrix), StandardCharsets.UTF_8);
+        Files.writeString(report, HtmlReport.render(matrix, Pinlab.comparisons(matrix)), StandardCharsets.UTF_8);
     }
 
     /** Runs headless chromium on the report at a fragment with extra flags and returns its standard output. */
     static String chromium(String fragment, String... flags) throws IOException, InterruptedException {
+        return chromium(report, fragment, flags);
+    }
+
+    /**
+     * Writes a copy of the report with {@code js} run after the report's own script (as a user's clicks would run
+     * after it), for the parts a DOM dump cannot reach otherwise: changing a select, reading computed styles.
+     */
+    static Path driven(String name, String js) throws IOException {
+        String page = Files.readString(report, StandardCharsets.UTF_8);
+        int end = page.lastIndexOf("</body>");
+        Path out = OUT.resolve(name + ".html");
+        Files.writeString(out, page.substring(0, end) + "<script>" + js + "</script>\n" + page.substring(end),
+                StandardCharsets.UTF_8);
+        return out;
+    }
+
+    /** Runs headless chromium on {@code page} at a fragment with extra flags and returns its standard output. */
+    static String chromium(Path page, String fragment, String... flags) throws IOException, InterruptedException {
         Path profile = Files.createTempDirectory("pinlab-chromium-");
         Path stderr = Files.createTempFile("pinlab-chromium-", ".log");
         try {
@@ -68,7 +86,7 @@ class HtmlReportIT {
                     "--disable-component-update", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage",
                     "--hide-scrollbars", "--user-data-dir=" + profile));
             cmd.addAll(List.of(flags));
-            cmd.add(report.toUri() + (fragment.startsWith("?") ? fragment : "#" + fragment));
+            cmd.add(page.toUri() + (fragment.startsWith("?") ? fragment : "#" + fragment));
             Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
             p.getOutputStream().close();
             byte[] out;
@@ -119,6 +137,9 @@ class HtmlReportIT {
             }
         }
     }
+
+    /** A drawn timeline picture (not the script's own source, which names the element too). */
+    static final Pattern SVG = Pattern.compile("<svg class=\"tl\" data-step=\"\\d");
 
     static int count(String s, Pattern p) {
         Matcher m = p.matcher(s);
@@ -172,7 +193,7 @@ class HtmlReportIT {
         assertTrue(detail.contains("FORBIDDEN (DATA LOSS)"));
         assertTrue(detail.contains("<table class=\"lanes\">"));
         assertTrue(detail.contains(">dio_read rd buf</span>"));
-        assertEquals(states, count(detail, Pattern.compile("<svg class=\"tl\"")), "one SVG per state");
+        assertEquals(states, count(detail, SVG), "one SVG per state");
         assertEquals(states, count(detail, Pattern.compile("<figure class=\"panel\"")), "one panel per state");
         // Laid out by the browser: every panel of the open cell has a non-empty box.
         Matcher shown = Pattern.compile("data-shown-panels=\"(\\d+)\"").matcher(detail);
@@ -182,6 +203,136 @@ class HtmlReportIT {
         assertTrue(detail.contains("<g class=\"f chg\"><title>folio B:"));
         assertTrue(detail.contains(">0\u21927</text>"));
         assertTrue(detail.contains("at the end: P:buf[0] = 0 (in B)"));
+        // Drawn by the script from the embedded states when the cell opened; the file itself holds no SVG.
+        assertTrue(detail.contains("<div class=\"timeline\" data-drawn=\"1\">"), "the timeline was drawn");
+        assertFalse(SVG.matcher(Files.readString(report, StandardCharsets.UTF_8)).find(), "no SVG in the file");
+        for (int k = 0; k < states; k++) {
+            assertTrue(detail.contains("<svg class=\"tl\" data-step=\"" + k + "\""), "svg " + k);
+        }
+        // The COW step (3): a new folio B, and P's PTE now naming it, both marked as changed.
+        String cow = svg(detail, 3);
+        assertTrue(cow.contains("<g class=\"f chg\"><title>folio B:"), cow);
+        assertTrue(cow.contains("<g class=\"e chg\"><title>PTE P:buf page 0 \u2192 B (rw dirty); was A (ro dirty)"),
+                cow);
+        assertTrue(cow.contains("<path class=\"ar chg\""));
+        // The DMA step (4): cell 0 of A changes from 0 to 7, while P:buf[0] (ringed) stays 0 in B.
+        String dma = svg(detail, 4);
+        assertTrue(dma.contains("<g class=\"cell chg\">"));
+        assertTrue(dma.contains(">0\u21927</text>"));
+        assertTrue(dma.contains("<title>P:buf[0] reads this cell</title>"));
+        // Released holder: its slot is drawn dashed in the step that released it.
+        assertTrue(svg(detail, 5).contains("<g class=\"e ghost\">"));
+        // Other cells' timelines wait until they are opened.
+        assertEquals(states, count(dom, SVG), "only the open cell's are drawn");
+        assertTrue(count(dom, Pattern.compile("<div class=\"timeline\">")) > 0, "the others wait to be opened");
+    }
+
+    private static String svg(String detail, int step) {
+        int at = detail.indexOf("<svg class=\"tl\" data-step=\"" + step + "\"");
+        assertTrue(at >= 0);
+        return detail.substring(at, detail.indexOf("</svg>", at));
+    }
+
+    /** The open details section of a DOM dump. */
+    private static String open(String dom, String id) {
+        int start = dom.indexOf("<section class=\"detail open\" id=\"" + id + "\"");
+        assertTrue(start >= 0, () -> "details of " + id + " are open");
+        return dom.substring(start, nextSection(dom, start));
+    }
+
+    private static int column(String policy) {
+        return matrix.policies().indexOf(policy);
+    }
+
+    @Test
+    void aSafeCell_showsTheFailingRunReplayedUnderItsPolicy_withThePartingStepAndTheDecidingRules()
+            throws Exception {
+        String id = "cell-odirect-fork-thread-write-linux-6.5";
+        String detail = open(chromium(id, "--virtual-time-budget=5000", "--dump-dom"), id);
+        int at = detail.indexOf("<section class=\"cmp\"");
+        assertTrue(at >= 0, "a comparison section");
+        String cmp = detail.substring(at, detail.indexOf("</section>", at));
+        assertTrue(cmp.contains("<h3>Why it is SAFE here</h3>"), cmp);
+        // By default the nearest failing column: linux-6.4, the last kernel where O_DIRECT took FOLL_GET.
+        assertTrue(cmp.contains("data-pair=\"" + column("linux-6.5") + "-" + column("linux-6.4") + "\""), cmp);
+        assertTrue(cmp.contains("linux-6.4's shortest run where the condition's expression holds, replayed thread"
+                + " for thread under linux-6.5."), cmp);
+        assertTrue(cmp.contains("<th>under linux-6.4 (DATA LOSS)</th><th>under linux-6.5 (SAFE)</th>"), cmp);
+        // The parting step is step 1, dio_read: FOLL_GET there, FOLL_PIN here, marked and named with its source.
+        assertEquals(1, count(cmp, Pattern.compile("<tr class=\"part\">")), cmp);
+        assertTrue(cmp.contains("<tr class=\"part\"><td class=\"n\">1<span class=\"partmark\"> they part here"
+                + "</span></td><td>T1 (P)</td><td><code>dio_read rd buf</code></td>"), cmp);
+        assertTrue(cmp.contains("Step 1 (T1 (P): dio_read rd buf) parts them."), cmp);
+        assertTrue(cmp.contains("only under linux-6.5: <a class=\"rule\" href=\"#rule-dio-foll-pin\""), cmp);
+        assertTrue(cmp.contains("<a class=\"ext\" href=\"https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/"
+                + "linux.git/commit/?id=a7e689dd1c06\">a7e689dd1c06</a>"), "the deciding rule's commit, linked");
+        assertTrue(cmp.contains("linux-6.4 ends in P:buf[0]=0; linux-6.5 ends in P:buf[0]=7"), cmp);
+        // The same comparison as pinlab diff's.
+        Diff d = Pinlab.diff(Parser.parse("corpus/odirect-fork-thread-write.pin", matrix.rows().stream()
+                .filter(r -> r.scenario().equals("odirect-fork-thread-write")).findFirst().orElseThrow().source()),
+                Policies.byName("linux-6.4"), Policies.byName("linux-6.5"));
+        assertEquals(0, d.first());
+        assertEquals(d.there().steps().size(), count(cmp, Pattern.compile("<tr(?: class=\"part\")?><td class=\"n\">")));
+    }
+
+    @Test
+    void theCompareControl_comparesAnyTwoCellsOfTheRow() throws Exception {
+        String id = "cell-odirect-fork-thread-write-linux-6.5";
+        int a = column("linux-2.6");
+        int b = column("linux-6.18");
+        int c = column("linux-5.9");
+        // as a user would: pick linux-2.6 and linux-6.18 (neither is the open cell), then two DATA LOSS columns
+        Path page = driven("compare", "var sec = document.querySelector('.detail.open section.cmp');"
+                + "var sa = sec.querySelector('select[data-side=a]'); var sb = sec.querySelector('select[data-side=b]');"
+                + "sa.value = '" + a + "'; sa.dispatchEvent(new Event('change'));"
+                + "sb.value = '" + b + "'; sb.dispatchEvent(new Event('change'));"
+                + "var first = sec.querySelector('.cmp-out').cloneNode(true); first.className = 'cmp-first';"
+                + "sec.appendChild(first);"
+                + "sb.value = '" + c + "'; sb.dispatchEvent(new Event('change'));");
+        String detail = open(chromium(page, id, "--virtual-time-budget=5000", "--dump-dom"), id);
+        int at = detail.indexOf("<div class=\"cmp-first\">");
+        assertTrue(at >= 0, detail);
+        String first = detail.substring(at);
+        assertTrue(first.contains("linux-6.18 is SAFE, linux-2.6 is DATA LOSS: linux-2.6's shortest run"), first);
+        assertTrue(first.contains("<tr class=\"part\">"), "the parting step is marked");
+        assertTrue(first.contains("only under linux-6.18: "), first);
+        String now = detail.substring(detail.indexOf("<div class=\"cmp-out\">"), at);
+        assertTrue(detail.contains("data-pair=\"" + a + "-" + c + "\""), "the last pair picked");
+        assertTrue(now.contains("Both give DATA LOSS. The report works out comparisons only for cells whose results"
+                + " differ; pinlab diff corpus/odirect-fork-thread-write.pin linux-2.6 linux-5.9 compares these two."),
+                now);
+    }
+
+    @Test
+    void aScenarioSafeEverywhere_saysWhatTheCheckerEstablished() throws Exception {
+        String id = "cell-madv-dontfork-linux-6.18";
+        String detail = open(chromium(id, "--virtual-time-budget=5000", "--dump-dom"), id);
+        assertTrue(detail.contains("<h3>What the checker established</h3>"), detail);
+        assertTrue(detail.contains("No limit stopped it."));
+        assertTrue(detail.contains("<code>inv-anon-exclusive</code>"), "6.18 tracks PageAnonExclusive");
+        assertFalse(detail.contains("class=\"tref\""), "shared lists copied in");
+    }
+
+    @Test
+    void darkMode_changesTheComputedBackground_ofThePageAndTheDiffView() throws Exception {
+        String id = "cell-odirect-fork-thread-write-linux-6.5";
+        Path page = driven("colours", "var b = document.body; var part = document.querySelector('.detail.open tr.part td');"
+                + "b.setAttribute('data-bg', getComputedStyle(b).backgroundColor);"
+                + "b.setAttribute('data-part', part ? getComputedStyle(part).backgroundColor : 'none');");
+        Pattern bg = Pattern.compile("data-bg=\"([^\"]*)\"");
+        Pattern part = Pattern.compile("data-part=\"([^\"]*)\"");
+        String light = chromium(page, id, "--virtual-time-budget=5000", "--dump-dom");
+        String dark = chromium(page, id, "--force-dark-mode", "--virtual-time-budget=5000", "--dump-dom");
+        Matcher l = bg.matcher(light);
+        Matcher d = bg.matcher(dark);
+        assertTrue(l.find() && d.find(), "the computed colours were read");
+        assertEquals("rgb(255, 255, 255)", l.group(1));
+        assertEquals("rgb(15, 23, 42)", d.group(1), "the dark scheme's background");
+        Matcher lp = part.matcher(light);
+        Matcher dp = part.matcher(dark);
+        assertTrue(lp.find() && dp.find());
+        assertEquals("rgb(255, 247, 237)", lp.group(1), "the parting step, light");
+        assertEquals("rgb(67, 20, 7)", dp.group(1), "the parting step, dark");
     }
 
     /**
@@ -206,7 +357,8 @@ class HtmlReportIT {
                 .flatMap(r -> r.cells().stream()).filter(x -> x.policy().equals("linux-4.8")).findFirst()
                 .orElseThrow();
         assertTrue(detail.contains("<table class=\"lanes\">"));
-        assertEquals(c.witness().steps().size() + 1, count(detail, Pattern.compile("<svg class=\"tl\"")));
+        assertEquals(c.witness().steps().size() + 1, count(detail, SVG),
+                "the copied timeline is drawn");
         assertTrue(detail.contains("<pre class=\"src\""), "the scenario source");
         assertTrue(detail.contains("class=\"peer k-fail here\""), "its own link is marked in the peer list");
         assertTrue(detail.contains("class=\"sl expline\""), "the expect line is highlighted");
