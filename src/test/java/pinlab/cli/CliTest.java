@@ -394,6 +394,30 @@ class CliTest {
     }
 
     @Test
+    void matrix_tracesAll_keepsTheRunToEveryOutcome_inTheJsonAndTheReport() throws Exception {
+        Path html = dir.resolve("all.html");
+        CliRun r = run("matrix", "--format", "json", "--policies", "linux-2.6,linux-6.5", "--traces", "all", "--html",
+                html.toString(), "corpus/odirect-fork-thread-write.pin");
+        assertEquals(0, r.code(), r.err());
+        JsonNode results = new ObjectMapper().readTree(r.out()).get("results");
+        int outcomes = 0;
+        for (JsonNode res : results) {
+            for (JsonNode o : res.get("outcomes")) {
+                assertTrue(o.get("trace").isObject(), o.toString());
+                outcomes++;
+            }
+        }
+        assertTrue(outcomes > 2, "outcomes: " + outcomes);
+        String page = Files.readString(html);
+        assertTrue(page.contains("Trace to outcome P:buf[0]=7"), "the report draws them too");
+        CliRun witness = run("matrix", "--format", "json", "--policies", "linux-2.6", "--no-html",
+                "corpus/odirect-fork-thread-write.pin");
+        for (JsonNode o : new ObjectMapper().readTree(witness.out()).get("results").get(0).get("outcomes")) {
+            assertTrue(o.get("trace") == null || o.get("trace").isNull(), "by default only the witness: " + o);
+        }
+    }
+
+    @Test
     void bisect_namesTheDecidingRule() {
         CliRun r = run("bisect", "corpus/odirect-fork-thread-write.pin");
         assertEquals(0, r.code(), r.err());

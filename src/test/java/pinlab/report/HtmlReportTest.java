@@ -183,6 +183,8 @@ class HtmlReportTest {
                     url);
         }
         assertTrue(external > 0, "the rules' and scenarios' sources link their commits");
+        // deterministic: the same matrix gives the same file, comparisons and embedded data included
+        assertEquals(html, HtmlReport.render(matrix, Pinlab.comparisons(matrix)));
     }
 
     @Test
