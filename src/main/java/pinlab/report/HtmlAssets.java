@@ -191,6 +191,7 @@ final class HtmlAssets {
             .cmpt th{background:#f1f5f9;padding:4px 8px;font-size:12px;text-align:left}
             .cmpt td{border-bottom:1px solid #eef2f7;padding:3px 8px;vertical-align:top}
             .cmpt td.n{color:var(--muted);text-align:right;font-family:var(--mono);white-space:nowrap}
+            .cmpt td code{white-space:nowrap}
             .cmpt tr.part td{background:#fff7ed;border-top:2px solid var(--chg);border-bottom:2px solid var(--chg)}
             .cmpt .partmark{color:var(--chg);font-weight:700;font-family:system-ui,"DejaVu Sans",sans-serif}
             .cmp-why li.decides{margin:3px 0}.cmp-why .src-ref{color:var(--muted)}
