@@ -184,49 +184,49 @@ public final class Pinlab {
      * gets {@link pinlab.report.Comparisons#NONE}.
      */
     public static List<pinlab.report.Comparisons> comparisons(pinlab.report.Matrix m) {
-        List<pinlab.report.Comparisons> out = new ArrayList<>();
-        Map<String, Policy> policies = new java.util.HashMap<>();
-        for (pinlab.report.Matrix.Row row : m.rows()) {
-            Scenario sc;
-            try {
-                sc = pinlab.scenario.Parser.parse(row.file(), row.source());
-            } catch (pinlab.scenario.ScenarioException e) {
-                out.add(pinlab.report.Comparisons.NONE);
-                continue;
-            }
-            List<Policy> cols = new ArrayList<>();
-            for (CheckResult c : row.cells()) {
-                cols.add(policies.computeIfAbsent(c.policy(), n -> {
-                    try {
-                        return pinlab.policy.Policies.resolve(n);
-                    } catch (IllegalArgumentException e) {
-                        return null;
-                    }
-                }));
-            }
-            List<pinlab.report.Diff> diffs = new ArrayList<>();
-            for (int i = 0; i < row.cells().size(); i++) {
-                for (int j = i + 1; j < row.cells().size(); j++) {
-                    CheckResult a = row.cells().get(i);
-                    CheckResult b = row.cells().get(j);
-                    if (cols.get(i) != null && cols.get(j) != null && comparable(a) && comparable(b)
-                            && !a.cell().equals(b.cell())) {
-                        diffs.add(diff(sc, cols.get(i), a, cols.get(j), b));
-                    }
-                }
-            }
-            List<String> actors = List.of();
-            boolean reduced = false;
-            for (int i = 0; i < cols.size() && actors.isEmpty(); i++) {
-                if (cols.get(i) != null && comparable(row.cells().get(i))) {
-                    ScenarioModel model = new ScenarioModel(sc, cols.get(i));
-                    actors = model.threadNames();
-                    reduced = Limits.NONE.por() && model.reduction() != null;
-                }
-            }
-            out.add(new pinlab.report.Comparisons(List.copyOf(actors), reduced, List.copyOf(diffs)));
+        // rows in parallel, each placed by its position, so the result does not depend on the thread count
+        return java.util.stream.IntStream.range(0, m.rows().size()).parallel()
+                .mapToObj(i -> comparisons(m.rows().get(i))).toList();
+    }
+
+    private static pinlab.report.Comparisons comparisons(pinlab.report.Matrix.Row row) {
+        Scenario sc;
+        try {
+            sc = pinlab.scenario.Parser.parse(row.file(), row.source());
+        } catch (pinlab.scenario.ScenarioException e) {
+            return pinlab.report.Comparisons.NONE;
         }
-        return List.copyOf(out);
+        List<Policy> cols = new ArrayList<>();
+        for (CheckResult c : row.cells()) {
+            Policy p;
+            try {
+                p = pinlab.policy.Policies.resolve(c.policy());
+            } catch (IllegalArgumentException e) {
+                p = null;
+            }
+            cols.add(p);
+        }
+        List<pinlab.report.Diff> diffs = new ArrayList<>();
+        for (int i = 0; i < row.cells().size(); i++) {
+            for (int j = i + 1; j < row.cells().size(); j++) {
+                CheckResult a = row.cells().get(i);
+                CheckResult b = row.cells().get(j);
+                if (cols.get(i) != null && cols.get(j) != null && comparable(a) && comparable(b)
+                        && !a.cell().equals(b.cell())) {
+                    diffs.add(diff(sc, cols.get(i), a, cols.get(j), b));
+                }
+            }
+        }
+        List<String> actors = List.of();
+        boolean reduced = false;
+        for (int i = 0; i < cols.size() && actors.isEmpty(); i++) {
+            if (cols.get(i) != null && comparable(row.cells().get(i))) {
+                ScenarioModel model = new ScenarioModel(sc, cols.get(i));
+                actors = model.threadNames();
+                reduced = Limits.NONE.por() && model.reduction() != null;
+            }
+        }
+        return new pinlab.report.Comparisons(List.copyOf(actors), reduced, List.copyOf(diffs));
     }
 
     private static boolean comparable(CheckResult c) {
