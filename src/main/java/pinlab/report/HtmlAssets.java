@@ -636,8 +636,10 @@ final class HtmlAssets {
                 tl.setAttribute('data-drawn', '1');
               }
 
+              // printing shows every cell: draw what an opened cell would draw
               window.addEventListener('beforeprint', function () {
                 each(document.querySelectorAll('.timeline'), drawTimeline);
+                each(document.querySelectorAll('section.cmp'), function (sec) { initCmp(sec); });
               });
 
               // side-by-side comparisons, drawn from the row's JSON block when a cell opens (HtmlCompare)
