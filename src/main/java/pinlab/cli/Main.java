@@ -965,8 +965,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-seconds", description = "Per cell: stop after this many seconds.")
         double maxSeconds;
 
-        @Option(names = "--traces", description = "witness (the condition's and violations' traces) or all (also"
-                + " the shortest run to every outcome, in the JSON and the HTML report; default: ${DEFAULT-VALUE}).")
+        @Option(names = "--traces", description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}):"
+                + " witness (the condition's and violations' traces) or all (also the shortest run to every outcome,"
+                + " in the JSON and the HTML report).")
         Traces traces = Traces.witness;
 
         @picocli.CommandLine.Mixin
