@@ -68,7 +68,7 @@ final class HtmlDetail {
         }
         sb.append("<div class=\"dgrid\">\n<div class=\"dleft\">\n");
         facts(sb, c);
-        outcomes(sb, c);
+        outcomes(sb, c, ctx);
         violations(sb, c);
         sb.append("</div>\n<div class=\"dright\">\n");
         source(sb, row, c, ctx);
@@ -241,7 +241,8 @@ final class HtmlDetail {
         sb.append("<dt>").append(esc(s)).append("</dt>");
     }
 
-    private static void outcomes(StringBuilder sb, CheckResult c) {
+    private static void outcomes(StringBuilder out, CheckResult c, Context ctx) {
+        StringBuilder sb = new StringBuilder();
         sb.append("<table class=\"outcomes\">\n<thead><tr><th>outcome</th><th class=\"num\">final states</th>"
                 + "<th>grade</th><th>description</th></tr></thead>\n<tbody>\n");
         if (c.outcomes().isEmpty()) {
@@ -256,6 +257,8 @@ final class HtmlDetail {
                     .append(esc(grade)).append("</td><td>").append(esc(HtmlText.describe(c, o))).append("</td></tr>\n");
         }
         sb.append("</tbody>\n</table>\n");
+        // the same table under many policies is kept once (copied in when the cell opens)
+        shared(out, sb.toString(), "<table class=\"outcomes\"", "<h3>outcomes</h3>", ctx);
     }
 
     private static void violations(StringBuilder sb, CheckResult c) {
@@ -273,16 +276,17 @@ final class HtmlDetail {
     }
 
     private static void source(StringBuilder sb, Matrix.Row row, CheckResult c, Context ctx) {
-        sb.append("<dl class=\"meta\">\n");
-        dt(sb, "topic");
-        sb.append("<dd>").append(esc(row.topic().isEmpty() ? "(none)" : row.topic())).append("</dd>\n");
-        dt(sb, "file");
-        sb.append("<dd><code>").append(esc(row.file())).append("</code></dd>\n");
+        StringBuilder meta = new StringBuilder("<dl class=\"meta\">\n");
+        dt(meta, "topic");
+        meta.append("<dd>").append(esc(row.topic().isEmpty() ? "(none)" : row.topic())).append("</dd>\n");
+        dt(meta, "file");
+        meta.append("<dd><code>").append(esc(row.file())).append("</code></dd>\n");
         for (String s : c.about().sources()) {
-            dt(sb, "source");
-            sb.append("<dd>").append(HtmlText.linked(s)).append("</dd>\n");
+            dt(meta, "source");
+            meta.append("<dd>").append(HtmlText.linked(s)).append("</dd>\n");
         }
-        sb.append("</dl>\n");
+        meta.append("</dl>\n");
+        shared(sb, meta.toString(), "<dl class=\"meta\"", "", ctx);
         StringBuilder pre = new StringBuilder("<pre class=\"src\" aria-label=\"scenario source\">");
         String text = row.source();
         int n = 1;
