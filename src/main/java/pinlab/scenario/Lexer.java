@@ -59,27 +59,22 @@ final class Lexer {
                 out.add(new Token(Kind.STRING, sb.toString(), line, startCol));
                 continue;
             }
-            if (Character.isDigit(c) || (c == '-' && i + 1 < n && Character.isDigit(src.charAt(i + 1)))) {
-                i++;
-                while (i < n && Character.isDigit(src.charAt(i))) {
-                    i++;
+            boolean digits = Character.isDigit(c) || (c == '-' && i + 1 < n && Character.isDigit(src.charAt(i + 1)));
+            if (digits) {
+                int j = i + 1;
+                while (j < n && Character.isDigit(src.charAt(j))) {
+                    j++;
                 }
-                if (c != '-' && i + 1 < n && src.charAt(i) == '.' && Character.isDigit(src.charAt(i + 1))) {
-                    // a kernel release (5.15, 2.6.29, 5.8+kara-block): a name, as in expect lines; the format has
-                    // no fractions
-                    while (i < n && (Character.isLetterOrDigit(src.charAt(i)) || src.charAt(i) == '_'
-                            || src.charAt(i) == '-' || src.charAt(i) == '.' || src.charAt(i) == '+')) {
-                        i++;
-                    }
+                // a number with a dot is a kernel release (5.15, 2.6.29, 5.8+kara-block), a name as in expect
+                // lines: the format has no fractions
+                if (c == '-' || j + 1 >= n || src.charAt(j) != '.' || !Character.isDigit(src.charAt(j + 1))) {
+                    i = j;
                     col += src.codePointCount(start, i);
-                    out.add(new Token(Kind.IDENT, src.substring(start, i), line, startCol));
+                    out.add(new Token(Kind.NUMBER, src.substring(start, i), line, startCol));
                     continue;
                 }
-                col += src.codePointCount(start, i);
-                out.add(new Token(Kind.NUMBER, src.substring(start, i), line, startCol));
-                continue;
             }
-            if (Character.isLetter(c) || c == '_') {
+            if (digits || Character.isLetter(c) || c == '_') {
                 i++;
                 while (i < n && (Character.isLetterOrDigit(src.charAt(i)) || src.charAt(i) == '_'
                         || src.charAt(i) == '-' || src.charAt(i) == '.' || src.charAt(i) == '+')) {
