@@ -1202,7 +1202,7 @@ public final class Main implements Callable<Integer> {
             out.flush();
             boolean incomplete = results.stream().anyMatch(r -> !r.complete());
             boolean mismatch = results.stream().anyMatch(r -> r.verdict().fails());
-            return incomplete ? INCOMPLETE : mismatch ? MISMATCH : OK;
+            return mismatch ? MISMATCH : incomplete ? INCOMPLETE : OK; // as check and matrix: a known mismatch first
         }
     }
 
