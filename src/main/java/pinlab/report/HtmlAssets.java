@@ -46,6 +46,7 @@ final class HtmlAssets {
             td.cell.sel{outline:3px solid var(--sel);outline-offset:1px}
             main{padding:0 24px 16px}
             .hint{color:var(--muted);margin:6px 0}
+            .printnote{display:none}
             .detail{display:none;background:#fff}
             html:not(.js) .detail:target{display:block;border-top:3px solid var(--sel);padding-top:10px}
             .detail.open{display:block;position:fixed;top:0;right:0;bottom:0;left:var(--drawer-left,250px);z-index:10;
@@ -212,6 +213,7 @@ final class HtmlAssets {
             page-break-before:always}
             .mwrap{overflow:visible!important}
             body{background:#fff;color:#000}
+            html.js body:not(.unpacked) .printnote{display:block;font-weight:700}
             }
             """;
 
@@ -636,11 +638,90 @@ final class HtmlAssets {
                 tl.setAttribute('data-drawn', '1');
               }
 
-              // printing shows every cell: draw what an opened cell would draw
-              window.addEventListener('beforeprint', function () {
+              // Each row's details are written packed (gzip, then base64, in a script element the browser does not
+              // run): a row is unpacked in place, where its sections would be, the first time one of its cells opens.
+              var unpacking = {};
+              function unpackRow(r) {
+                if (has(unpacking, r)) { return unpacking[r]; }
+                var s = document.querySelector('script[data-row="' + r + '"]');
+                if (!s) { unpacking[r] = Promise.resolve(); return unpacking[r]; }
+                if (typeof DecompressionStream === 'undefined') {
+                  unpacking[r] = Promise.reject(new Error('this browser has no DecompressionStream to unpack the details'));
+                  return unpacking[r];
+                }
+                var bin = atob(s.textContent);
+                var bytes = new Uint8Array(bin.length);
+                for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+                unpacking[r] = new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text()
+                    .then(function (html) {
+                      var t = document.createElement('template');
+                      t.innerHTML = html;
+                      s.parentNode.replaceChild(t.content, s);
+                    });
+                return unpacking[r];
+              }
+
+              function rowOf(id) {
+                try { id = decodeURIComponent(id); } catch (e) { /* keep it as it is */ }
+                var row = null;
+                each(document.querySelectorAll('td.cell'), function (td) {
+                  if (row === null && td.getAttribute('data-cell') === id) { row = td.parentNode.getAttribute('data-row'); }
+                });
+                return row;
+              }
+
+              // unpacks the row of cell id, then the rows holding the blocks its references copy
+              function unpackFor(id) {
+                var r = rowOf(id);
+                if (r === null) { return Promise.resolve(); }
+                return unpackRow(r).then(function () {
+                  var el = find(id);
+                  var more = [];
+                  if (el) {
+                    each(el.querySelectorAll('.tref[data-row]'), function (ref) { more.push(unpackRow(ref.getAttribute('data-row'))); });
+                  }
+                  return Promise.all(more);
+                });
+              }
+
+              // every row, one at a time when the page is idle, so that printing finds every cell's details
+              var unpackedAll = null;
+              function unpackAll(idle) {
+                if (unpackedAll) { return unpackedAll; }
+                var rows = [];
+                each(document.querySelectorAll('script[data-row]'), function (s) { rows.push(s.getAttribute('data-row')); });
+                var later = idle && window.requestIdleCallback ? function (f) { window.requestIdleCallback(f, {timeout: 500}); }
+                    : function (f) { setTimeout(f, 0); };
+                unpackedAll = new Promise(function (resolve, reject) {
+                  var k = 0;
+                  function next() {
+                    if (k >= rows.length) { document.body.classList.add('unpacked'); resolve(); return; }
+                    unpackRow(rows[k++]).then(function () { later(next); }, reject);
+                  }
+                  later(next);
+                });
+                return unpackedAll;
+              }
+
+              function drawAll() {
                 each(document.querySelectorAll('.timeline'), drawTimeline);
                 each(document.querySelectorAll('section.cmp'), function (sec) { initCmp(sec); });
-              });
+              }
+
+              // Printing shows every cell: draw what an opened cell would draw. beforeprint cannot wait, so it draws
+              // the rows unpacked by then (all of them once the page has settled; until then the printout says some
+              // are missing); window.print() unpacks every row first.
+              window.addEventListener('beforeprint', drawAll);
+              var print = window.print;
+              window.print = function () {
+                unpackAll(false).then(function () { drawAll(); print.call(window); });
+              };
+              function settle() { unpackAll(true).catch(function () { /* a cell opened says why */ }); }
+              if (document.readyState === 'complete') {
+                settle();
+              } else {
+                window.addEventListener('load', settle);
+              }
 
               // side-by-side comparisons, drawn from the row's JSON block when a cell opens (HtmlCompare)
               var cmpData = {};
@@ -834,10 +915,21 @@ final class HtmlAssets {
                 out.appendChild(why);
               }
 
+              // Every way a cell opens comes here: the fragment on load, and every change of it (a click on a matrix
+              // cell, a peer link, an "As in" link, the back button). The cell's row is unpacked first, then the rows
+              // its references copy from; a later change of the fragment wins over one still unpacking.
+              var wanted = 0;
               function fromHash(scroll) {
                 var h = location.hash.slice(1);
+                var token = ++wanted;
                 if (h === '') { open(null, false); return; }
-                if (h.indexOf('cell-') === 0) { open(h, scroll); }
+                if (h.indexOf('cell-') !== 0) { return; }
+                unpackFor(h).then(function () {
+                  if (token === wanted) { open(h, scroll); }
+                }, function (e) {
+                  var hint = document.getElementById('hint');
+                  if (hint) { hint.hidden = false; hint.textContent = 'The details of this cell could not be unpacked: ' + e; }
+                });
               }
 
               function setStep(tr, k) {

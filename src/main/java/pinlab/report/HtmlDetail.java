@@ -29,6 +29,13 @@ final class HtmlDetail {
     static final class Traces {
         private final Map<String, String> ids = new java.util.HashMap<>();
         private final Map<String, String> owners = new java.util.HashMap<>();
+        private final Map<String, Integer> rows = new java.util.HashMap<>();
+        private int row;
+
+        /** Sets the matrix row (in the report's order) whose cells are rendered next. */
+        void row(int r) {
+            row = r;
+        }
 
         /** Returns the id of an identical trace already written, or null after registering this one. */
         String seen(String html, String cell) {
@@ -36,6 +43,7 @@ final class HtmlDetail {
             if (id == null) {
                 ids.put(html, "tr" + ids.size());
                 owners.put("tr" + (ids.size() - 1), cell);
+                rows.put("tr" + (ids.size() - 1), row);
             }
             return id;
         }
@@ -46,6 +54,11 @@ final class HtmlDetail {
 
         String owner(String id) {
             return owners.get(id);
+        }
+
+        /** Returns the row whose details hold the block {@code id} (the script unpacks it before copying). */
+        int rowOf(String id) {
+            return rows.get(id);
         }
     }
 
@@ -349,7 +362,8 @@ final class HtmlDetail {
             return;
         }
         String owner = ctx.traces().owner(same);
-        out.append("<div class=\"tref\" data-ref=\"").append(same).append("\">").append(title)
+        out.append("<div class=\"tref\" data-ref=\"").append(same).append("\" data-row=\"")
+                .append(ctx.traces().rowOf(same)).append("\">").append(title)
                 .append("<p class=\"muted\">As in <a href=\"#").append(esc(owner)).append("\">")
                 .append(esc(owner.replaceFirst("^cell-", ""))).append("</a>.</p></div>\n");
     }

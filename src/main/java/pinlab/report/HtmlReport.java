@@ -13,6 +13,9 @@ import java.util.Map;
  * the verdict, the scenario source, and every trace as swimlanes with an SVG picture of the pages after each
  * step. The HTML is rendered here; the inline script opens cells, steps through traces, and draws from JSON embedded
  * in the page what only an opened cell needs: the SVG timelines and the side-by-side comparisons of a row's cells.
+ * The matrix is plain HTML; each row's details (its cells' sections and its comparison data) are written packed, as
+ * one gzip block in base64 ({@link #pack}), which the script unpacks in place when one of the row's cells opens, and
+ * for every row once the page is idle.
  */
 public final class HtmlReport {
     private HtmlReport() {}
@@ -57,24 +60,34 @@ public final class HtmlReport {
         matrix(sb, m, rows, cellIds);
         sb.append("<main id=\"details\">\n<p class=\"hint\" id=\"hint\">Click a cell for its outcomes, the shortest "
                 + "trace as swimlanes and the pages after every step. In a trace, \u2190 and \u2192 step through it; Esc "
-                + "closes the cell.</p>\n");
+                + "closes the cell.</p>\n<noscript><p class=\"hint\">The cells' details are packed in this page and "
+                + "unpacked by its script; without JavaScript only the matrix above can be read.</p></noscript>\n"
+                + "<p class=\"printnote\" id=\"printnote\">Some cells' details were still being unpacked when this "
+                + "was printed; print again once the page has loaded.</p>\n");
         HtmlDetail.Context ctx;
         HtmlDetail.Traces traces = new HtmlDetail.Traces();
         java.util.IdentityHashMap<Matrix.Row, Comparisons> byRow = new java.util.IdentityHashMap<>();
         for (int i = 0; comparisons != null && i < m.rows().size() && i < comparisons.size(); i++) {
             byRow.put(m.rows().get(i), comparisons.get(i));
         }
+        StringBuilder row = new StringBuilder(1 << 16);
         for (int i = 0; i < rows.size(); i++) {
             Comparisons cmp = byRow.getOrDefault(rows.get(i), Comparisons.NONE);
             String cmpId = cmp.diffs().isEmpty() ? null : "cmp" + i;
             ctx = new HtmlDetail.Context(m.policies(), cellIds.get(i), rules, traces, cmp, cmpId);
+            traces.row(i);
+            row.setLength(0);
             for (int j = 0; j < rows.get(i).cells().size(); j++) {
-                HtmlDetail.render(sb, rows.get(i), j, ctx);
+                HtmlDetail.render(row, rows.get(i), j, ctx);
             }
             if (cmpId != null) {
-                sb.append("<script type=\"application/json\" id=\"").append(cmpId).append("\">")
+                row.append("<script type=\"application/json\" id=\"").append(cmpId).append("\">")
                         .append(HtmlCompare.json(rows.get(i), cellIds.get(i), cmp)).append("</script>\n");
             }
+            // The row's details, packed: the script unpacks them in place when one of its cells opens (and every
+            // row once the page is idle, for printing).
+            sb.append("<script type=\"").append(PACKED).append("\" data-row=\"").append(i).append("\">")
+                    .append(pack(row.toString())).append("</script>\n");
         }
         sb.append("</main>\n");
         glossary(sb, m);
@@ -82,6 +95,32 @@ public final class HtmlReport {
         sb.append("<div id=\"pop\" class=\"pop\" role=\"tooltip\" hidden></div>\n");
         sb.append("<script>\n").append(HtmlAssets.JS).append("</script>\n</body>\n</html>\n");
         return sb.toString();
+    }
+
+    /** The type of the script elements that hold a row's details, packed by {@link #pack}. */
+    static final String PACKED = "application/gzip+base64";
+
+    /**
+     * Returns {@code html} (UTF-8) gzip-compressed and base64-encoded, the way a row's details are written in the
+     * page. Deterministic: {@code GZIPOutputStream} writes a header without a file name or a time (its MTIME bytes
+     * are zero), so the same text gives the same block.
+     */
+    static String pack(String html) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(html.length() / 6 + 64);
+        try (java.util.zip.GZIPOutputStream gz = new Packer(bytes)) {
+            gz.write(html.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+        return java.util.Base64.getEncoder().encodeToString(bytes.toByteArray());
+    }
+
+    /** A gzip stream at the best compression level (the page is written once and read many times). */
+    private static final class Packer extends java.util.zip.GZIPOutputStream {
+        Packer(java.io.OutputStream out) throws java.io.IOException {
+            super(out, 1 << 16);
+            def.setLevel(java.util.zip.Deflater.BEST_COMPRESSION);
+        }
     }
 
     private static void header(StringBuilder sb, Matrix m) {
@@ -131,7 +170,8 @@ public final class HtmlReport {
                 sb.append("<tr class=\"topic\"><th colspan=\"").append(cols + 1).append("\">")
                         .append(esc(topic.isEmpty() ? "other" : topic)).append("</th></tr>\n");
             }
-            sb.append("<tr class=\"srow\" data-topic=\"").append(esc(r.topic())).append("\"><th class=\"sc\" title=\"")
+            sb.append("<tr class=\"srow\" data-topic=\"").append(esc(r.topic())).append("\" data-row=\"").append(i)
+                    .append("\"><th class=\"sc\" title=\"")
                     .append(esc(r.title())).append("\">")
                     .append(esc(r.scenario())).append("</th>");
             for (int j = 0; j < r.cells().size(); j++) {

@@ -408,7 +408,7 @@ class CliTest {
             }
         }
         assertTrue(outcomes > 2, "outcomes: " + outcomes);
-        String page = Files.readString(html);
+        String page = pinlab.report.Packed.unpacked(Files.readString(html));
         assertTrue(page.contains("Trace to outcome P:buf[0]=7"), "the report draws them too");
         CliRun witness = run("matrix", "--format", "json", "--policies", "linux-2.6", "--no-html",
                 "corpus/odirect-fork-thread-write.pin");

@@ -64,10 +64,17 @@ class HtmlReportIT {
     }
 
     /**
-     * Writes a copy of the report with {@code js} run after the report's own script (as a user's clicks would run
-     * after it), for the parts a DOM dump cannot reach otherwise: changing a select, reading computed styles.
+     * Writes a copy of the report with {@code js} run once the report's own script has opened the cell the fragment
+     * names (as a user's clicks would run after it; the cell's row is unpacked first, so that is a moment after the
+     * page loads), for the parts a DOM dump cannot reach otherwise: changing a select, reading computed styles.
      */
     static Path driven(String name, String js) throws IOException {
+        return script(name, "(function wait() { if (!document.querySelector('.detail.open')) { setTimeout(wait, 10);"
+                + " return; } " + js + " })();");
+    }
+
+    /** Writes a copy of the report with {@code js} run right after the report's own script. */
+    static Path script(String name, String js) throws IOException {
         String page = Files.readString(report, StandardCharsets.UTF_8);
         int end = page.lastIndexOf("</body>");
         Path out = OUT.resolve(name + ".html");
@@ -205,7 +212,8 @@ class HtmlReportIT {
         assertTrue(detail.contains("at the end: P:buf[0] = 0 (in B)"));
         // Drawn by the script from the embedded states when the cell opened; the file itself holds no SVG.
         assertTrue(detail.contains("<div class=\"timeline\" data-drawn=\"1\">"), "the timeline was drawn");
-        assertFalse(SVG.matcher(Files.readString(report, StandardCharsets.UTF_8)).find(), "no SVG in the file");
+        assertFalse(SVG.matcher(Packed.unpacked(Files.readString(report, StandardCharsets.UTF_8))).find(),
+                "no SVG in the file");
         for (int k = 0; k < states; k++) {
             assertTrue(detail.contains("<svg class=\"tl\" data-step=\"" + k + "\""), "svg " + k);
         }
@@ -342,7 +350,7 @@ class HtmlReportIT {
     @Test
     void sharedBlocks_areCopiedInWhenTheCellOpens() throws Exception {
         String id = "cell-odirect-fork-thread-write-linux-4.8";
-        String file = Files.readString(report, StandardCharsets.UTF_8);
+        String file = Packed.unpacked(Files.readString(report, StandardCharsets.UTF_8));
         int at = file.indexOf("<section class=\"detail\" id=\"" + id + "\"");
         String stat = file.substring(at, nextSection(file, at));
         assertTrue(stat.contains("class=\"tref\""), "the cell is written with references");
@@ -362,6 +370,84 @@ class HtmlReportIT {
         assertTrue(detail.contains("<pre class=\"src\""), "the scenario source");
         assertTrue(detail.contains("class=\"peer k-fail here\""), "its own link is marked in the peer list");
         assertTrue(detail.contains("class=\"sl expline\""), "the expect line is highlighted");
+    }
+
+    /**
+     * The file holds every row's details packed: the cell the fragment names appears on load because its row (and
+     * the rows its references copy from) is unpacked for it, before the page unpacks the others when idle; once the
+     * page has settled, every row is unpacked in place, which is what printing shows.
+     */
+    @Test
+    void theCellTheFragmentNames_isUnpackedOnLoad_andEveryRowOnceThePageIsIdle() throws Exception {
+        String file = Files.readString(report, StandardCharsets.UTF_8);
+        assertFalse(file.contains("<section class=\"detail\""), "the file has no details section as HTML");
+        String id = "cell-madv-dontfork-linux-6.18";
+        // when the cell opens, note how many rows were still packed
+        Path page = script("onload", "new MutationObserver(function (ms, o) {"
+                + " if (!document.body.getAttribute('data-open')) { return; } o.disconnect();"
+                + " document.body.setAttribute('data-packed-then', String(document.querySelectorAll('script[data-row]').length));"
+                + "}).observe(document.body, {attributes: true, attributeFilter: ['data-open']});");
+        String dom = chromium(page, id, "--virtual-time-budget=30000", "--dump-dom");
+        Matcher body = Pattern.compile("<body[^>]*>").matcher(dom);
+        assertTrue(body.find());
+        assertTrue(body.group().contains("data-open=\"" + id + "\""), body.group());
+        Matcher then = Pattern.compile("data-packed-then=\"(\\d+)\"").matcher(body.group());
+        assertTrue(then.find(), body.group());
+        int rows = matrix.rows().size();
+        assertTrue(Integer.parseInt(then.group(1)) > 0 && Integer.parseInt(then.group(1)) < rows,
+                "opened with its own row unpacked and others still packed: " + then.group(1) + " of " + rows);
+        String detail = open(dom, id);
+        assertTrue(detail.contains("<h3>What the checker established</h3>"), detail);
+        assertFalse(detail.contains("class=\"tref\""), "every reference was replaced");
+        // settled: every row unpacked in place, every cell's section there, nothing left packed
+        assertTrue(Pattern.compile("class=\"[^\"]*\\bunpacked\\b").matcher(body.group()).find(), body.group());
+        assertEquals(0, count(dom, Pattern.compile("<script type=\"application/gzip")), "nothing left packed");
+        long cells = matrix.rows().stream().mapToLong(r -> r.cells().size()).sum();
+        assertEquals(cells, count(dom, Pattern.compile("<section class=\"detail[ \"]")), "every cell's section");
+    }
+
+    /**
+     * A cell opened from inside another: a peer link to the same scenario under another policy, then a click on a
+     * matrix cell of another row, still packed then; each opens with its content, references replaced.
+     */
+    @Test
+    void aPeerLink_andAMatrixClick_openTheirCells() throws Exception {
+        String peer = "cell-odirect-fork-thread-write-linux-4.8";
+        String other = "cell-madv-dontfork-linux-6.18";
+        Path page = script("peers", "var seq = [];"
+                + "new MutationObserver(function () {"
+                + " var id = document.body.getAttribute('data-open'); if (!id || seq[seq.length - 1] === id) { return; }"
+                + " seq.push(id + ':' + document.querySelectorAll('script[data-row]').length);"
+                + " document.body.setAttribute('data-seq', seq.join(' '));"
+                + " if (id === '" + CELL + "') {"
+                + "  document.querySelector('.detail.open nav.peers a.peer[href=\"#" + peer + "\"]').click();"
+                + " } else if (id === '" + peer + "') {"
+                + "  document.querySelector('td.cell[data-cell=\"" + other + "\"]').click();"
+                + " }"
+                + "}).observe(document.body, {attributes: true, attributeFilter: ['data-open']});");
+        String dom = chromium(page, CELL, "--virtual-time-budget=30000", "--dump-dom");
+        Matcher body = Pattern.compile("<body[^>]*>").matcher(dom);
+        assertTrue(body.find());
+        Matcher seq = Pattern.compile("data-seq=\"([^\"]*)\"").matcher(body.group());
+        assertTrue(seq.find(), body.group());
+        String[] opened = seq.group(1).split(" ", -1);
+        assertEquals(3, opened.length, seq.group(1));
+        assertTrue(opened[0].startsWith(CELL + ":"), seq.group(1));
+        assertTrue(opened[1].startsWith(peer + ":"), seq.group(1));
+        assertTrue(opened[2].startsWith(other + ":"), seq.group(1));
+        assertTrue(Integer.parseInt(opened[1].substring(peer.length() + 1)) > 0, "other rows still packed: " + seq.group(1));
+        assertTrue(body.group().contains("data-open=\"" + other + "\""), body.group());
+        assertEquals(1, count(dom, Pattern.compile("<section class=\"detail open\"")), "one open details section");
+        String detail = open(dom, other);
+        assertTrue(detail.contains("<h3>What the checker established</h3>"), detail);
+        assertFalse(detail.contains("class=\"tref\""), "every reference was replaced");
+        // the peer opened on the way: references replaced, its timeline drawn, its own link marked
+        int at = dom.indexOf("<section class=\"detail\" id=\"" + peer + "\"");
+        assertTrue(at >= 0, "the peer's section, closed again");
+        String p = dom.substring(at, nextSection(dom, at));
+        assertFalse(p.contains("class=\"tref\""), "every reference was replaced");
+        assertTrue(p.contains("<div class=\"timeline\" data-drawn=\"1\">"), "its timeline was drawn");
+        assertTrue(p.contains("class=\"peer k-fail here\""), "its own link is marked in the peer list");
     }
 
     private static int nextSection(String dom, int start) {

@@ -52,6 +52,9 @@ class HtmlReportTest {
             """;
 
     static Matrix matrix;
+    /** The report file as written: the matrix, and each row's details packed. */
+    static String file;
+    /** The report with every row unpacked, as the page is once its script unpacked them. */
     static String html;
 
     @BeforeAll
@@ -66,7 +69,8 @@ class HtmlReportTest {
         scenarios.add(Parser.parse("hostile.pin", HOSTILE));
         List<Policy> policies = List.of(Policies.byName("linux-2.6"), Policies.byName("linux-6.5"));
         matrix = Pinlab.matrix(scenarios, policies, Limits.NONE, 1, (a, b, c, d) -> {});
-        html = HtmlReport.render(matrix, Pinlab.comparisons(matrix));
+        file = HtmlReport.render(matrix, Pinlab.comparisons(matrix));
+        html = Packed.unpacked(file);
     }
 
     static CheckResult cell(String scenario, String policy) {
@@ -94,7 +98,7 @@ class HtmlReportTest {
     /** Does what the report's script does when a cell opens: replaces each shared-block reference by the block. */
     static String resolve(String d) {
         java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("<div class=\"tref\" data-ref=\"(tr\\d+)\">.*?</div>\n").matcher(d);
+                .compile("<div class=\"tref\" data-ref=\"(tr\\d+)\" data-row=\"\\d+\">.*?</div>\n").matcher(d);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(block(m.group(1))));
@@ -143,6 +147,17 @@ class HtmlReportTest {
 
     @Test
     void isOneSelfContainedDocument_withoutNetworkReferences() {
+        selfContained(html);
+        selfContained(file);
+        // The file's other script elements are the packed rows, which the browser does not run either.
+        assertEquals(2 + matrix.rows().size(), count(file, "<script"));
+        assertEquals(matrix.rows().size(), count(file, "<script type=\"application/gzip+base64\" data-row=\""));
+        // deterministic: the same matrix gives the same file, comparisons and embedded data included
+        assertEquals(file, HtmlReport.render(matrix, Pinlab.comparisons(matrix)));
+    }
+
+    /** Checks that {@code html} loads nothing and runs no script but the report's own two. */
+    static void selfContained(String html) {
         assertTrue(html.startsWith("<!doctype html>"));
         assertTrue(html.stripTrailing().endsWith("</html>"));
         Pattern attr = Pattern.compile("(?i)\\b(?:src|action|poster|data|srcset|xlink:href)\\s*=\\s*[\"']?\\s*"
@@ -161,9 +176,10 @@ class HtmlReportTest {
                     .matcher(script.group(1)).find(), script.group(1));
         }
         assertEquals(2, scripts);
-        // The other script elements are data: JSON the browser does not run.
+        // The other script elements are data the browser does not run: JSON, and in the file the packed rows.
         assertEquals(count(html, "<script"), 2 + count(html, "<script type=\"application/json\" id=\"cmp")
-                + count(html, "<script type=\"application/json\" class=\"tl-data\">"));
+                + count(html, "<script type=\"application/json\" class=\"tl-data\">")
+                + count(html, "<script type=\"application/gzip+base64\" data-row=\""));
         // Even a reference slipped in later could not load: the page forbids every fetch but its own inline code.
         assertTrue(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'; "
                 + "script-src 'unsafe-inline'; img-src data:\""));
@@ -183,8 +199,6 @@ class HtmlReportTest {
                     url);
         }
         assertTrue(external > 0, "the rules' and scenarios' sources link their commits");
-        // deterministic: the same matrix gives the same file, comparisons and embedded data included
-        assertEquals(html, HtmlReport.render(matrix, Pinlab.comparisons(matrix)));
     }
 
     @Test
@@ -482,7 +496,7 @@ class HtmlReportTest {
                 .orElseThrow();
         Matrix m = Pinlab.matrix(List.of(Parser.parse(e.file(), e.text())), List.of(Policies.byName("linux-2.6"),
                 Policies.byName("linux-6.5")), Limits.NONE, 1, (a, b, c, d) -> {});
-        String page = HtmlReport.render(m, Pinlab.comparisons(m));
+        String page = Packed.unpacked(HtmlReport.render(m, Pinlab.comparisons(m)));
         assertFalse(page.contains("<section class=\"cmp\""), "nothing differs, so nothing to compare");
         for (CheckResult c : m.rows().get(0).cells()) {
             assertEquals("SAFE", c.cell());
@@ -514,12 +528,75 @@ class HtmlReportTest {
                 Limits.NONE, 1, (a, b, c, d) -> {}, false, true);
         CheckResult c = m.rows().get(0).cells().get(0);
         assertTrue(c.outcomes().size() > 1);
-        String page = HtmlReport.render(m, Pinlab.comparisons(m));
+        String page = Packed.unpacked(HtmlReport.render(m, Pinlab.comparisons(m)));
         for (CheckResult.OutcomeRow o : c.outcomes()) {
             assertNotNull(o.trace(), o.outcome());
             assertTrue(page.contains("Trace to outcome " + HtmlText.esc(o.outcome())), o.outcome());
         }
         assertFalse(html.contains("Trace to outcome"), "by default only the witness");
+    }
+
+    /**
+     * The file holds no details section as HTML: each row's sections (and its comparison data) are one gzip block,
+     * base64 in a script element the browser does not run, that inflates to exactly that row's sections, in the
+     * matrix's order; a reference names the row whose block holds what it copies.
+     */
+    @Test
+    void eachRowsDetails_arePackedInOneBlock_thatInflatesToThatRowsSections() {
+        assertFalse(file.contains("<section class=\"detail\""), "no details section as plain HTML");
+        assertFalse(file.contains("class=\"tref\"") || file.contains("data-tid=\"tr"), "the references are packed too");
+        assertFalse(file.contains("<script type=\"application/json\""), "and the JSON data");
+        List<Matrix.Row> rows = MatrixReport.grouped(matrix);
+        List<Packed.Block> blocks = Packed.blocks(file);
+        assertEquals(rows.size(), blocks.size(), "one block per row");
+        java.util.Map<String, Integer> blockOf = new java.util.HashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            Packed.Block b = blocks.get(i);
+            assertEquals(i, b.row());
+            // the matrix row says which block holds its cells
+            assertTrue(file.contains("<tr class=\"srow\" data-topic=\"" + HtmlText.esc(rows.get(i).topic())
+                    + "\" data-row=\"" + i + "\"><th class=\"sc\" title=\"" + HtmlText.esc(rows.get(i).title()) + "\">"
+                    + HtmlText.esc(rows.get(i).scenario()) + "</th>"), rows.get(i).scenario());
+            // a gzip member with no name, no comment and no time: the same input gives the same bytes
+            assertEquals(List.of(0x1f, 0x8b, 8, 0), b.header().subList(0, 4), "gzip, deflate, no name or comment");
+            assertEquals(List.of(0, 0, 0, 0), b.header().subList(4, 8), "MTIME is zero");
+            List<String> ids = new ArrayList<>();
+            Matcher m = Pattern.compile("<section class=\"detail\" id=\"([^\"]*)\"").matcher(b.html());
+            while (m.find()) {
+                ids.add(m.group(1));
+            }
+            String scenario = rows.get(i).scenario();
+            List<String> expected = rows.get(i).cells().stream().map(c -> HtmlText.cellId(scenario, c.policy()))
+                    .toList();
+            assertEquals(expected, ids, "row " + i + " holds its own cells' sections, in order");
+            assertTrue(b.html().startsWith("<section class=\"detail\" id=\"" + expected.get(0) + "\""));
+            for (String id : expected) {
+                // each section in the block is the one the unpacked page holds (detail() reads the unpacked page)
+                int at = b.html().indexOf("<section class=\"detail\" id=\"" + id + "\"");
+                int next = b.html().indexOf("<section class=\"detail\"", at + 1);
+                String own = b.html().substring(at, next < 0 ? b.html().length() : next);
+                assertTrue(detail(id).startsWith(resolve(own).replaceFirst("(?s)<script type=\"application/json\""
+                        + " id=\"cmp\\d+\">.*", "")), id);
+            }
+            Matcher tid = Pattern.compile(" data-tid=\"(tr\\d+)\"").matcher(b.html());
+            while (tid.find()) {
+                blockOf.put(tid.group(1), i);
+            }
+        }
+        int refs = 0;
+        for (Packed.Block b : blocks) {
+            Matcher ref = Pattern.compile("<div class=\"tref\" data-ref=\"(tr\\d+)\" data-row=\"(\\d+)\">")
+                    .matcher(b.html());
+            while (ref.find()) {
+                refs++;
+                assertEquals(blockOf.get(ref.group(1)), Integer.valueOf(ref.group(2)), ref.group());
+            }
+        }
+        assertTrue(refs > 0, "some blocks are shared");
+        // two renders give the same bytes
+        assertTrue(java.util.Arrays.equals(file.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                HtmlReport.render(matrix, Pinlab.comparisons(matrix)).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertEquals(count(html, "<section class=\"detail\""), rows.stream().mapToInt(r -> r.cells().size()).sum());
     }
 
     @Test

@@ -27,10 +27,18 @@ class ReportFuzzTest {
         JSON.readTree(JsonReport.render(List.of(r)));
         Matrix m = Pinlab.matrix(List.of(sc), List.of(Policies.host()), new Limits(50_000, 0), 1, (a, b, c, d) -> {});
         JSON.readTree(MatrixReport.json(m));
-        String html = HtmlReport.render(m);
-        int scripts = html.toLowerCase(java.util.Locale.ROOT).split("<script", -1).length - 1;
-        if (scripts != 2) {
-            throw new AssertionError("seed " + seed + ": " + scripts + " <script> tags");
+        String file = HtmlReport.render(m);
+        // the file: the two scripts and the packed rows; unpacked, the two and the JSON data they draw from
+        int packed = file.split("<script type=\"application/gzip\\+base64\" data-row=\"", -1).length - 1;
+        int scripts = file.toLowerCase(java.util.Locale.ROOT).split("<script", -1).length - 1;
+        if (scripts != 2 + packed || packed != m.rows().size()) {
+            throw new AssertionError("seed " + seed + ": " + scripts + " <script> tags, " + packed + " packed rows");
+        }
+        String html = Packed.unpacked(file);
+        int json = html.split("<script type=\"application/json\" ", -1).length - 1;
+        scripts = html.toLowerCase(java.util.Locale.ROOT).split("<script", -1).length - 1;
+        if (scripts != 2 + json) {
+            throw new AssertionError("seed " + seed + ": " + scripts + " <script> tags unpacked");
         }
         for (int i = 0; i < html.length(); i++) {
             char c = html.charAt(i);
