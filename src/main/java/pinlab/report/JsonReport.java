@@ -247,6 +247,33 @@ public final class JsonReport {
         }
         ArrayNode last = o.putArray("final");
         t.last().forEach(last::add);
+        o.set("startState", state(t.start()));
+        o.set("endState", state(t.steps().isEmpty() ? t.start() : t.steps().get(t.steps().size() - 1).after()));
+        return o;
+    }
+
+    /** A state as values: processes, what names each page, folios with their counters, flags and cells, notes. */
+    private static ObjectNode state(Trace.Snapshot s) {
+        ObjectNode o = MAPPER.createObjectNode();
+        ArrayNode procs = o.putArray("processes");
+        for (Trace.Named n : s.processes()) {
+            procs.addObject().put("name", n.name()).put("status", n.status());
+        }
+        ArrayNode entries = o.putArray("entries");
+        for (Trace.Entry e : s.entries()) {
+            entries.addObject().put("kind", e.kind()).put("owner", e.owner()).put("name", e.name())
+                    .put("target", e.target()).put("bits", e.bits());
+        }
+        ArrayNode folios = o.putArray("folios");
+        for (Trace.FolioState f : s.folios()) {
+            ObjectNode x = folios.addObject().put("name", f.name()).put("refcount", f.refcount())
+                    .put("mapcount", f.mapcount());
+            f.flags().forEach(x.putArray("flags")::add);
+            f.cells().forEach(x.putArray("cells")::add);
+            x.put("freed", f.freed());
+        }
+        ArrayNode notes = o.putArray("notes");
+        s.notes().forEach(notes::add);
         return o;
     }
 }

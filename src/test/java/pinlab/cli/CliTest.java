@@ -299,6 +299,16 @@ class CliTest {
         assertEquals("Always", res.get("cell").get("text").asText(), "no failure meaning: the observation");
         assertEquals("Always", res.get("expected").get("observation").asText());
         assertEquals(1, res.get("outcomes").get(0).get("values").get("P:buf[0]").asInt());
+        JsonNode end = res.get("outcomes").get(0).get("trace").get("endState");
+        assertEquals("alive", end.get("processes").get(0).get("status").asText());
+        JsonNode folio = end.get("folios").get(0);
+        assertEquals(1, folio.get("refcount").asInt(), folio.toString());
+        assertEquals(1, folio.get("mapcount").asInt());
+        assertEquals(1, folio.get("cells").get(0).asInt(), "the write is in the folio: " + folio);
+        assertEquals("pte", end.get("entries").get(0).get("kind").asText());
+        assertEquals(folio.get("name").asText(), end.get("entries").get(0).get("target").asText());
+        assertEquals(0, res.get("outcomes").get(0).get("trace").get("startState").get("folios").size(),
+                "before the first write the mapping has no page");
         assertTrue(res.get("trace").isNull(), "a forall that always holds has no counterexample");
         JsonNode step = res.get("outcomes").get(0).get("trace").get("steps").get(0);
         assertEquals("T (P)", step.get("thread").asText());
