@@ -607,28 +607,23 @@ public final class Main implements Callable<Integer> {
             boolean forall = sc.condition().quantifier() == pinlab.scenario.Condition.Quantifier.FORALL;
             String here = Policies.versionOf(Policies.resolve(r.policy()));
             // the failing policy nearest below this one (the change that made it safe), else the nearest above
-            String best = null;
-            String bestVersion = null;
-            Scenario.Expectation bestLine = null;
+            record Failing(String name, String version, Scenario.Expectation line) {}
+            List<Failing> failing = new ArrayList<>();
             for (Scenario.Expectation e : sc.expectations()) {
                 boolean fails = forall ? e.observation() != pinlab.scenario.Observation.ALWAYS
                         : e.observation() != pinlab.scenario.Observation.NEVER;
                 for (String name : fails ? e.policies() : List.<String>of()) {
-                    String v = Policies.versionOf(Policies.resolve(name));
-                    boolean below = Policies.compareVersions(v, here) <= 0;
-                    boolean better = best == null || (below
-                            ? Policies.compareVersions(bestVersion, here) > 0 || Policies.compareVersions(v,
-                                    bestVersion) > 0
-                            : Policies.compareVersions(bestVersion, here) > 0 && Policies.compareVersions(v,
-                                    bestVersion) < 0);
-                    if (!name.equals(r.policy()) && better) {
-                        best = name;
-                        bestVersion = v;
-                        bestLine = e;
+                    if (!name.equals(r.policy())) {
+                        failing.add(new Failing(name, Policies.versionOf(Policies.resolve(name)), e));
                     }
                 }
             }
-            if (best != null) {
+            java.util.Comparator<Failing> byVersion = (x, y) -> Policies.compareVersions(x.version(), y.version());
+            Failing nearest = failing.stream().filter(f -> Policies.compareVersions(f.version(), here) <= 0)
+                    .max(byVersion).orElse(failing.stream().min(byVersion).orElse(null));
+            if (nearest != null) {
+                String best = nearest.name();
+                Scenario.Expectation bestLine = nearest.line();
                 return "Why it is safe here: pinlab diff " + sc.name() + " " + best + " " + r.policy()
                         + " replays the run that fails under " + best + " (line " + bestLine.line() + " expects "
                         + bestLine.observation().word() + ") and names the rules where the two part.";
@@ -641,7 +636,9 @@ public final class Main implements Callable<Integer> {
     static boolean notable(CheckResult r) {
         return switch (r.verdict()) {
             case MISMATCH, VIOLATION, INCOMPLETE -> true;
-            default -> r.about().failure() != null && !java.util.Set.of("SAFE", "N/A", "-").contains(r.cell());
+            default -> r.about().failure() != null && !java.util.EnumSet.of(pinlab.report.Cell.Kind.SAFE,
+                    pinlab.report.Cell.Kind.NOT_APPLICABLE, pinlab.report.Cell.Kind.NOT_ASKED)
+                    .contains(r.headline().kind());
         };
     }
 
@@ -1075,10 +1072,9 @@ public final class Main implements Callable<Integer> {
 
                             @Override
                             public void running(String sc, String pol, long states, double secs) {
-                                synchronized (err) {
-                                    err.printf(java.util.Locale.ROOT, "pinlab matrix: still checking %s under %s: %,d"
-                                            + " states, %.0f s%n", sc, pol, states, secs);
-                                }
+                                // one printf is one line: PrintWriter locks it
+                                err.printf(java.util.Locale.ROOT, "pinlab matrix: still checking %s under %s: %,d"
+                                        + " states, %.0f s%n", sc, pol, states, secs);
                             }
                         }, askedOnly, traces == Traces.all);
             }
@@ -1200,9 +1196,7 @@ public final class Main implements Callable<Integer> {
             }
             out.print(pinlab.report.CompareReport.text(pols, results, traces));
             out.flush();
-            boolean incomplete = results.stream().anyMatch(r -> !r.complete());
-            boolean mismatch = results.stream().anyMatch(r -> r.verdict().fails());
-            return mismatch ? MISMATCH : incomplete ? INCOMPLETE : OK; // as check and matrix: a known mismatch first
+            return exitCode(results, false);
         }
     }
 

@@ -122,11 +122,7 @@ public final class JsonReport {
         }
         o.put("condition", r.about().condition());
         o.put("quantifier", r.about().quantifier().word());
-        if (r.observation() == null) {
-            o.putNull("observation");
-        } else {
-            o.put("observation", r.observation().word());
-        }
+        observation(o, r);
         o.put("positive", r.positive());
         o.put("negative", r.negative());
         ArrayNode outs = o.putArray("outcomes");
@@ -188,6 +184,15 @@ public final class JsonReport {
             o.set("trace", trace(r.witness()));
         }
         return o;
+    }
+
+    /** Writes a result's observation as the reports word it, or null when there is none. */
+    static void observation(ObjectNode o, CheckResult r) {
+        if (r.observation() == null) {
+            o.putNull("observation");
+        } else {
+            o.put("observation", r.observation().word());
+        }
     }
 
     /** Encodes a cell: {@code {text, kind, kernelEvents, result, violations, everyRun}}, here and in the matrix. */

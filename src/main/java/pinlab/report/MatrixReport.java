@@ -127,11 +127,7 @@ public final class MatrixReport {
                 ObjectNode x = cells.addObject();
                 x.put("policy", c.policy());
                 x.set("cell", JsonReport.cell(c.headline()));
-                if (c.observation() == null) {
-                    x.putNull("observation");
-                } else {
-                    x.put("observation", c.observation().word());
-                }
+                JsonReport.observation(x, c);
                 x.put("verdict", c.verdict().word());
                 all.add(c);
             }
